@@ -1,0 +1,57 @@
+"""plugrad: PyTorch-style automatic differentiation on pluggable array backends.
+
+>>> import plugrad as pg
+>>> x = pg.tensor([2.0, 3.0], requires_grad=True)
+>>> (x ** 2).sum().backward()
+>>> x.grad
+tensor([4., 6.])
+"""
+from __future__ import annotations
+
+import builtins
+
+__version__ = "0.1.0"
+
+from . import dtypes
+from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int32,  # noqa: A004
+                     int64, promote_types, result_type, set_default_dtype)
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
+from .tensor import Size, Tensor
+from . import autograd, backends
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, manual_seed, ones, ones_like, rand, rand_like, randint,
+                       randint_like, randn, randn_like, tensor, zeros, zeros_like)
+from .pointwise import (abs, add, broadcast_shapes, clamp, clip, cos, div, eq, exp, ge, gt, le,
+                        log, logical_and, logical_not, logical_or, lt, maximum, minimum, mul, ne,
+                        neg, pow, relu, sigmoid, sign, sin, sqrt, square, sub, tanh, true_divide,
+                        where)
+from .reduction import (all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean,
+                        min, prod, softmax, std, sum, var)
+from .shape import (broadcast_to, cat, chunk, concat, expand, flatten, movedim, narrow, permute,
+                    reshape, split, squeeze, stack, swapaxes, transpose, unbind, unsqueeze, view)
+from .linalg import bmm, dot, matmul, mm
+from .pointwise import clone, to_dtype as _to_dtype  # noqa: F401
+
+float = float32  # noqa: A001 - torch.float
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001 - torch.int
+
+
+def is_tensor(obj) -> "builtins.bool":
+    """True if `obj` is a plugrad Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> "builtins.int":
+    """The number of elements of `x`."""
+    return x.numel()
+
+
+def detach(x: Tensor) -> Tensor:
+    return x.detach()
+
+
+set_default_backend = backends.set_default_backend

@@ -1,0 +1,5 @@
+import sys
+
+from plugrad.cli import main
+
+sys.exit(main())

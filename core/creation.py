@@ -1,0 +1,282 @@
+"""Creating tensors: from data, filled, ranges and random numbers.
+
+Every function takes `dtype=`, `requires_grad=` and `backend=` (a backend name
+or object; the default backend when omitted), as torch's take `device=`.
+"""
+from __future__ import annotations
+
+import numbers
+
+from . import dtypes
+from .tensor import Tensor, _make
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
+           "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like",
+           "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "manual_seed"]
+
+
+def resolve_backend(backend):
+    """A backend object from None (the default), a name or a backend."""
+    from . import backends  # plugrad.backends
+    if backend is None:
+        return backends.default()
+    if isinstance(backend, str):
+        return backends.get(backend)
+    return backend
+
+
+def _finish(data, dtype, backend, requires_grad: bool) -> Tensor:
+    t = _make(data, dtype, backend)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _sizes(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"size must be a sequence of ints, got {size!r}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _ragged_message(data, depth: int = 0) -> str | None:
+    """Where nested lists stop being rectangular, in torch's words."""
+    if not isinstance(data, (list, tuple)):
+        return None
+    lengths = {len(x) if isinstance(x, (list, tuple)) else None for x in data}
+    if len(lengths) > 1:
+        expected = len(data[0]) if isinstance(data[0], (list, tuple)) else None
+        for x in data:
+            got = len(x) if isinstance(x, (list, tuple)) else None
+            if got != expected:
+                if expected is None or got is None:
+                    return f"expected a sequence or a number consistently at dim {depth + 1}"
+                return f"expected sequence of length {expected} at dim {depth + 1} (got {got})"
+    for x in data:
+        found = _ragged_message(x, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _check_data(data) -> None:
+    """TypeError for values that are not numbers (torch refuses strings and objects)."""
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif not (isinstance(x, numbers.Number) and not isinstance(x, complex)):
+            raise TypeError(f"tensor(): could not convert {type(x).__name__} {x!r:.40} to a "
+                            f"number; data must be numbers or nested sequences of numbers")
+
+
+def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    """A new leaf tensor holding a copy of `data` (nested lists, a number, an array).
+
+    Python floats become float32, ints int64, bools bool, as in torch.
+
+    >>> import plugrad as pg
+    >>> pg.tensor([[1, 2], [3, 4]])
+    tensor([[1, 2],
+            [3, 4]])
+    >>> pg.tensor(2.5, requires_grad=True)
+    tensor(2.5000, requires_grad=True)
+    """
+    if isinstance(data, Tensor):
+        data = data.detach()
+        bk = resolve_backend(backend) if backend is not None else data.backend
+        if bk is not data.backend:
+            raise RuntimeError("tensor(): moving between backends is not supported yet")
+        arr = bk.copy(data.data) if dtype is None or dtype is data.dtype else \
+            bk.astype(data.data, dtype)
+        return _finish(arr, dtype or data.dtype, bk, requires_grad)
+    bk = resolve_backend(backend)
+    from_python = isinstance(data, (list, tuple, numbers.Number))
+    if from_python:
+        _check_data(data)
+        ragged = _ragged_message(data)
+        if ragged:
+            raise ValueError(ragged)
+    try:
+        arr = bk.asarray(data, None)
+    except (ValueError, TypeError) as err:
+        raise TypeError(f"tensor(): could not convert the data to a tensor: {err}") from None
+    inferred = bk.dtype_of(arr)
+    if dtype is None:
+        dtype = inferred
+        if from_python and inferred.is_floating_point:
+            dtype = dtypes.get_default_dtype()
+    if dtype is not inferred or not from_python:
+        arr = bk.astype(arr, dtype)  # also copies host arrays, as torch.tensor does
+    return _finish(arr, dtype, bk, requires_grad)
+
+
+def as_tensor(data, dtype=None, backend=None) -> Tensor:
+    """Like `tensor`, but returns `data` itself when it already is a matching tensor."""
+    if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype):
+        return data
+    return tensor(data, dtype=dtype, backend=backend)
+
+
+def from_numpy(array) -> Tensor:
+    """A tensor sharing memory with a NumPy array (NumPy backend)."""
+    bk = resolve_backend("numpy")
+    return _make(array, bk.dtype_of(array), bk)
+
+
+def _fill_dtype(value) -> dtypes.dtype:
+    return dtypes.scalar_dtype(value)
+
+
+def full(size, fill_value, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    """A tensor of `size` filled with `fill_value` (its dtype follows the value's type)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dtype = dtype or _fill_dtype(fill_value)
+    bk = resolve_backend(backend)
+    return _finish(bk.full(_sizes((size,)), fill_value, dtype), dtype, bk, requires_grad)
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
+    dtype = dtype or dtypes.get_default_dtype()
+    bk = resolve_backend(backend)
+    return _finish(bk.full(_sizes(size), 0, dtype), dtype, bk, requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    """A tensor of ones: ones(2, 3) or ones((2, 3))."""
+    dtype = dtype or dtypes.get_default_dtype()
+    bk = resolve_backend(backend)
+    return _finish(bk.full(_sizes(size), 1, dtype), dtype, bk, requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    """A tensor whose values are unspecified (plugrad fills it with zeros)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
+           backend=None) -> Tensor:
+    """Values from start up to (not including) end: arange(5), arange(1, 2, 0.25)."""
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) \
+            else dtypes.get_default_dtype()
+    bk = resolve_backend(backend)
+    return _finish(bk.arange(*values, dtype), dtype, bk, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False,
+             backend=None) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = dtype or dtypes.get_default_dtype()
+    bk = resolve_backend(backend)
+    return _finish(bk.linspace(start, end, steps, dtype), dtype, bk, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False,
+        backend=None) -> Tensor:
+    """An n x m matrix with ones on the diagonal."""
+    dtype = dtype or dtypes.get_default_dtype()
+    bk = resolve_backend(backend)
+    return _finish(bk.eye(n, n if m is None else m, dtype), dtype, bk, requires_grad)
+
+
+# -- random numbers ---------------------------------------------------------------------
+_seed: list = []  # the last manual_seed, applied to backends created after it
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random generator of every backend in use (and of those used later)."""
+    from . import backends
+    seed = int(seed)
+    _seed[:] = [seed]
+    for bk in backends.loaded():
+        bk.seed(seed)
+
+
+def rand(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    """Uniform random numbers on [0, 1)."""
+    dtype = dtype or dtypes.get_default_dtype()
+    bk = resolve_backend(backend)
+    return _finish(bk.uniform(_sizes(size), dtype), dtype, bk, requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    """Standard normal random numbers."""
+    dtype = dtype or dtypes.get_default_dtype()
+    bk = resolve_backend(backend)
+    return _finish(bk.normal(_sizes(size), dtype), dtype, bk, requires_grad)
+
+
+def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = False,
+            backend=None) -> Tensor:
+    """Random integers in [low, high): randint(10, (3,)) or randint(2, 10, (3,))."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    dtype = dtype or dtypes.int64
+    bk = resolve_backend(backend)
+    return _finish(bk.randint(int(low), int(high), _sizes((size,)), dtype), dtype, bk,
+                   requires_grad)
+
+
+# -- *_like ------------------------------------------------------------------------------
+def _like(x: Tensor, dtype, backend):
+    return dtype or x.dtype, backend or x.backend
+
+
+def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    dtype, backend = _like(x, dtype, backend)
+    return zeros(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    dtype, backend = _like(x, dtype, backend)
+    return ones(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    return zeros_like(x, dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def full_like(x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False,
+              backend=None) -> Tensor:
+    dtype, backend = _like(x, dtype, backend)
+    return full(tuple(x.data.shape), fill_value, dtype=dtype, requires_grad=requires_grad,
+                backend=backend)
+
+
+def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    dtype, backend = _like(x, dtype, backend)
+    return rand(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+    dtype, backend = _like(x, dtype, backend)
+    return randn(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def randint_like(x: Tensor, low, high=None, *, dtype=None, requires_grad: bool = False,
+                 backend=None) -> Tensor:
+    dtype, backend = _like(x, dtype, backend)
+    return randint(low, high, tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad,
+                   backend=backend)

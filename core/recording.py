@@ -1,0 +1,48 @@
+"""Helpers every op uses to wrap its result and, when needed, record its Node."""
+from __future__ import annotations
+
+from .graph import Node
+from .tensor import Tensor, accumulator, _make
+
+NO_EDGE = (None, 0)
+
+
+def edge(t) -> tuple:
+    """The (node, 0) pair through which a gradient reaches `t`."""
+    if type(t) is not Tensor:
+        return NO_EDGE
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, 0)
+    if t._rg:
+        return (accumulator(t), 0)
+    return NO_EDGE
+
+
+def record(out: Tensor, name: str, backward, inputs: tuple, saved: tuple = (), args=None) -> Tensor:
+    """Make `out` the result of a recorded op whose inputs are `inputs`."""
+    out.grad_fn = Node(name, backward, tuple([edge(t) for t in inputs]), saved, args)
+    out._rg = True
+    return out
+
+
+def record1(out: Tensor, name: str, backward, x: Tensor, saved: tuple = (), args=None) -> Tensor:
+    """`record` for one input, the common case, without the loop."""
+    fn = x.grad_fn
+    out.grad_fn = Node(name, backward, ((fn, 0) if fn is not None else (accumulator(x), 0),),
+                       saved, args)
+    out._rg = True
+    return out
+
+
+def saved_output(node, grad: Tensor, data) -> Tensor:
+    """An op's saved output, reconnected to its node so double backward flows through it."""
+    t = _make(data, grad.dtype, grad.backend)
+    t.grad_fn = node
+    t._rg = True
+    return t
+
+
+def wrap(data, like: Tensor) -> Tensor:
+    """A new tensor with `like`'s dtype and backend."""
+    return _make(data, like.dtype, like.backend)

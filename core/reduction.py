@@ -1,0 +1,344 @@
+"""Reductions and the normalisations built on them (softmax, log_softmax, logsumexp).
+
+`dim` is an int, a tuple/list of ints or None (every dim); `keepdim` keeps the
+reduced dims as size 1. Backward formulas put the gradient back in the input's
+shape by reshaping to the kept shape and expanding.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+from . import dtypes
+from .grad_mode import STATE
+from .recording import record1, saved_output
+from .shape import normalize_dim
+from .tensor import Tensor, _make
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
+           "std", "logsumexp", "softmax", "log_softmax", "all", "any"]
+
+_values_indices = ("values", "indices")
+MaxResult = namedtuple("max", _values_indices)
+MinResult = namedtuple("min", _values_indices)
+
+
+def _dims(dim, ndim: int) -> tuple:
+    """Reduced dims as a sorted tuple of non-negative ints."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        if len(dim) == 0:
+            return tuple(range(ndim))
+        dims = tuple(sorted({normalize_dim(d, ndim) for d in dim}))
+        if len(dims) != len(dim):
+            raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
+        return dims
+    return (normalize_dim(dim, ndim),)
+
+
+def _kept_shape(shape: tuple, dims: tuple) -> tuple:
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _axis(x: Tensor, dims: tuple):
+    """The axis tuple for the backend (0-d tensors have none to reduce)."""
+    return dims if x.data.ndim else None
+
+
+def _expand_back(g: Tensor, shape: tuple, kept: tuple, keepdim: bool) -> Tensor:
+    """A reduced gradient broadcast back to the input's shape."""
+    if not keepdim and g.data.shape != kept:
+        g = g.reshape(kept)
+    return g.expand(shape)
+
+
+def _reduce_error(op: str, x: Tensor, err: Exception) -> RuntimeError:
+    return RuntimeError(f"{op}(): cannot reduce a tensor of shape {list(x.shape)} ({err}); "
+                        f"specify a dim whose size is not zero")
+
+
+# -- sums and means ------------------------------------------------------------------------
+def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum over `dim` (all dims by default); ints and bools sum to int64."""
+    d = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
+    data = x.data if d is x.dtype else x.backend.astype(x.data, d)
+    dims = _dims(dim, x.data.ndim)
+    out = _make(x.backend.sum(data, _axis(x, dims), keepdim), d, x.backend)
+    if x._rg and STATE.grad_enabled:
+        shape = tuple(x.data.shape)
+        record1(out, "SumBackward0" if dim is None else "SumBackward1", _sum_backward, x, (),
+                (shape, _kept_shape(shape, dims), keepdim))
+    return out
+
+
+def _sum_backward(node, g):
+    shape, kept, keepdim = node.args
+    return (_expand_back(g, shape, kept, keepdim),)
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Arithmetic mean over `dim` (floating tensors only, as in torch)."""
+    d = dtype or x.dtype
+    if not d.is_floating_point:
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {x.dtype.name}")
+    data = x.data if d is x.dtype else x.backend.astype(x.data, d)
+    dims = _dims(dim, x.data.ndim)
+    shape = tuple(x.data.shape)
+    count = 1
+    for i in dims if shape else ():
+        count *= shape[i]
+    k = x.backend
+    out = _make(k.div(k.sum(data, _axis(x, dims), keepdim), count), d, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "MeanBackward0" if dim is None else "MeanBackward1", _mean_backward, x, (),
+                (shape, _kept_shape(shape, dims), keepdim, count))
+    return out
+
+
+def _mean_backward(node, g):
+    shape, kept, keepdim, count = node.args
+    return (_expand_back(g / count, shape, kept, keepdim),)
+
+
+def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product over `dim` (all dims by default; one int dim, as torch allows)."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError("prod(): argument 'dim' must be int, not tuple")
+    d = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
+    data = x.data if d is x.dtype else x.backend.astype(x.data, d)
+    dims = _dims(dim, x.data.ndim)
+    out = _make(x.backend.prod(data, _axis(x, dims), keepdim), d, x.backend)
+    if x._rg and STATE.grad_enabled:
+        shape = tuple(x.data.shape)
+        record1(out, "ProdBackward0" if dim is None else "ProdBackward1", _prod_backward, x,
+                (x,), (shape, _kept_shape(shape, dims), keepdim, dim))
+    return out
+
+
+def _prod_backward(node, g):
+    # Dividing the product by each element fails at zeros; instead use the product
+    # of the non-zero elements, which is the gradient at a lone zero and 0 elsewhere.
+    from .pointwise import where
+    (x,) = node.saved
+    shape, kept, keepdim, dim = node.args
+    is_zero = x == 0
+    nonzero = where(is_zero, 1.0, x)
+    prod_nonzero = nonzero.prod(dim, keepdim=True)
+    zeros = is_zero.sum(dim, keepdim=True)
+    grad_in = where(zeros == 0, prod_nonzero / nonzero,
+                    where(is_zero & (zeros == 1), prod_nonzero, 0.0))
+    return (_expand_back(g, shape, kept, keepdim) * grad_in,)
+
+
+# -- extremes --------------------------------------------------------------------------------
+def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """The largest element, or (values, indices) along `dim`; max(a, b) is maximum."""
+    if isinstance(dim, Tensor):
+        from .pointwise import maximum
+        return maximum(x, dim)
+    return _extreme(x, dim, keepdim, "max")
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """The smallest element, or (values, indices) along `dim`; min(a, b) is minimum."""
+    if isinstance(dim, Tensor):
+        from .pointwise import minimum
+        return minimum(x, dim)
+    return _extreme(x, dim, keepdim, "min")
+
+
+def _extreme(x: Tensor, dim, keepdim: bool, op: str):
+    k = x.backend
+    if dim is None:
+        return _amax(x, None, False, op, "MaxBackward1" if op == "max" else "MinBackward1")
+    d = normalize_dim(dim, x.data.ndim)
+    axis = (d,) if x.data.ndim else None
+    try:
+        values = getattr(k, op)(x.data, axis, keepdim)
+        indices = (k.argmax if op == "max" else k.argmin)(x.data, d if x.data.ndim else None,
+                                                           keepdim)
+    except ValueError as err:
+        raise _reduce_error(op, x, err) from None
+    out = _make(values, x.dtype, k)
+    idx = _make(indices, dtypes.int64, k)
+    if x._rg and STATE.grad_enabled:
+        shape = tuple(x.data.shape)
+        record1(out, "MaxBackward0" if op == "max" else "MinBackward0", _select_backward, x,
+                (idx,), (shape, _kept_shape(shape, (d,)), keepdim, d))
+    return (MaxResult if op == "max" else MinResult)(out, idx)
+
+
+def _select_backward(node, g):
+    # the gradient goes to the one position `indices` chose, as in torch
+    (idx,) = node.saved
+    shape, kept, keepdim, d = node.args
+    from .creation import arange
+    from .pointwise import where
+    if not shape:
+        return (g,)
+    positions = arange(shape[d], backend=g.backend).reshape(
+        tuple(-1 if i == d else 1 for i in range(len(shape))))
+    chosen = positions == (idx if keepdim else idx.reshape(kept))
+    return (where(chosen, _expand_back(g, shape, kept, keepdim), 0.0),)
+
+
+def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """The maximum over `dim`; ties share the gradient evenly."""
+    return _amax(x, dim, keepdim, "max", "AmaxBackward0")
+
+
+def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """The minimum over `dim`; ties share the gradient evenly."""
+    return _amax(x, dim, keepdim, "min", "AminBackward0")
+
+
+def _amax(x: Tensor, dim, keepdim: bool, op: str, name: str) -> Tensor:
+    k = x.backend
+    dims = _dims(dim, x.data.ndim)
+    try:
+        out = _make(getattr(k, op)(x.data, _axis(x, dims), keepdim), x.dtype, k)
+    except ValueError as err:
+        raise _reduce_error(op, x, err) from None
+    if x._rg and STATE.grad_enabled:
+        shape = tuple(x.data.shape)
+        record1(out, name, _amax_backward, x, (x, out.data), (shape, _kept_shape(shape, dims),
+                                                             keepdim, dims))
+    return out
+
+
+def _amax_backward(node, g):
+    x, out = node.saved
+    shape, kept, keepdim, dims = node.args
+    result = saved_output(node, g, out)
+    if not keepdim:
+        result = result.reshape(kept)
+    hit = (x == result).to(g.dtype)
+    count = hit.sum(dims if x.ndim else None, keepdim=True) if x.ndim else hit
+    return (_expand_back(g, shape, kept, keepdim) * hit / count,)
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element (of the flattened tensor when dim is None)."""
+    return _arg(x, dim, keepdim, "argmax")
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element (of the flattened tensor when dim is None)."""
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def _arg(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
+    k = x.backend
+    axis = None if dim is None or x.data.ndim == 0 else normalize_dim(dim, x.data.ndim)
+    if dim is not None and x.data.ndim == 0:
+        normalize_dim(dim, 0)
+    try:
+        data = getattr(k, op)(x.data, axis, keepdim and dim is not None)
+    except ValueError as err:
+        raise _reduce_error(op, x, err) from None
+    return _make(data, dtypes.int64, k)
+
+
+def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where every element (along dim) is non-zero."""
+    return _logical_reduce(x, dim, keepdim, "min")
+
+
+def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where some element (along dim) is non-zero."""
+    return _logical_reduce(x, dim, keepdim, "max")
+
+
+def _logical_reduce(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
+    k = x.backend
+    flags = k.ne(x.data, 0) if x.dtype is not dtypes.bool else x.data
+    dims = _dims(dim, x.data.ndim)
+    if x.numel() == 0:
+        shape = tuple(x.data.shape)
+        kept = _kept_shape(shape, dims) if keepdim else tuple(
+            s for i, s in enumerate(shape) if i not in dims)
+        return _make(k.full(kept, op == "min", dtypes.bool), dtypes.bool, k)
+    return _make(getattr(k, op)(flags, _axis(x, dims), keepdim), dtypes.bool, k)
+
+
+# -- spread -----------------------------------------------------------------------------------
+def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Variance over `dim`; unbiased (divides by N - 1) by default, like torch."""
+    if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    dims = _dims(dim, x.ndim)
+    count = 1
+    for i in dims if x.ndim else ():
+        count *= x.data.shape[i]
+    centered = x - x.mean(dims if x.ndim else None, keepdim=True)
+    return (centered * centered).sum(dims if x.ndim else None, keepdim=keepdim) / (count - correction)
+
+
+def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Standard deviation: the square root of `var` with the same arguments."""
+    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+# -- normalisations ---------------------------------------------------------------------------
+def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over `dim`, computed without overflow."""
+    from .pointwise import where
+    dims = _dims(dim, x.ndim)
+    axis = dims if x.ndim else None
+    with_keep = _kept_shape(tuple(x.data.shape), dims)
+    if x.numel() == 0:
+        shift = x.detach().sum(axis, keepdim=True)
+    else:
+        shift = amax(x.detach(), axis if axis is not None else (), keepdim=True)
+        shift = where(shift.abs() == float("inf"), 0.0, shift)
+    total = (x - shift).exp().sum(axis, keepdim=True).log() + shift
+    return total if keepdim or not x.ndim else total.reshape(
+        tuple(s for i, s in enumerate(with_keep) if i not in dims))
+
+
+def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`."""
+    if dtype is not None:
+        x = x.to(dtype)
+    k = x.backend
+    d = normalize_dim(dim, x.data.ndim)
+    axis = (d,) if x.data.ndim else None
+    data = x.data if x.dtype.is_floating_point else k.astype(x.data, dtypes.get_default_dtype())
+    shifted = k.sub(data, k.max(data, axis, True)) if x.numel() else data
+    e = k.exp(shifted)
+    out = _make(k.div(e, k.sum(e, axis, True)), k.dtype_of(e), k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "SoftmaxBackward0", _softmax_backward, x, (out.data,), d)
+    return out
+
+
+def _softmax_backward(node, g):
+    y = saved_output(node, g, node.saved[0])
+    d = node.args if g.ndim else None
+    return (y * (g - (g * y).sum(d, keepdim=True)),)
+
+
+def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
+    """x - logsumexp(x) along `dim`, computed without overflow."""
+    if dtype is not None:
+        x = x.to(dtype)
+    k = x.backend
+    d = normalize_dim(dim, x.data.ndim)
+    axis = (d,) if x.data.ndim else None
+    data = x.data if x.dtype.is_floating_point else k.astype(x.data, dtypes.get_default_dtype())
+    shifted = k.sub(data, k.max(data, axis, True)) if x.numel() else data
+    out = _make(k.sub(shifted, k.log(k.sum(k.exp(shifted), axis, True))), k.dtype_of(shifted), k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "LogSoftmaxBackward0", _log_softmax_backward, x, (out.data,), d)
+    return out
+
+
+def _log_softmax_backward(node, g):
+    y = saved_output(node, g, node.saved[0])
+    d = node.args if g.ndim else None
+    return (g - y.exp() * g.sum(d, keepdim=True),)

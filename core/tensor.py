@@ -1,0 +1,415 @@
+"""The Tensor: an array from some backend, plus what autograd needs to know about it.
+
+Operations live in the op modules (pointwise, reduction, shape, linalg); the
+methods at the end of this file bind them, so `x.exp()` and `plugrad.exp(x)`
+are the same function.
+"""
+from __future__ import annotations
+
+import warnings
+import weakref
+from typing import Any, Callable
+
+from . import dtypes
+from .graph import AccumulateGrad, RemovableHandle
+
+__all__ = ["Tensor", "Size"]
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints like torch.Size."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"plugrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Create tensors with `plugrad.tensor`, `plugrad.zeros`, ... rather than this
+    class. `data` is the backend's array, `backend` the backend that owns it.
+
+    >>> import plugrad as pg
+    >>> x = pg.tensor([2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([4., 6.])
+    """
+
+    __slots__ = ("data", "dtype", "backend", "_rg", "grad_fn", "_grad", "_base",
+                 "_acc", "_hooks", "_retains", "__weakref__")
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise TypeError("create tensors with plugrad.tensor(...), plugrad.zeros(...) and friends")
+
+    # -- autograd state -------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set whether this leaf records operations (in place); returns self."""
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients "
+                               f"(this one is {self.dtype.name}); convert it first, e.g. x.float()")
+        self._rg = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (or that need no grad): their .grad is filled in."""
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> "Tensor | None":
+        if self.grad_fn is not None and not self._retains:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the gradient for a non-leaf Tensor, use .retain_grad() on it.",
+                UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{list(value.shape)} for a tensor of size {list(self.shape)}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value.dtype.name} for a tensor of {self.dtype.name}")
+            if value.backend is not self.backend:
+                raise RuntimeError(f"assigned grad is on backend {value.backend.name!r} "
+                                   f"but the tensor is on {self.backend.name!r}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf in `.grad` during backward."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains:
+            return
+        self._retains = True
+        self.grad_fn.retained = weakref.ref(self)
+
+    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> RemovableHandle:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it.
+
+        >>> import plugrad as pg
+        >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> x.sum().backward()
+        >>> x.grad
+        tensor([10., 10.])
+        >>> h.remove()
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn.register_prehook(hook)
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut off from the graph (requires_grad False)."""
+        return _make(self.data, self.dtype, self.backend, self)
+
+    def detach_(self) -> "Tensor":
+        """Cut this tensor off from the graph, in place; it becomes a leaf."""
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
+
+        `gradient` is required unless self has one element. The graph's saved
+        tensors are freed unless `retain_graph` (default: `create_graph`).
+        """
+        from .engine import backward
+        backward((self,), None if gradient is None else (gradient,), retain_graph,
+                 create_graph, inputs=inputs)
+
+    # -- metadata -------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self.data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension."""
+        if dim is None:
+            return Size(self.data.shape)
+        from .shape import normalize_dim
+        return self.data.shape[normalize_dim(dim, self.data.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        n = 1
+        for s in self.data.shape:
+            n *= s
+        return n
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    # -- conversion to Python -------------------------------------------------
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        value = self.backend.tolist(self.data)
+        while isinstance(value, list):
+            value = value[0]
+        return value
+
+    def tolist(self) -> Any:
+        """Nested Python lists of the values (a number for a 0-d tensor)."""
+        return self.backend.tolist(self.data)
+
+    def numpy(self, *, force: bool = False):
+        """The values as a NumPy array, sharing memory where the backend can."""
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self.backend.to_host(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy
+        return numpy.asarray(self.numpy(force=False), dtype=dtype)
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} values is ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        from .formatting import tensor_repr
+        suffixes = []
+        d = self.dtype
+        default_shown = (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool)
+        empty = self.numel() == 0
+        if d not in default_shown or (empty and d is not dtypes.get_default_dtype()):
+            suffixes.append(f"dtype=plugrad.{d.name}")
+        if self.backend.name != "numpy":
+            suffixes.insert(0, f"backend='{self.backend.name}'")
+        if self.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._rg:
+            suffixes.append("requires_grad=True")
+        kind = "float" if d.is_floating_point else ("bool" if d is dtypes.bool else "int")
+        return tensor_repr(self.backend.tolist(self.data), tuple(self.data.shape), kind, suffixes)
+
+    # -- zeroing and copying ------------------------------------------------------
+    def zero_(self) -> "Tensor":
+        """Fill with zeros in place (also seen through views and detached copies)."""
+        return self.fill_(0)
+
+    def fill_(self, value) -> "Tensor":
+        """Fill with `value` in place."""
+        _check_inplace(self, "fill_")
+        self.backend.setitem(self.data, (Ellipsis,), value)
+        return self
+
+    def clone(self) -> "Tensor":
+        """A copy with its own data; gradients flow back to self."""
+        from .pointwise import clone
+        return clone(self)
+
+
+def _check_inplace(t: Tensor, op: str) -> None:
+    from .grad_mode import STATE
+    if t._rg and t.grad_fn is None and STATE.grad_enabled:
+        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
+                           f"operation ({op}); wrap it in plugrad.no_grad() or use .detach()")
+    if t.grad_fn is not None and STATE.grad_enabled:
+        raise RuntimeError(f"in-place {op} on a tensor that is part of a graph is not supported "
+                           f"yet; use the out-of-place form or .detach() first")
+
+
+_new = object.__new__
+
+
+def _make(data, dtype, backend, base=None) -> Tensor:
+    """Wrap a backend array; the one constructor every op uses."""
+    t = _new(Tensor)
+    t.data = data
+    t.dtype = dtype
+    t.backend = backend
+    t._rg = False
+    t.grad_fn = None
+    t._grad = None
+    t._base = base
+    t._acc = None
+    t._hooks = None
+    t._retains = False
+    return t
+
+
+def accumulator(t: Tensor) -> AccumulateGrad:
+    """The AccumulateGrad node of a leaf; one per leaf while a graph uses it."""
+    ref = t._acc
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._acc = weakref.ref(acc)
+    return acc
+
+
+# -- methods --------------------------------------------------------------------------------
+# Each method below is the op function of the same name, so `x.exp()` and
+# `plugrad.exp(x)` share one definition. They are bound here, after the op
+# modules (which need Tensor) are importable.
+from . import linalg, pointwise, reduction, shape  # noqa: E402
+
+
+def _swap(op):
+    def reflected(self, other):
+        return op(other, self)
+    reflected.__name__ = f"r{op.__name__}"
+    return reflected
+
+
+Tensor.__add__ = pointwise.add
+Tensor.__radd__ = _swap(pointwise.add)
+Tensor.__sub__ = pointwise.sub
+Tensor.__rsub__ = _swap(pointwise.sub)
+Tensor.__mul__ = pointwise.mul
+Tensor.__rmul__ = _swap(pointwise.mul)
+Tensor.__truediv__ = pointwise.div
+Tensor.__rtruediv__ = _swap(pointwise.div)
+Tensor.__pow__ = pointwise.pow
+Tensor.__rpow__ = _swap(pointwise.pow)
+Tensor.__matmul__ = linalg.matmul
+Tensor.__rmatmul__ = _swap(linalg.matmul)
+Tensor.__neg__ = pointwise.neg
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = pointwise.abs
+Tensor.__eq__ = pointwise.eq
+Tensor.__ne__ = pointwise.ne
+Tensor.__lt__ = pointwise.lt
+Tensor.__le__ = pointwise.le
+Tensor.__gt__ = pointwise.gt
+Tensor.__ge__ = pointwise.ge
+Tensor.__and__ = pointwise.logical_and
+Tensor.__or__ = pointwise.logical_or
+Tensor.__invert__ = pointwise.logical_not
+Tensor.__getitem__ = shape.getitem
+
+for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log",
+              "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "sign", "clamp", "clip",
+              "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+              "logical_or", "logical_not", "square"):
+    setattr(Tensor, _name, getattr(pointwise, _name))
+for _name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
+              "std", "logsumexp", "softmax", "log_softmax", "all", "any"):
+    setattr(Tensor, _name, getattr(reduction, _name))
+for _name in ("reshape", "view", "permute", "transpose", "swapaxes", "movedim", "squeeze",
+              "unsqueeze", "expand", "expand_as", "flatten", "split", "chunk", "unbind",
+              "narrow"):
+    setattr(Tensor, _name, getattr(shape, _name))
+for _name in ("matmul", "mm", "bmm", "dot"):
+    setattr(Tensor, _name, getattr(linalg, _name))
+del _name
+
+
+def _to(self: Tensor, *args, **kwargs) -> Tensor:
+    """x.to(dtype) or x.to(backend_name); returns self when nothing changes."""
+    target = kwargs.pop("dtype", None) or kwargs.pop("backend", None) or (args[0] if args else None)
+    if isinstance(target, dtypes.dtype):
+        return pointwise.to_dtype(self, target)
+    if isinstance(target, Tensor):
+        return pointwise.to_dtype(self, target.dtype)
+    name = getattr(target, "name", target)
+    if name == self.backend.name:
+        return self
+    raise RuntimeError(f"to({target!r}): moving tensors between backends is not supported yet "
+                       f"(this tensor is on {self.backend.name!r})")
+
+
+Tensor.to = _to
+Tensor.type_as = lambda self, other: pointwise.to_dtype(self, other.dtype)
+Tensor.float = lambda self: pointwise.to_dtype(self, dtypes.float32)
+Tensor.double = lambda self: pointwise.to_dtype(self, dtypes.float64)
+Tensor.half = lambda self: pointwise.to_dtype(self, dtypes.float16)
+Tensor.int = lambda self: pointwise.to_dtype(self, dtypes.int32)
+Tensor.long = lambda self: pointwise.to_dtype(self, dtypes.int64)
+Tensor.bool = lambda self: pointwise.to_dtype(self, dtypes.bool)
+Tensor.view_as = lambda self, other: shape.view(self, tuple(other.data.shape))
+Tensor.reshape_as = lambda self, other: shape.reshape(self, tuple(other.data.shape))
+Tensor.where = lambda self, condition, other: pointwise.where(condition, self, other)
+Tensor.masked_fill = lambda self, mask, value: pointwise.where(mask, value, self)
