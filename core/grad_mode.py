@@ -56,7 +56,21 @@ class _GradModeContext:
         return self.__class__()
 
 
-class no_grad(_GradModeContext):
+class _NoArgMode(_GradModeContext):
+    """A mode usable as `@mode()` and, like torch, as a bare `@mode`."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments")
+        return cls()(orig_func)
+
+    def __init__(self, orig_func=None) -> None:
+        pass
+
+
+class no_grad(_NoArgMode):
     """Stop recording operations inside the block (or decorated function).
 
     >>> import plugrad as pg
@@ -71,7 +85,7 @@ class no_grad(_GradModeContext):
         STATE.grad_enabled = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoArgMode):
     """Record operations again inside a `no_grad` block.
 
     >>> import plugrad as pg

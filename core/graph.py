@@ -11,7 +11,7 @@ import itertools
 import weakref
 from typing import Callable
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "HookDict"]
 
 _handle_ids = itertools.count()
 
@@ -22,6 +22,10 @@ FREED_MESSAGE = (
     "retain_graph=True if you need to backward through the graph a second time or "
     "if you need to access saved tensors after calling backward."
 )
+
+
+class HookDict(dict):
+    """Hooks by handle id; a dict subclass so that handles can hold it weakly."""
 
 
 class RemovableHandle:
@@ -88,7 +92,7 @@ class Node:
     def register_prehook(self, hook: Callable) -> RemovableHandle:
         """Call `hook(grad)` on the gradient reaching this node; a return value replaces it."""
         if self.pre_hooks is None:
-            self.pre_hooks = {}
+            self.pre_hooks = HookDict()
         handle = RemovableHandle(self.pre_hooks)
         self.pre_hooks[handle.id] = hook
         return handle

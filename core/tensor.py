@@ -11,7 +11,7 @@ import weakref
 from typing import Any, Callable
 
 from . import dtypes
-from .graph import AccumulateGrad, RemovableHandle
+from .graph import AccumulateGrad, HookDict, RemovableHandle
 
 __all__ = ["Tensor", "Size"]
 
@@ -139,7 +139,7 @@ class Tensor:
         if self.grad_fn is not None:
             return self.grad_fn.register_prehook(hook)
         if self._hooks is None:
-            self._hooks = {}
+            self._hooks = HookDict()
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
         return handle
@@ -226,8 +226,8 @@ class Tensor:
         return self.backend.to_host(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        import numpy
-        return numpy.asarray(self.numpy(force=False), dtype=dtype)
+        host = self.numpy()
+        return host if dtype is None else host.astype(dtype)
 
     def __bool__(self) -> bool:
         if self.numel() != 1:

@@ -1,0 +1,50 @@
+"""Packaging promises: a backend-neutral core, a light import, a README that CI runs."""
+from __future__ import annotations
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+import plugrad
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ARRAY_LIBRARIES = {"numpy", "cupy", "torch", "jax", "dask", "array_api_strict"}
+
+
+def test_core_modules_import_no_array_library():
+    core = pathlib.Path(plugrad.__file__).parent
+    offenders = []
+    for path in core.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.split(".")[0] in ARRAY_LIBRARIES]
+    assert offenders == []
+
+
+def test_import_plugrad_loads_no_array_library():
+    code = ("import sys, plugrad; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in %r))" % ARRAY_LIBRARIES)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    blocks = readme.split("```console\n")[1:]
+    commands = [b.split("\n```")[0].strip() for b in blocks]
+    test_command = next(c for c in commands if "pytest" in c)
+    assert test_command in ci.splitlines()
+
+
+def test_readme_main_command_is_the_tour():
+    readme = (ROOT / "README.md").read_text()
+    assert "python -m pip install . && plugrad tour" in readme

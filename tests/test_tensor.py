@@ -1,0 +1,165 @@
+"""Tensor attributes, conversions, printing and leaf/grad bookkeeping."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import plugrad as pg
+from helpers import as_numpy
+
+
+def test_metadata():
+    x = pg.zeros(2, 3)
+    assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2
+    assert x.numel() == 6 and x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2
+    assert repr(x.shape) == "plugrad.Size([2, 3])"
+    assert x.dtype is pg.float32 and x.backend.name == "numpy"
+
+
+def test_size_of_missing_dim_raises_index_error():
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        pg.zeros(2, 3).size(2)
+
+
+@pytest.mark.parametrize("make, text", [
+    (lambda: pg.tensor([4.0, 6.0]), "tensor([4., 6.])"),
+    (lambda: pg.tensor(2.0), "tensor(2.)"),
+    (lambda: pg.tensor([1, 2]), "tensor([1, 2])"),
+    (lambda: pg.tensor([True, False]), "tensor([ True, False])"),
+    (lambda: pg.tensor([1.5], dtype=pg.float64), "tensor([1.5000], dtype=plugrad.float64)"),
+    (lambda: pg.tensor([1], dtype=pg.int32), "tensor([1], dtype=plugrad.int32)"),
+    (lambda: pg.tensor([1.0], requires_grad=True), "tensor([1.], requires_grad=True)"),
+    (lambda: pg.tensor([1.0], requires_grad=True) * 2, "tensor([2.], grad_fn=<MulBackward0>)"),
+    (lambda: pg.zeros(0), "tensor([])"),
+    (lambda: pg.zeros(0, 3), "tensor([], size=(0, 3))"),
+    (lambda: pg.ones(2, 2), "tensor([[1., 1.],\n        [1., 1.]])"),
+])
+def test_repr_matches_torch(make, text):
+    assert repr(make()) == text
+
+
+def test_int_tensors_cannot_require_grad():
+    with pytest.raises(RuntimeError, match="floating point"):
+        pg.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="floating point"):
+        pg.tensor([1, 2]).requires_grad_()
+
+
+def test_requires_grad_of_non_leaf_cannot_be_turned_off():
+    y = pg.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf variables"):
+        y.requires_grad = False
+
+
+def test_is_leaf_and_grad_fn():
+    x = pg.tensor([1.0], requires_grad=True)
+    y = x * 2
+    assert x.is_leaf and not y.is_leaf and x.grad_fn is None
+    assert y.grad_fn.name() == "MulBackward0"
+    (next_fn, index), (none, _) = y.grad_fn.next_functions
+    assert next_fn.name() == "AccumulateGrad" and next_fn.variable is x and index == 0
+    assert none is None
+
+
+def test_numpy_refuses_tensors_that_require_grad():
+    x = pg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"detach\(\).numpy\(\)"):
+        x.numpy()
+    np.testing.assert_allclose(x.detach().numpy(), [1.0])
+
+
+def test_item_and_tolist_work_on_tensors_that_require_grad():
+    x = pg.tensor([[1.0, 2.0]], requires_grad=True)
+    assert x.tolist() == [[1.0, 2.0]]
+    assert x[0, 1].item() == 2.0
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        x.item()
+
+
+def test_python_conversions():
+    assert float(pg.tensor([2.5])) == 2.5 and int(pg.tensor(3)) == 3
+    assert bool(pg.tensor([1.0])) is True
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(pg.tensor([1.0, 2.0]))
+    assert len(pg.zeros(4, 2)) == 4
+    with pytest.raises(TypeError):
+        len(pg.tensor(1.0))
+    assert [row.tolist() for row in pg.tensor([[1, 2], [3, 4]])] == [[1, 2], [3, 4]]
+    assert [10, 20, 30][pg.tensor(1)] == 20
+
+
+def test_detach_shares_data_and_leaves_the_graph():
+    x = pg.tensor([2.0, 3.0], requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+    d.zero_()
+    np.testing.assert_allclose(as_numpy(x), [0.0, 0.0])
+    assert not (d * 2).requires_grad
+
+
+def test_detach_in_place_makes_a_leaf():
+    y = pg.tensor([1.0], requires_grad=True) * 2
+    y.detach_()
+    assert y.grad_fn is None and not y.requires_grad
+
+
+def test_grad_can_be_reset_and_zeroed():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    x.grad.zero_()
+    np.testing.assert_allclose(as_numpy(x.grad), [0.0, 0.0])
+    x.grad = None
+    assert x.grad is None
+
+
+def test_grad_assignment_is_checked():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="different size"):
+        x.grad = pg.zeros(3)
+    with pytest.raises(RuntimeError, match="different type"):
+        x.grad = pg.zeros(2, dtype=pg.float64)
+    x.grad = pg.ones(2)
+    np.testing.assert_allclose(as_numpy(x.grad), [1.0, 1.0])
+
+
+def test_in_place_on_a_leaf_that_requires_grad_raises():
+    x = pg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x.zero_()
+    with pg.no_grad():
+        x.fill_(5.0)
+    assert x.item() == 5.0
+
+
+def test_clone_copies_and_stays_differentiable():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    assert c.grad_fn.name() == "CloneBackward0"
+    (c * 3).sum().backward()
+    np.testing.assert_allclose(as_numpy(x.grad), [3.0, 3.0])
+
+
+def test_to_dtype_is_differentiable_between_floats():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to(pg.float64)
+    assert y.dtype is pg.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype is pg.float32
+    np.testing.assert_allclose(as_numpy(x.grad), [2.0, 4.0])
+    assert x.double().dtype is pg.float64 and x.long().dtype is pg.int64
+    assert x.to(x.dtype) is x
+
+
+def test_moving_to_another_backend_is_refused_for_now():
+    with pytest.raises(RuntimeError, match="backend"):
+        pg.tensor([1.0]).to("cupy")
+
+
+def test_tensors_hash_by_identity():
+    a, b = pg.tensor([1.0]), pg.tensor([1.0])
+    assert len({a, b}) == 2
+
+
+def test_cannot_construct_tensor_directly():
+    with pytest.raises(TypeError, match="plugrad.tensor"):
+        pg.Tensor([1.0])
