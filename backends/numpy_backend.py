@@ -1,16 +1,15 @@
 """The built-in NumPy backend: plugrad's primitives mapped onto NumPy.
 
 Most kernels are NumPy ufuncs stored as class attributes, so the core reaches
-one with a single attribute lookup. NumPy turns 0-d results into scalars of its
-own; the backend asks for arrays instead (`out=...` on NumPy 2.3+, `asarray`
-before), because the core mutates arrays in place (`zero_`, `.grad` buffers).
+one with a single attribute lookup and no Python wrapper. NumPy returns its own
+scalar types for 0-d results; the contract allows that, and the core asks for
+`mutable(x)` before it writes into such a result.
 """
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
-
 from plugrad import dtypes
 from plugrad.backend import Backend
 
@@ -24,39 +23,24 @@ _TO_NATIVE = {
 }
 _FROM_NATIVE = {v: k for k, v in _TO_NATIVE.items()}
 
-# torch divides by zero and takes log(0) silently (inf, nan); NumPy warns from the
-# kernels here. Silence only warnings raised in this module, never the user's.
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+# torch divides by zero and takes log(0) silently (inf, nan); NumPy warns, naming
+# the code that called the ufunc: plugrad's own modules. Silence exactly those,
+# never warnings from the user's own NumPy code.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"plugrad(\.|$)")
 
 
-def _array_out_supported() -> bool:
-    try:
-        return type(np.negative(np.array(1.0), out=...)) is np.ndarray
-    except TypeError:
-        return False
-
-
-if _array_out_supported():
-    def _arrays(ufunc):
-        def kernel(*args):
-            return ufunc(*args, out=...)
-        kernel.__name__ = ufunc.__name__
-        return kernel
-else:  # pragma: no cover - NumPy < 2.3
-    def _arrays(ufunc):
-        asarray = np.asarray
-
-        def kernel(*args):
-            return asarray(ufunc(*args))
-        kernel.__name__ = ufunc.__name__
-        return kernel
-
-
-def _reduction(func):
-    asarray = np.asarray
+def _reduction(ufunc):
+    reduce = ufunc.reduce
 
     def kernel(x, axis, keepdims):
-        return asarray(func(x, axis=axis, keepdims=keepdims))
+        return reduce(x, axis, None, None, keepdims)
+    kernel.__name__ = ufunc.__name__
+    return kernel
+
+
+def _arg_reduction(func):
+    def kernel(x, axis, keepdims):
+        return func(x, axis=axis, keepdims=keepdims)
     kernel.__name__ = func.__name__
     return kernel
 
@@ -67,55 +51,51 @@ class NumpyBackend(Backend):
     name = "numpy"
     version = np.__version__
 
-    neg = staticmethod(_arrays(np.negative))
-    exp = staticmethod(_arrays(np.exp))
-    log = staticmethod(_arrays(np.log))
-    sqrt = staticmethod(_arrays(np.sqrt))
-    sin = staticmethod(_arrays(np.sin))
-    cos = staticmethod(_arrays(np.cos))
-    tanh = staticmethod(_arrays(np.tanh))
-    abs = staticmethod(_arrays(np.absolute))
-    sign = staticmethod(_arrays(np.sign))
-    logical_not = staticmethod(_arrays(np.logical_not))
+    neg = np.negative
+    exp = np.exp
+    log = np.log
+    sqrt = np.sqrt
+    sin = np.sin
+    cos = np.cos
+    tanh = np.tanh
+    abs = np.absolute
+    sign = np.sign
+    logical_not = np.logical_not
 
-    add = staticmethod(_arrays(np.add))
-    sub = staticmethod(_arrays(np.subtract))
-    mul = staticmethod(_arrays(np.multiply))
-    div = staticmethod(_arrays(np.true_divide))
-    pow = staticmethod(_arrays(np.power))
-    maximum = staticmethod(_arrays(np.maximum))
-    minimum = staticmethod(_arrays(np.minimum))
-    eq = staticmethod(_arrays(np.equal))
-    ne = staticmethod(_arrays(np.not_equal))
-    lt = staticmethod(_arrays(np.less))
-    le = staticmethod(_arrays(np.less_equal))
-    gt = staticmethod(_arrays(np.greater))
-    ge = staticmethod(_arrays(np.greater_equal))
-    logical_and = staticmethod(_arrays(np.logical_and))
-    logical_or = staticmethod(_arrays(np.logical_or))
+    add = np.add
+    sub = np.subtract
+    mul = np.multiply
+    div = np.true_divide
+    pow = np.power
+    maximum = np.maximum
+    minimum = np.minimum
+    eq = np.equal
+    ne = np.not_equal
+    lt = np.less
+    le = np.less_equal
+    gt = np.greater
+    ge = np.greater_equal
+    logical_and = np.logical_and
+    logical_or = np.logical_or
 
-    sum = staticmethod(_reduction(np.sum))
-    prod = staticmethod(_reduction(np.prod))
-    max = staticmethod(_reduction(np.max))
-    min = staticmethod(_reduction(np.min))
-    argmax = staticmethod(_reduction(np.argmax))
-    argmin = staticmethod(_reduction(np.argmin))
+    sum = staticmethod(_reduction(np.add))
+    prod = staticmethod(_reduction(np.multiply))
+    max = staticmethod(_reduction(np.maximum))
+    min = staticmethod(_reduction(np.minimum))
+    argmax = staticmethod(_arg_reduction(np.argmax))
+    argmin = staticmethod(_arg_reduction(np.argmin))
+    mutable = staticmethod(np.asarray)
 
     def __init__(self) -> None:
         self.rng = np.random.default_rng()
 
-    @staticmethod
-    def where(cond, a, b):
-        return np.asarray(np.where(cond, a, b))
-
-    @staticmethod
-    def matmul(a, b):
-        return np.asarray(np.matmul(a, b))
+    where = staticmethod(np.where)
+    matmul = np.matmul
 
     @staticmethod
     def reshape(x, shape, copy=None):
         if copy is False:
-            view = x.view()
+            view = np.asarray(x).view()
             view.shape = shape  # raises AttributeError when a copy would be needed
             return view
         return np.reshape(x, shape)
@@ -129,7 +109,12 @@ class NumpyBackend(Backend):
 
     @staticmethod
     def getitem(x, index):
-        return np.asarray(x[index])
+        # Basic indexing down to one element gives a NumPy scalar (a copy); with a
+        # trailing Ellipsis it gives a 0-d view instead, as torch's x[0] is a view.
+        for i in index:
+            if i is Ellipsis:
+                return x[index]
+        return x[index + (Ellipsis,)]
 
     @staticmethod
     def index_add(x, index, values):
@@ -184,9 +169,7 @@ class NumpyBackend(Backend):
     def tolist(x):
         return x.tolist()
 
-    @staticmethod
-    def to_host(x):
-        return x
+    to_host = staticmethod(np.asarray)
 
     def seed(self, seed):
         self.rng = np.random.default_rng(seed)

@@ -12,26 +12,128 @@ import builtins
 
 __version__ = "0.1.0"
 
-from . import dtypes
-from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int32,  # noqa: A004
-                     int64, promote_types, result_type, set_default_dtype)
-from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
-                        no_grad, set_grad_enabled)
-from .tensor import Size, Tensor
-from . import autograd, backends
-from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
-                       linspace, manual_seed, ones, ones_like, rand, rand_like, randint,
-                       randint_like, randn, randn_like, tensor, zeros, zeros_like)
-from .pointwise import (abs, add, broadcast_shapes, clamp, clip, cos, div, eq, exp, ge, gt, le,
-                        log, logical_and, logical_not, logical_or, lt, maximum, minimum, mul, ne,
-                        neg, pow, relu, sigmoid, sign, sin, sqrt, square, sub, tanh, true_divide,
-                        where)
-from .reduction import (all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean,
-                        min, prod, softmax, std, sum, var)
-from .shape import (broadcast_to, cat, chunk, concat, expand, flatten, movedim, narrow, permute,
-                    reshape, split, squeeze, stack, swapaxes, transpose, unbind, unsqueeze, view)
+from . import autograd, backends, dtypes
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (  # noqa: A004
+    bool,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+)
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .linalg import bmm, dot, matmul, mm
-from .pointwise import clone, to_dtype as _to_dtype  # noqa: F401
+from .pointwise import (  # noqa: F401
+    abs,
+    add,
+    broadcast_shapes,
+    clamp,
+    clip,
+    clone,
+    cos,
+    div,
+    eq,
+    exp,
+    ge,
+    gt,
+    le,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    tanh,
+    true_divide,
+    where,
+)
+from .pointwise import to_dtype as _to_dtype
+from .reduction import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    prod,
+    softmax,
+    std,
+    sum,
+    var,
+)
+from .shape import (
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    expand,
+    flatten,
+    movedim,
+    narrow,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    transpose,
+    unbind,
+    unsqueeze,
+    view,
+)
+from .tensor import Size, Tensor
 
 float = float32  # noqa: A001 - torch.float
 double = float64

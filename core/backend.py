@@ -14,8 +14,11 @@ Rules every kernel follows:
 * Binary kernels take two arrays, or an array and a Python number on either
   side; a Python number never changes the result dtype (the core has already
   cast both operands to the result dtype it wants).
-* Results are arrays, also when 0-d (never a library scalar type), and are new
-  arrays unless the kernel is documented as a view or as in place.
+* Results are new arrays unless the kernel is documented as a view or as in
+  place. A 0-d result may be the library's scalar type (NumPy's float32, ...)
+  if it has `.shape`, `.ndim` and `.dtype`; before writing into data or sharing
+  it between tensors the core calls `mutable(x)`, which returns a writable
+  array (x itself when it already is one).
 * Kernels raise the library's own exceptions; the core turns them into torch's
   error types with messages that name shapes and ops.
 """
@@ -29,7 +32,7 @@ UNARY = ("neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "sign")
 BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum",
           "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or")
 REDUCE = ("sum", "prod", "max", "min", "argmax", "argmin")
-OTHER = ("logical_not", "where", "matmul", "reshape", "permute", "broadcast_to",
+OTHER = ("logical_not", "where", "matmul", "mutable", "reshape", "permute", "broadcast_to",
          "getitem", "index_add", "setitem", "concat", "copy",
          "asarray", "full", "arange", "linspace", "eye", "astype", "dtype_of",
          "tolist", "to_host", "seed", "uniform", "normal", "randint")
@@ -93,6 +96,10 @@ class Backend:
 
     def setitem(self, x: Array, index: tuple, values: Array | float) -> None:
         """In place: x[index] = values."""
+        raise NotImplementedError
+
+    def mutable(self, x: Array) -> Array:
+        """x as a writable array: x itself for arrays, a new 0-d array for a scalar type."""
         raise NotImplementedError
 
     def copy(self, x: Array) -> Array:

@@ -7,8 +7,8 @@ import sys
 
 def tour(args: argparse.Namespace) -> int:
     """Run the documented autograd examples and show what each prints."""
-    from plugrad.conformance.examples import EXAMPLES, run
     from plugrad import backends
+    from plugrad.conformance.examples import EXAMPLES, run
 
     name = args.backend or backends.default().name
     print(f"plugrad tour on the {name!r} backend: the documented autograd examples\n")

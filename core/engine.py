@@ -8,8 +8,8 @@ in which gradients are summed, and hence rounding, is the same on every run.
 from __future__ import annotations
 
 from .grad_mode import STATE
-from .graph import AccumulateGrad
-from .tensor import Tensor, _make, accumulator
+from .graph import FREED_MESSAGE, AccumulateGrad
+from .tensor import Tensor, _make, _shareable, accumulator
 
 __all__ = ["backward", "grad"]
 
@@ -63,7 +63,7 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool, what: str)
 
 def _shared_alias(g: Tensor) -> Tensor:
     """A new tensor object over g's data, marked as not owned (so it is never mutated)."""
-    alias = _make(g.data, g.dtype, g.backend, g)
+    alias = _make(_shareable(g), g.dtype, g.backend, g)
     alias.grad_fn, alias._rg = g.grad_fn, g._rg
     return alias
 
@@ -75,7 +75,7 @@ def _dependencies(roots) -> dict:
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt in node.inputs:
             if nxt is not None:
                 deps[nxt] = deps.get(nxt, 0) + 1
                 if nxt not in seen:
@@ -84,15 +84,15 @@ def _dependencies(roots) -> dict:
     return deps
 
 
-def _owned(g: Tensor, node_grads: tuple) -> bool:
-    """Whether g's data belongs to g alone, so it may become a .grad without a copy."""
-    if g._base is not None:
-        return False
-    count = 0
-    for other in node_grads:
-        if other is g:
-            count += 1
-    return count <= 1
+def _mark_shared(grads: tuple, shared: set, keep: list) -> None:
+    """Remember gradients handed to several inputs at once: none of them owns the data."""
+    seen = set()
+    for gi in grads:
+        if gi is not None:
+            if id(gi) in seen:
+                shared.add(id(gi))
+                keep.append(gi)
+            seen.add(id(gi))
 
 
 def _store_grad(t: Tensor, g: Tensor, owned: bool, create_graph: bool) -> None:
@@ -107,7 +107,7 @@ def _store_grad(t: Tensor, g: Tensor, owned: bool, create_graph: bool) -> None:
     elif create_graph or current._rg:
         t._grad = current + g
     else:
-        current.backend.index_add(current.data, (Ellipsis,), g.data)
+        current.backend.index_add(_shareable(current), (Ellipsis,), g.data)
 
 
 def _run_hooks(hooks: dict | None, g: Tensor) -> Tensor:
@@ -116,6 +116,28 @@ def _run_hooks(hooks: dict | None, g: Tensor) -> Tensor:
             result = hook(g)
             if result is not None:
                 g = result
+    return g
+
+
+def _arrive(node, g, capture, accumulate_into, shared: set, create_graph: bool):
+    """The slow path of a node: hooks, retained and captured grads, leaf accumulation."""
+    if g is None:
+        return None
+    if node.pre_hooks:
+        g = _run_hooks(node.pre_hooks, g)
+    is_leaf = type(node) is AccumulateGrad
+    if is_leaf:
+        g = _run_hooks(node.variable._hooks, g)
+    if node.retained is not None:
+        t = node.retained()
+        if t is not None:
+            _store_grad(t, g, False, create_graph)
+    if capture is not None and node in capture:
+        capture[node].append(g)
+    elif is_leaf and capture is None:
+        leaf = node.variable
+        if accumulate_into is None or id(leaf) in accumulate_into:
+            _store_grad(leaf, g, id(g) not in shared and g._base is None, create_graph)
     return g
 
 
@@ -137,49 +159,43 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
             buffers[node] = g
             shared.add(id(g))
     ready = [node for node in dict.fromkeys(n for n, _ in roots) if deps.get(node, 0) == 0]
-    keep = []  # keeps tensors whose id() is in `shared` alive during the walk
+    keep: list = []  # keeps tensors whose id() is in `shared` alive during the walk
     previous_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
+    pop, take, peek = ready.pop, buffers.pop, buffers.get
     try:
         while ready:
-            node = ready.pop()
-            g = buffers.pop(node, None)
-            if g is not None:
-                if node.pre_hooks:
-                    g = _run_hooks(node.pre_hooks, g)
+            node = pop()
+            g = take(node, None)
+            if (node.pre_hooks is not None or node.retained is not None or capture is not None
+                    or type(node) is AccumulateGrad):
+                g = _arrive(node, g, capture, accumulate_into, shared, create_graph)
                 if type(node) is AccumulateGrad:
-                    g = _run_hooks(node.variable._hooks, g)
-                if node.retained is not None:
-                    t = node.retained()
-                    if t is not None:
-                        _store_grad(t, g, False, create_graph)
-                if capture is not None and node in capture:
-                    capture[node].append(g)
-            if type(node) is AccumulateGrad:
-                leaf = node.variable
-                if g is not None and capture is None and (
-                        accumulate_into is None or id(leaf) in accumulate_into):
-                    _store_grad(leaf, g, id(g) not in shared and g._base is None, create_graph)
-                continue
-            edges = node.next_functions
+                    continue
+            edges = node.inputs
             if g is None:
                 grads = (None,) * len(edges)
             else:
-                grads = node.apply(g)
-                if not retain_graph:
-                    node.release()
-            for (nxt, _), gi in zip(edges, grads):
+                saved = node.saved
+                if saved is None:
+                    raise RuntimeError(FREED_MESSAGE)
+                grads = node.backward(node, g)
+                if saved and not retain_graph:
+                    node.saved = None
+                if len(grads) > 1:
+                    _mark_shared(grads, shared, keep)
+            for nxt, gi in zip(edges, grads):
                 if nxt is None:
                     continue
                 if gi is not None:
-                    prev = buffers.get(nxt)
+                    prev = peek(nxt)
                     if prev is None:
-                        if not _owned(gi, grads):
-                            shared.add(id(gi))
-                            keep.append(gi)
                         buffers[nxt] = gi
-                    else:
+                    elif create_graph or prev.dtype is not gi.dtype:
                         buffers[nxt] = prev + gi
+                    else:
+                        buffers[nxt] = _make(prev.backend.add(prev.data, gi.data), prev.dtype,
+                                             prev.backend)
                 remaining = deps[nxt] - 1
                 deps[nxt] = remaining
                 if remaining == 0:

@@ -52,21 +52,22 @@ class RemovableHandle:
 class Node:
     """The grad_fn of a tensor: one recorded operation.
 
-    `next_functions` has one `(node, 0)` pair per input, `(None, 0)` for inputs
-    that need no gradient. `backward(node, grad)` returns one gradient (or
-    None) per input. `saved` holds the tensors the formula reads; backward
-    releases them unless retain_graph is set. `args` holds the non-tensor facts
+    `inputs` has one node per input (None for inputs that need no gradient);
+    torch's `next_functions` view of it pairs each with its output index.
+    `backward(node, grad)` returns one gradient (or None) per input. `saved`
+    holds the tensors the formula reads; backward releases them unless
+    retain_graph is set. `args` holds the non-tensor facts
     (shapes, dims) and is kept.
     """
 
-    __slots__ = ("next_functions", "backward", "saved", "args", "_name",
-                 "pre_hooks", "retained", "__weakref__")
+    __slots__ = ("inputs", "backward", "saved", "args", "_name", "pre_hooks", "retained",
+                 "__weakref__")
 
-    def __init__(self, name: str, backward: Callable, next_functions: tuple,
+    def __init__(self, name: str, backward: Callable, inputs: tuple,
                  saved: tuple = (), args=None) -> None:
         self._name = name
         self.backward = backward
-        self.next_functions = next_functions
+        self.inputs = inputs
         self.saved = saved
         self.args = args
         self.pre_hooks = None   # dict id -> hook(grad) -> grad | None
@@ -75,19 +76,19 @@ class Node:
     def name(self) -> str:
         return self._name
 
+    @property
+    def next_functions(self) -> tuple:
+        """((node, output_index), ...) for each input, as torch shows it."""
+        return tuple([(n, 0) for n in self.inputs])
+
     def __repr__(self) -> str:
         return f"<{self._name} object at {id(self):#x}>"
 
-    def apply(self, grad):
+    def __call__(self, grad):
         """Run this node's backward formula on the gradient of its output."""
         if self.saved is None:
             raise RuntimeError(FREED_MESSAGE)
         return self.backward(self, grad)
-
-    def release(self) -> None:
-        """Drop saved tensors; running backward again then raises."""
-        if self.saved:
-            self.saved = None
 
     def register_prehook(self, hook: Callable) -> RemovableHandle:
         """Call `hook(grad)` on the gradient reaching this node; a return value replaces it."""
@@ -107,5 +108,5 @@ class AccumulateGrad(Node):
         super().__init__("AccumulateGrad", None, ())
         self.variable = variable
 
-    def apply(self, grad):  # the engine accumulates; see engine.accumulate
-        raise AssertionError("AccumulateGrad is run by the engine")
+    def __call__(self, grad):
+        raise RuntimeError("AccumulateGrad is run by the backward engine, not called directly")

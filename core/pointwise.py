@@ -10,7 +10,7 @@ import numbers
 
 from . import dtypes
 from .grad_mode import STATE
-from .recording import record, record1, saved_output, edge
+from .recording import record, record1, saved_output
 from .tensor import Tensor, _make
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log",
@@ -89,9 +89,10 @@ def broadcast_shapes(*shapes) -> tuple:
         for i, size in enumerate(shape):
             j = ndim - len(shape) + i
             if size != 1 and result[j] != 1 and size != result[j]:
+                # torch numbers the dimension in the broadcast result, not in `shape`
                 raise RuntimeError(
                     f"The size of tensor a ({result[j]}) must match the size of tensor b "
-                    f"({size}) at non-singleton dimension {i}")
+                    f"({size}) at non-singleton dimension {j}")
             if size != 1:
                 result[j] = size
     return tuple(result)
@@ -120,6 +121,27 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     return g.reshape(shape) if lead else g
 
 
+def _like(g: Tensor, shape: tuple, dtype) -> Tensor:
+    """g summed back to `shape` and cast to `dtype`: the gradient torch hands an input."""
+    g = unbroadcast(g, shape)
+    return g if g.dtype is dtype else to_dtype(g, dtype)
+
+
+def _grad_for(g: Tensor, x: Tensor) -> Tensor:
+    """`_like` for a saved input tensor."""
+    return _like(g, tuple(x.data.shape), x.dtype)
+
+
+def _meta(x):
+    """(shape, dtype) of a tensor operand: what add-like backward formulas keep of it."""
+    return (tuple(x.data.shape), x.dtype) if isinstance(x, Tensor) else None
+
+
+def _tensor_arg(x, op: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+
+
 def _grad_on(a, b) -> bool:
     return STATE.grad_enabled and (
         (type(a) is Tensor and a._rg) or (type(b) is Tensor and b._rg))
@@ -134,40 +156,53 @@ def _float_dtype(x: Tensor):
 # -- arithmetic -------------------------------------------------------------------
 def add(a, b, *, alpha=1) -> Tensor:
     """a + alpha * b, broadcast."""
-    if alpha != 1:
-        b = mul(b, alpha)
-    bk, ad, bd, d = coerce(a, b, "add")
-    try:
-        out = _make(bk.add(ad, bd), d, bk)
-    except Exception as err:
-        raise _kernel_error("add", err, a, b) from None
-    if _grad_on(a, b):
-        record(out, "AddBackward0", _add_backward, (a, b), (), (_shape(a), _shape(b)))
-    return out
-
-
-def _add_backward(node, g):
-    sa, sb = node.args
-    return unbroadcast(g, sa), unbroadcast(g, sb)
+    return _add_sub(a, b, alpha, "add")
 
 
 def sub(a, b, *, alpha=1) -> Tensor:
     """a - alpha * b, broadcast."""
+    return _add_sub(a, b, alpha, "sub")
+
+
+def _add_sub(a, b, alpha, op: str) -> Tensor:
+    if op == "sub" and (_is_bool(a) or _is_bool(b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    bk, ad, bd, d = coerce(a, b, op)
     if alpha != 1:
-        b = mul(b, alpha)
-    bk, ad, bd, d = coerce(a, b, "sub")
+        alpha = _number(alpha, op)
+        if type(alpha) is float and not d.is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                               "floating point number.")
+        # a Python number stays one, so that it cannot change the tensor's dtype
+        bd = bk.mul(bd, alpha) if isinstance(b, Tensor) else bd * alpha
     try:
-        out = _make(bk.sub(ad, bd), d, bk)
+        out = _make(getattr(bk, op)(ad, bd), d, bk)
     except Exception as err:
-        raise _kernel_error("sub", err, a, b) from None
+        raise _kernel_error(op, err, a, b) from None
     if _grad_on(a, b):
-        record(out, "SubBackward0", _sub_backward, (a, b), (), (_shape(a), _shape(b)))
+        if op == "add":
+            name = "AddBackward0"
+        else:
+            name = "SubBackward0" if isinstance(a, Tensor) else "RsubBackward1"
+        scale = alpha if op == "add" else -alpha
+        record(out, name, _add_sub_backward, (a, b), (), (_meta(a), _meta(b), scale))
     return out
 
 
-def _sub_backward(node, g):
-    sa, sb = node.args
-    return unbroadcast(g, sa), unbroadcast(-g, sb)
+def _is_bool(x) -> bool:
+    return x.dtype is dtypes.bool if isinstance(x, Tensor) else type(x) is bool
+
+
+def _add_sub_backward(node, g):
+    ma, mb, scale = node.args
+    ga = gb = None
+    if node.inputs[0] is not None:
+        ga = _like(g, *ma)
+    if node.inputs[1] is not None:
+        gb = _like(g if scale == 1 else (-g if scale == -1 else g * scale), *mb)
+    return ga, gb
 
 
 def mul(a, b) -> Tensor:
@@ -184,8 +219,8 @@ def mul(a, b) -> Tensor:
 
 def _mul_backward(node, g):
     a, b = node.saved
-    ga = unbroadcast(g * b, a.data.shape) if edge(a)[0] is not None else None
-    gb = unbroadcast(g * a, b.data.shape) if edge(b)[0] is not None else None
+    ga = _grad_for(g * b, a) if node.inputs[0] is not None else None
+    gb = _grad_for(g * a, b) if node.inputs[1] is not None else None
     return ga, gb
 
 
@@ -214,8 +249,8 @@ true_divide = div
 
 def _div_backward(node, g):
     a, b = node.saved
-    ga = unbroadcast(g / b, a.data.shape) if edge(a)[0] is not None else None
-    gb = unbroadcast(-g * a / (b * b), b.data.shape) if edge(b)[0] is not None else None
+    ga = _grad_for(g / b, a) if node.inputs[0] is not None else None
+    gb = _grad_for(-g * a / (b * b), b) if node.inputs[1] is not None else None
     return ga, gb
 
 
@@ -227,27 +262,37 @@ def pow(a, b) -> Tensor:  # noqa: A001 - torch.pow
     except Exception as err:
         raise _kernel_error("pow", err, a, b) from None
     if _grad_on(a, b):
-        record(out, "PowBackward0" if not isinstance(b, Tensor) else "PowBackward1",
-               _pow_backward, (a, b), (a, b, out.data))
+        if not isinstance(b, Tensor):
+            name = "PowBackward0"  # tensor ** number
+        elif not isinstance(a, Tensor):
+            name = "PowBackward2"  # number ** tensor
+        else:
+            name = "PowBackward1"
+        record(out, name, _pow_backward, (a, b), (a, b, out.data))
     return out
 
 
 def _pow_backward(node, g):
     a, b, out = node.saved
     ga = gb = None
-    if edge(a)[0] is not None:
+    if node.inputs[0] is not None:
         if isinstance(b, Tensor):
-            ga = unbroadcast(g * b * a ** (b - 1), a.data.shape)
+            # torch's convention: a zero exponent gives a zero gradient, also at a == 0
+            ga = _grad_for(where(b == 0, 0.0, g * b * a ** (b - 1)), a)
+        elif b == 0:
+            ga = _make(a.backend.full(tuple(a.data.shape), 0, a.dtype), a.dtype, a.backend)
         else:
-            ga = g * (b * a ** (b - 1)) if b != 0 else g * 0
-    if edge(b)[0] is not None:
+            ga = g * (b * a ** (b - 1))
+    if node.inputs[1] is not None:
         result = saved_output(node, g, out)
+        # d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (its limit)
         if isinstance(a, Tensor):
-            # the limit of b*log(a)*a**b at a == 0 is 0 for b >= 0; keep it finite there
-            safe_log = where((a == 0) & (b >= 0), 0.0, log(a))
+            gb = where((a == 0) & (b >= 0), 0.0, result * log(a))
+        elif a == 0:
+            gb = where(b >= 0, 0.0, result * _log_number(a))
         else:
-            safe_log = _make(b.backend.full((), _log_number(a), b.dtype), b.dtype, b.backend)
-        gb = unbroadcast(g * result * safe_log, b.data.shape)
+            gb = result * _log_number(a)
+        gb = _grad_for(g * gb, b)
     return ga, gb
 
 
@@ -258,6 +303,7 @@ def _log_number(a: float) -> float:
 
 def neg(x: Tensor) -> Tensor:
     """-x."""
+    _tensor_arg(x, "neg")
     if x.dtype is dtypes.bool:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -379,6 +425,7 @@ def _sigmoid_backward(node, g):
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0), elementwise."""
+    _tensor_arg(x, "relu")
     out = _make(x.backend.maximum(x.data, 0), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "ReluBackward0", _relu_backward, x, (out.data,))
@@ -386,11 +433,13 @@ def relu(x: Tensor) -> Tensor:
 
 
 def _relu_backward(node, g):
-    return (where(_make(g.backend.gt(node.saved[0], 0), dtypes.bool, g.backend), g, 0),)
+    # torch's threshold_backward: zero where the output is <= 0 (a NaN passes the gradient)
+    return (where(_make(g.backend.le(node.saved[0], 0), dtypes.bool, g.backend), 0, g),)
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch.abs
     """|x|, elementwise."""
+    _tensor_arg(x, "abs")
     out = _make(x.backend.abs(x.data), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "AbsBackward0", _abs_backward, x, (x,))
@@ -403,6 +452,7 @@ def _abs_backward(node, g):
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (its gradient is zero)."""
+    _tensor_arg(x, "sign")
     out = _make(x.backend.sign(x.data), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "SignBackward0", _sign_backward, x)
@@ -414,12 +464,14 @@ def _sign_backward(node, g):
 
 
 def square(x: Tensor) -> Tensor:
-    """x * x."""
-    return mul(x, x)
+    """x ** 2 (torch records it as a pow: PowBackward0)."""
+    _tensor_arg(x, "square")
+    return pow(x, 2)
 
 
 def clone(x: Tensor) -> Tensor:
     """A copy with its own data; differentiable."""
+    _tensor_arg(x, "clone")
     out = _make(x.backend.copy(x.data), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "CloneBackward0", _identity_backward, x)
@@ -432,6 +484,7 @@ def _identity_backward(node, g):
 
 def to_dtype(x: Tensor, dtype) -> Tensor:
     """x converted to `dtype`; differentiable between floating dtypes."""
+    _tensor_arg(x, "to")
     if dtype is x.dtype:
         return x
     out = _make(x.backend.astype(x.data, dtype), dtype, x.backend)
@@ -470,25 +523,46 @@ def _extremum(a, b, op):
 
 
 def _extremum_backward(node, g):
+    # torch's formula: a tie sends half to each side and a losing side gets zero, so with a
+    # NaN (ordered neither way) both sides get the whole gradient
     a, b = node.saved
-    wins = (a > b) if node.args == "maximum" else (a < b)
-    share = where(wins, 1.0, where(a == b, 0.5, 0.0)).to(g.dtype)
-    return unbroadcast(g * share, a.data.shape), unbroadcast(g * (1 - share), b.data.shape)
+    half = where(a == b, g / 2, g)
+    a_loses, b_loses = (a < b, a > b) if node.args == "maximum" else (a > b, a < b)
+    ga = _grad_for(where(a_loses, 0.0, half), a) if node.inputs[0] is not None else None
+    gb = _grad_for(where(b_loses, 0.0, half), b) if node.inputs[1] is not None else None
+    return ga, gb
 
 
 def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's names
-    """Limit x to [min, max]; the gradient passes where x is inside."""
+    """Limit x to [min, max]: numbers or tensors, broadcast, promoting dtypes like torch.
+
+    The gradient reaches x where it lies inside, and a tensor bound where it is the output.
+    """
+    _tensor_arg(x, "clamp")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    lo, hi = [v if v is None or isinstance(v, Tensor) else _number(v, "clamp")
+              for v in (min, max)]
+    given = [v for v in (lo, hi) if v is not None]
     k = x.backend
-    data = x.data
-    if min is not None:
-        data = k.maximum(data, min.data if isinstance(min, Tensor) else min)
-    if max is not None:
-        data = k.minimum(data, max.data if isinstance(max, Tensor) else max)
-    out = _make(data, x.dtype, k)
-    if x._rg and STATE.grad_enabled:
-        record1(out, "ClampBackward1", _clamp_backward, x, (x,), (min, max))
+    for v in given:
+        if isinstance(v, Tensor) and v.backend is not k:
+            raise RuntimeError(f"clamp: expected all tensors on the same backend, but found "
+                               f"{k.name!r} and {v.backend.name!r}")
+    d = dtypes.result_type(x, *given)
+    try:
+        data = cast(x, d)
+        if lo is not None:
+            data = k.maximum(data, cast(lo, d) if isinstance(lo, Tensor) else lo)
+        if hi is not None:
+            data = k.minimum(data, cast(hi, d) if isinstance(hi, Tensor) else hi)
+    except Exception as err:
+        raise _kernel_error("clamp", err, x, *given) from None
+    out = _make(data, d, k)
+    if STATE.grad_enabled and (x._rg or any(isinstance(v, Tensor) and v._rg for v in given)):
+        tensor_bounds = any(isinstance(v, Tensor) for v in given)
+        record(out, "ClampBackward0" if tensor_bounds else "ClampBackward1", _clamp_backward,
+               (x, lo, hi), (x, lo, hi))
     return out
 
 
@@ -496,14 +570,27 @@ clip = clamp
 
 
 def _clamp_backward(node, g):
-    (x,) = node.saved
-    lo, hi = node.args
-    inside = None
-    if lo is not None:
-        inside = x >= lo
-    if hi is not None:
-        inside = (x <= hi) if inside is None else inside & (x <= hi)
-    return (where(inside, g, 0.0),)
+    # torch's clamp_backward_min_max: where min > max the output is max, so max gets it
+    x, lo, hi = node.saved
+    gx = glo = ghi = None
+    if node.inputs[0] is not None:
+        inside = None
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = (x <= hi) if inside is None else inside & (x <= hi)
+        gx = _grad_for(where(inside, g, 0.0), x)
+    if node.inputs[1] is not None:
+        below = x < lo
+        if hi is not None:
+            below = below & (lo < hi)
+        glo = _grad_for(where(below, g, 0.0), lo)
+    if node.inputs[2] is not None:
+        above = x > hi
+        if lo is not None:
+            above = above | (hi < lo)
+        ghi = _grad_for(where(above, g, 0.0), hi)
+    return gx, glo, ghi
 
 
 def where(condition: Tensor, input, other) -> Tensor:
@@ -513,7 +600,13 @@ def where(condition: Tensor, input, other) -> Tensor:
     if condition.dtype is not dtypes.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
                            f"tensor with dtype {condition.dtype.name}")
-    bk, ad, bd, d = coerce(input, other, "where")
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        bk, ad, bd, d = coerce(input, other, "where")
+    else:
+        # two numbers: the dtype they would have as tensors, as torch does
+        input, other = _number(input, "where"), _number(other, "where")
+        bk, d = condition.backend, dtypes.result_type(input, other)
+        ad, bd = bk.full((), input, d), bk.full((), other, d)
     if condition.backend is not bk:
         raise RuntimeError(f"where: condition is on backend {condition.backend.name!r} "
                            f"but the values are on {bk.name!r}")
@@ -523,16 +616,15 @@ def where(condition: Tensor, input, other) -> Tensor:
         raise _kernel_error("where", err, condition, input, other) from None
     if _grad_on(input, other):
         record(out, "WhereBackward0", _where_backward, (input, other), (condition,),
-               (_shape(input), _shape(other)))
+               (_meta(input), _meta(other)))
     return out
 
 
 def _where_backward(node, g):
     (cond,) = node.saved
-    sa, sb = node.args
-    zero = 0.0
-    return (unbroadcast(where(cond, g, zero), sa) if node.next_functions[0][0] else None,
-            unbroadcast(where(cond, zero, g), sb) if node.next_functions[1][0] else None)
+    ma, mb = node.args
+    return (_like(where(cond, g, 0.0), *ma) if node.inputs[0] is not None else None,
+            _like(where(cond, 0.0, g), *mb) if node.inputs[1] is not None else None)
 
 
 # -- comparisons and logic (never differentiable) -------------------------------------------------
@@ -593,4 +685,5 @@ def logical_or(a, b) -> Tensor:
 
 def logical_not(x: Tensor) -> Tensor:
     """not x, elementwise."""
+    _tensor_arg(x, "logical_not")
     return _make(x.backend.logical_not(x.data), dtypes.bool, x.backend)

@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 from .graph import Node
-from .tensor import Tensor, accumulator, _make
-
-NO_EDGE = (None, 0)
+from .tensor import Tensor, _make, accumulator
 
 
-def edge(t) -> tuple:
-    """The (node, 0) pair through which a gradient reaches `t`."""
+def edge(t):
+    """The node through which a gradient reaches `t` (None if it needs none)."""
     if type(t) is not Tensor:
-        return NO_EDGE
+        return None
     fn = t.grad_fn
     if fn is not None:
-        return (fn, 0)
+        return fn
     if t._rg:
-        return (accumulator(t), 0)
-    return NO_EDGE
+        return accumulator(t)
+    return None
 
 
 def record(out: Tensor, name: str, backward, inputs: tuple, saved: tuple = (), args=None) -> Tensor:
@@ -27,10 +25,9 @@ def record(out: Tensor, name: str, backward, inputs: tuple, saved: tuple = (), a
 
 
 def record1(out: Tensor, name: str, backward, x: Tensor, saved: tuple = (), args=None) -> Tensor:
-    """`record` for one input, the common case, without the loop."""
+    """`record` for one input that requires grad, the common case, without the loop."""
     fn = x.grad_fn
-    out.grad_fn = Node(name, backward, ((fn, 0) if fn is not None else (accumulator(x), 0),),
-                       saved, args)
+    out.grad_fn = Node(name, backward, (fn if fn is not None else accumulator(x),), saved, args)
     out._rg = True
     return out
 

@@ -6,6 +6,7 @@ shape by reshaping to the kept shape and expanding.
 """
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 from . import dtypes
@@ -29,10 +30,13 @@ def _dims(dim, ndim: int) -> tuple:
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return tuple(range(ndim))
-        dims = tuple(sorted({normalize_dim(d, ndim) for d in dim}))
-        if len(dims) != len(dim):
-            raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
-        return dims
+        seen: set = set()
+        for d in dim:
+            n = normalize_dim(d, ndim)
+            if n in seen:
+                raise RuntimeError(f"dim {n} appears multiple times in the list of dims")
+            seen.add(n)
+        return tuple(sorted(seen))
     return (normalize_dim(dim, ndim),)
 
 
@@ -52,9 +56,20 @@ def _expand_back(g: Tensor, shape: tuple, kept: tuple, keepdim: bool) -> Tensor:
     return g.expand(shape)
 
 
-def _reduce_error(op: str, x: Tensor, err: Exception) -> RuntimeError:
-    return RuntimeError(f"{op}(): cannot reduce a tensor of shape {list(x.shape)} ({err}); "
-                        f"specify a dim whose size is not zero")
+def _check_nonempty(op: str, x: Tensor, dims, full: bool) -> None:
+    """torch's errors for reductions without identity (max, argmax...) over no elements."""
+    shape = x.data.shape
+    if full:
+        if x.numel() == 0:
+            cls = IndexError if op.startswith("arg") else RuntimeError
+            tail = "" if op.startswith("arg") else \
+                " Specify the reduction dim with the 'dim' argument."
+            raise cls(f"{op}(): Expected reduction dim to be specified for input.numel() == 0."
+                      f"{tail}")
+        return
+    for d in dims if shape else ():
+        if shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
 # -- sums and means ------------------------------------------------------------------------
@@ -111,24 +126,52 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     out = _make(x.backend.prod(data, _axis(x, dims), keepdim), d, x.backend)
     if x._rg and STATE.grad_enabled:
         shape = tuple(x.data.shape)
+        axis = dims[0] if dim is not None and shape else None
         record1(out, "ProdBackward0" if dim is None else "ProdBackward1", _prod_backward, x,
-                (x,), (shape, _kept_shape(shape, dims), keepdim, dim))
+                (x, out.data), (shape, _kept_shape(shape, dims), keepdim, axis))
     return out
 
 
 def _prod_backward(node, g):
-    # Dividing the product by each element fails at zeros; instead use the product
-    # of the non-zero elements, which is the gradient at a lone zero and 0 elsewhere.
-    from .pointwise import where
-    (x,) = node.saved
+    x, out = node.saved
     shape, kept, keepdim, dim = node.args
-    is_zero = x == 0
-    nonzero = where(is_zero, 1.0, x)
-    prod_nonzero = nonzero.prod(dim, keepdim=True)
-    zeros = is_zero.sum(dim, keepdim=True)
-    grad_in = where(zeros == 0, prod_nonzero / nonzero,
-                    where(is_zero & (zeros == 1), prod_nonzero, 0.0))
-    return (_expand_back(g, shape, kept, keepdim) * grad_in,)
+    g = _expand_back(g, shape, kept, keepdim)
+    if not shape:
+        return (g,)
+    if not (x == 0).any().item():
+        result = saved_output(node, g, out)
+        if not keepdim:
+            result = result.reshape(kept)
+        return (g * (result / x),)
+    # With zeros, result / x is 0/0; the product of all the others, as left and right
+    # exclusive cumulative products, has the right value and every higher derivative.
+    if dim is None:
+        return (g * _product_of_others(x.reshape(-1)).reshape(shape),)
+    last = x.ndim - 1
+    return (g * _product_of_others(x.movedim(dim, last)).movedim(last, dim),)
+
+
+def _product_of_others(x: Tensor) -> Tensor:
+    """out[..., j] = prod of x[..., k] for k != j, along the last dim, without division."""
+    from .creation import arange
+    from .shape import cat
+    n = x.data.shape[-1]
+    reverse = arange(n - 1, -1, -1, backend=x.backend)
+    ones = _make(x.backend.full(tuple(x.data.shape[:-1]) + (1,), 1, x.dtype), x.dtype, x.backend)
+    left = cat([ones, _cumprod_last(x)[..., :-1]], -1)
+    right = cat([ones, _cumprod_last(x[..., reverse])[..., :-1]], -1)[..., reverse]
+    return left * right
+
+
+def _cumprod_last(x: Tensor) -> Tensor:
+    """Inclusive cumulative product along the last dim, in log2(n) differentiable steps."""
+    from .shape import cat
+    n = x.data.shape[-1]
+    shift = 1
+    while shift < n:
+        x = cat([x[..., :shift], x[..., shift:] * x[..., :-shift]], -1)
+        shift *= 2
+    return x
 
 
 # -- extremes --------------------------------------------------------------------------------
@@ -151,15 +194,13 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 def _extreme(x: Tensor, dim, keepdim: bool, op: str):
     k = x.backend
     if dim is None:
-        return _amax(x, None, False, op, "MaxBackward1" if op == "max" else "MinBackward1")
+        return _amax(x, None, False, op, "MaxBackward1" if op == "max" else "MinBackward1", op)
     d = normalize_dim(dim, x.data.ndim)
+    _check_nonempty(op, x, (d,), False)
     axis = (d,) if x.data.ndim else None
-    try:
-        values = getattr(k, op)(x.data, axis, keepdim)
-        indices = (k.argmax if op == "max" else k.argmin)(x.data, d if x.data.ndim else None,
-                                                           keepdim)
-    except ValueError as err:
-        raise _reduce_error(op, x, err) from None
+    values = getattr(k, op)(x.data, axis, keepdim)
+    indices = (k.argmax if op == "max" else k.argmin)(x.data, d if x.data.ndim else None,
+                                                       keepdim)
     out = _make(values, x.dtype, k)
     idx = _make(indices, dtypes.int64, k)
     if x._rg and STATE.grad_enabled:
@@ -185,21 +226,19 @@ def _select_backward(node, g):
 
 def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The maximum over `dim`; ties share the gradient evenly."""
-    return _amax(x, dim, keepdim, "max", "AmaxBackward0")
+    return _amax(x, dim, keepdim, "max", "AmaxBackward0", "amax")
 
 
 def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The minimum over `dim`; ties share the gradient evenly."""
-    return _amax(x, dim, keepdim, "min", "AminBackward0")
+    return _amax(x, dim, keepdim, "min", "AminBackward0", "amin")
 
 
-def _amax(x: Tensor, dim, keepdim: bool, op: str, name: str) -> Tensor:
+def _amax(x: Tensor, dim, keepdim: bool, op: str, name: str, label: str) -> Tensor:
     k = x.backend
     dims = _dims(dim, x.data.ndim)
-    try:
-        out = _make(getattr(k, op)(x.data, _axis(x, dims), keepdim), x.dtype, k)
-    except ValueError as err:
-        raise _reduce_error(op, x, err) from None
+    _check_nonempty(label, x, dims, dim is None or (isinstance(dim, (tuple, list)) and not dim))
+    out = _make(getattr(k, op)(x.data, _axis(x, dims), keepdim), x.dtype, k)
     if x._rg and STATE.grad_enabled:
         shape = tuple(x.data.shape)
         record1(out, name, _amax_backward, x, (x, out.data), (shape, _kept_shape(shape, dims),
@@ -230,13 +269,15 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def _arg(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
     k = x.backend
-    axis = None if dim is None or x.data.ndim == 0 else normalize_dim(dim, x.data.ndim)
-    if dim is not None and x.data.ndim == 0:
-        normalize_dim(dim, 0)
-    try:
-        data = getattr(k, op)(x.data, axis, keepdim and dim is not None)
-    except ValueError as err:
-        raise _reduce_error(op, x, err) from None
+    if dim is None:
+        _check_nonempty(op, x, (), True)
+        data = getattr(k, op)(x.data, None, False)
+        if keepdim:  # torch keeps every dim, as size 1
+            data = k.reshape(data, (1,) * x.data.ndim)
+        return _make(data, dtypes.int64, k)
+    d = normalize_dim(dim, x.data.ndim)
+    _check_nonempty(op, x, (d,), False)
+    data = getattr(k, op)(x.data, d if x.data.ndim else None, keepdim)
     return _make(data, dtypes.int64, k)
 
 
@@ -263,42 +304,112 @@ def _logical_reduce(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
 
 
 # -- spread -----------------------------------------------------------------------------------
-def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
-    """Variance over `dim`; unbiased (divides by N - 1) by default, like torch."""
+def _var_setup(x: Tensor, dim, unbiased, correction, op: str):
+    """(dims, count, divisor) for var/std; torch divides by max(0, N - correction)."""
+    if not x.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
-    dims = _dims(dim, x.ndim)
+    elif unbiased is not None:
+        raise TypeError(f"{op}(): pass either unbiased or correction, not both")
+    dims = _dims(dim, x.data.ndim)
     count = 1
-    for i in dims if x.ndim else ():
+    for i in dims if x.data.ndim else ():
         count *= x.data.shape[i]
+    return dims, count, builtins.max(0, count - correction)
+
+
+def _var_data(x: Tensor, dims: tuple, count: int, divisor, keepdim: bool):
+    k = x.backend
+    axis = _axis(x, dims)
+    centered = k.sub(x.data, k.div(k.sum(x.data, axis, True), count))
+    return k.div(k.sum(k.mul(centered, centered), axis, keepdim), divisor)
+
+
+def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Variance over `dim`; unbiased (divides by N - 1) by default, like torch."""
+    dims, count, divisor = _var_setup(x, dim, unbiased, correction, "var")
+    out = _make(_var_data(x, dims, count, divisor, keepdim), x.dtype, x.backend)
+    if x._rg and STATE.grad_enabled:
+        shape = tuple(x.data.shape)
+        record1(out, "VarBackward0", _var_backward, x, (x,),
+                (shape, _kept_shape(shape, dims), keepdim, dims, divisor))
+    return out
+
+
+def _var_grad(x: Tensor, g: Tensor, dims: tuple, divisor) -> Tensor:
+    """d var / dx times g (g already in x's shape)."""
     centered = x - x.mean(dims if x.ndim else None, keepdim=True)
-    return (centered * centered).sum(dims if x.ndim else None, keepdim=keepdim) / (count - correction)
+    return g * centered * 2 / divisor
+
+
+def _var_backward(node, g):
+    (x,) = node.saved
+    shape, kept, keepdim, dims, divisor = node.args
+    return (_var_grad(x, _expand_back(g, shape, kept, keepdim), dims, divisor),)
 
 
 def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: the square root of `var` with the same arguments."""
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    dims, count, divisor = _var_setup(x, dim, unbiased, correction, "std")
+    k = x.backend
+    out = _make(k.sqrt(_var_data(x, dims, count, divisor, keepdim)), x.dtype, k)
+    if x._rg and STATE.grad_enabled:
+        shape = tuple(x.data.shape)
+        record1(out, "StdBackward0", _std_backward, x, (x, out.data),
+                (shape, _kept_shape(shape, dims), keepdim, dims, divisor))
+    return out
+
+
+def _std_backward(node, g):
+    # where std is 0 the gradient is 0, as in torch (not 0/0)
+    from .pointwise import where
+    x, out = node.saved
+    shape, kept, keepdim, dims, divisor = node.args
+    result = saved_output(node, g, out)
+    zero = result == 0
+    g_var = where(zero, 0.0, g / (2 * where(zero, 1.0, result)))
+    return (_var_grad(x, _expand_back(g_var, shape, kept, keepdim), dims, divisor),)
 
 
 # -- normalisations ---------------------------------------------------------------------------
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed without overflow."""
-    from .pointwise import where
-    dims = _dims(dim, x.ndim)
-    axis = dims if x.ndim else None
-    with_keep = _kept_shape(tuple(x.data.shape), dims)
-    if x.numel() == 0:
-        shift = x.detach().sum(axis, keepdim=True)
+    k = x.backend
+    data = x.data if x.dtype.is_floating_point else k.astype(x.data, dtypes.get_default_dtype())
+    d = x.dtype if x.dtype.is_floating_point else dtypes.get_default_dtype()
+    dims = _dims(dim, x.data.ndim)
+    axis = _axis(x, dims)
+    if x.numel():
+        shift = k.max(data, axis, True)
+        # an infinite maximum would make x - shift nan; shifting by 0 is exact there
+        shift = k.where(k.eq(k.abs(shift), float("inf")), 0, shift)
+        total = k.add(k.log(k.sum(k.exp(k.sub(data, shift)), axis, True)), shift)
     else:
-        shift = amax(x.detach(), axis if axis is not None else (), keepdim=True)
-        shift = where(shift.abs() == float("inf"), 0.0, shift)
-    total = (x - shift).exp().sum(axis, keepdim=True).log() + shift
-    return total if keepdim or not x.ndim else total.reshape(
-        tuple(s for i, s in enumerate(with_keep) if i not in dims))
+        total = k.log(k.sum(k.exp(data), axis, True))
+    shape = tuple(x.data.shape)
+    kept = _kept_shape(shape, dims)
+    if not keepdim:
+        total = k.reshape(total, tuple(s for i, s in enumerate(shape) if i not in dims))
+    out = _make(total, d, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "LogsumexpBackward0", _logsumexp_backward, x, (x, out.data),
+                (kept, keepdim))
+    return out
+
+
+def _logsumexp_backward(node, g):
+    x, out = node.saved
+    kept, keepdim = node.args
+    result = saved_output(node, g, out)
+    if not keepdim:
+        result = result.reshape(kept)
+        g = g.reshape(kept)
+    return (g * (x - result).exp(),)
 
 
 def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:

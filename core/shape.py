@@ -5,10 +5,12 @@ moves the gradient back into the input's layout.
 """
 from __future__ import annotations
 
+import operator
+
 from . import dtypes
 from .grad_mode import STATE
 from .recording import record, record1
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, _shareable
 
 __all__ = ["reshape", "view", "permute", "transpose", "swapaxes", "movedim", "squeeze",
            "unsqueeze", "expand", "expand_as", "broadcast_to", "flatten", "cat", "concat",
@@ -41,11 +43,16 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
                 raise RuntimeError("only one dimension can be inferred")
             unknown = i
         elif s < 0:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
         else:
             known *= s
     if unknown is not None:
-        if known == 0 or numel % known:
+        if known == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} "
+                               f"because the unspecified dimension size -1 can be any value and "
+                               f"is ambiguous" if numel == 0 else
+                               f"shape '{list(shape)}' is invalid for input of size {numel}")
+        if numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = shape[:unknown] + (numel // known,) + shape[unknown + 1:]
     elif known != numel:
@@ -59,7 +66,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
     shape = _infer_shape(_sizes(shape), x.numel())
     if shape == x.data.shape:
         return _alias(x, "ViewBackward0")
-    out = _make(x.backend.reshape(x.data, shape), x.dtype, x.backend, x)
+    out = _make(x.backend.reshape(_shareable(x), shape), x.dtype, x.backend, x)
     if x._rg and STATE.grad_enabled:
         record1(out, "ViewBackward0", _reshape_backward, x, (), tuple(x.data.shape))
     return out
@@ -71,11 +78,12 @@ def view(x: Tensor, *shape) -> Tensor:
         raise NotImplementedError("view(dtype) is not supported")
     shape = _infer_shape(_sizes(shape), x.numel())
     try:
-        data = x.backend.reshape(x.data, shape, copy=False)
+        data = x.backend.reshape(_shareable(x), shape, copy=False)
     except (ValueError, AttributeError):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
-            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
     out = _make(data, x.dtype, x.backend, x)
     if x._rg and STATE.grad_enabled:
         record1(out, "ViewBackward0", _reshape_backward, x, (), tuple(x.data.shape))
@@ -88,7 +96,7 @@ def _reshape_backward(node, g):
 
 def _alias(x: Tensor, name: str) -> Tensor:
     """A new tensor object over the same data, recorded as a view."""
-    out = _make(x.data, x.dtype, x.backend, x)
+    out = _make(_shareable(x), x.dtype, x.backend, x)
     if x._rg and STATE.grad_enabled:
         record1(out, name, _alias_backward, x)
     return out
@@ -100,10 +108,10 @@ def _alias_backward(node, g):
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
-    if x.ndim == 0:
-        return reshape(x, (1,))
     s = normalize_dim(start_dim, x.ndim)
     e = normalize_dim(end_dim, x.ndim)
+    if x.ndim == 0:
+        return reshape(x, (1,))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = tuple(x.data.shape)
@@ -115,13 +123,16 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
     shape = tuple(x.data.shape)
     if dim is None:
         dims = {i for i, s in enumerate(shape) if s == 1}
+        name = "SqueezeBackward0"
     else:
-        dims = {normalize_dim(d, x.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        many = isinstance(dim, (tuple, list))
+        dims = {normalize_dim(d, x.ndim) for d in (dim if many else (dim,))}
         dims = {d for d in dims if x.ndim and shape[d] == 1}
+        name = "SqueezeBackward2" if many else "SqueezeBackward1"
     new = tuple(s for i, s in enumerate(shape) if i not in dims)
-    out = _make(x.backend.reshape(x.data, new), x.dtype, x.backend, x)
+    out = _make(x.backend.reshape(_shareable(x), new), x.dtype, x.backend, x)
     if x._rg and STATE.grad_enabled:
-        record1(out, "SqueezeBackward0", _reshape_backward, x, (), shape)
+        record1(out, name, _reshape_backward, x, (), shape)
     return out
 
 
@@ -129,7 +140,8 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at `dim`."""
     d = normalize_dim(dim, x.ndim + 1)
     shape = tuple(x.data.shape)
-    out = _make(x.backend.reshape(x.data, shape[:d] + (1,) + shape[d:]), x.dtype, x.backend, x)
+    out = _make(x.backend.reshape(_shareable(x), shape[:d] + (1,) + shape[d:]), x.dtype,
+                x.backend, x)
     if x._rg and STATE.grad_enabled:
         record1(out, "UnsqueezeBackward0", _reshape_backward, x, (), shape)
     return out
@@ -151,7 +163,7 @@ def permute(x: Tensor, *dims) -> Tensor:
 
 
 def _permute(x: Tensor, axes: tuple, name: str) -> Tensor:
-    out = _make(x.backend.permute(x.data, axes), x.dtype, x.backend, x)
+    out = _make(x.backend.permute(_shareable(x), axes), x.dtype, x.backend, x)
     if x._rg and STATE.grad_enabled:
         inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
         record1(out, name, _permute_backward, x, (), inverse)
@@ -198,7 +210,8 @@ def expand(x: Tensor, *sizes) -> Tensor:
         have = shape[i - lead] if i >= lead else None
         if s == -1:
             if have is None:
-                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
             s = have
         elif have is not None and have != 1 and have != s:
             raise RuntimeError(
@@ -209,7 +222,7 @@ def expand(x: Tensor, *sizes) -> Tensor:
     target = tuple(target)
     if target == shape:
         return _alias(x, "ExpandBackward0")
-    out = _make(x.backend.broadcast_to(x.data, target), x.dtype, x.backend, x)
+    out = _make(x.backend.broadcast_to(_shareable(x), target), x.dtype, x.backend, x)
     if x._rg and STATE.grad_enabled:
         record1(out, "ExpandBackward0", _expand_backward, x, (), shape)
     return out
@@ -229,24 +242,43 @@ def broadcast_to(x: Tensor, shape) -> Tensor:
 
 
 # -- joining and splitting ----------------------------------------------------------------------
+class _EmptyListError(RuntimeError, ValueError):
+    """cat([]): torch 1.x raised RuntimeError, torch 2.x raises ValueError; this is both."""
+
+
+def _is_legacy_empty(t: Tensor) -> bool:
+    """torch's cat still skips 1-D empty tensors, whatever the others' shapes."""
+    return t.data.ndim == 1 and t.data.shape[0] == 0
+
+
+def _join_dtype(tensors: list, op: str):
+    """The backend and promoted dtype of tensors to join, checking what torch checks."""
+    bk = tensors[0].backend
+    dtype = tensors[0].dtype
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected a sequence of Tensors, got {type(t).__name__}")
+        if t.backend is not bk:
+            raise RuntimeError(f"{op}: expected all tensors on the same backend, but found "
+                               f"{bk.name!r} and {t.backend.name!r} (tensor {i})")
+        dtype = dtypes.promote_types(dtype, t.dtype)
+    return bk, dtype
+
+
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dim."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    for t in tensors:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
-    first = tensors[0]
-    if first.ndim == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        raise _EmptyListError("torch.cat(): expected a non-empty list of Tensors")
+    bk, dtype = _join_dtype(tensors, "cat")
+    for i, t in enumerate(tensors):
+        if t.data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               f"concatenated")
+    joined = [(i, t) for i, t in enumerate(tensors) if not _is_legacy_empty(t)] or [(0, tensors[0])]
+    first = joined[0][1]
     d = normalize_dim(dim, first.ndim)
-    bk = first.backend
-    dtype = first.dtype
-    for i, t in enumerate(tensors[1:], 1):
-        if t.backend is not bk:
-            raise RuntimeError(f"cat: expected all tensors on the same backend, but found "
-                               f"{bk.name!r} and {t.backend.name!r} (tensor {i})")
+    for i, t in joined[1:]:
         if t.ndim != first.ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {first.ndim} "
                                f"and {t.ndim}")
@@ -256,12 +288,14 @@ def cat(tensors, dim: int = 0) -> Tensor:
                     f"Sizes of tensors must match except in dimension {d}. Expected size "
                     f"{first.data.shape[k]} but got size {t.data.shape[k]} for tensor number "
                     f"{i} in the list.")
-        dtype = dtypes.promote_types(dtype, t.dtype)
-    datas = [t.data if t.dtype is dtype else bk.astype(t.data, dtype) for t in tensors]
+    datas = [t.data if t.dtype is dtype else bk.astype(t.data, dtype) for _, t in joined]
     out = _make(bk.concat(datas, d), dtype, bk)
     if STATE.grad_enabled and any(t._rg for t in tensors):
-        sizes = tuple(t.data.shape[d] for t in tensors)
-        record(out, "CatBackward0", _cat_backward, tuple(tensors), (), (d, sizes))
+        sizes = [None] * len(tensors)
+        for i, t in joined:
+            sizes[i] = t.data.shape[d]
+        record(out, "CatBackward0", _cat_backward, tuple(tensors), (),
+               (d, tuple(sizes), tuple(t.dtype for t in tensors)))
     return out
 
 
@@ -269,11 +303,16 @@ concat = cat
 
 
 def _cat_backward(node, g):
-    d, sizes = node.args
+    d, sizes, in_dtypes = node.args
     grads, start = [], 0
-    for (fn, _), size in zip(node.next_functions, sizes):
-        grads.append(narrow(g, d, start, size) if fn is not None else None)
-        start += size
+    for fn, size, dtype in zip(node.inputs, sizes, in_dtypes):
+        if fn is None:
+            grads.append(None)
+        elif size is None:  # a skipped empty tensor
+            grads.append(_make(g.backend.full((0,), 0, dtype), dtype, g.backend))
+        else:
+            grads.append(_narrow(g, d, start, size, "SliceBackward0").to(dtype))
+        start += size or 0
     return tuple(grads)
 
 
@@ -282,44 +321,87 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    shape0 = tuple(tensors[0].shape)
+    bk, dtype = _join_dtype(tensors, "stack")
+    shape0 = tuple(tensors[0].data.shape)
     for i, t in enumerate(tensors):
-        if tuple(t.shape) != shape0:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape0)} "
-                               f"at entry 0 and {list(t.shape)} at entry {i}")
+        if tuple(t.data.shape) != shape0:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(shape0)} at entry 0 and {list(t.shape)} at entry {i}")
     d = normalize_dim(dim, len(shape0) + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    one = shape0[:d] + (1,) + shape0[d:]
+    datas = [bk.reshape(t.data if t.dtype is dtype else bk.astype(t.data, dtype), one)
+             for t in tensors]
+    out = _make(bk.concat(datas, d), dtype, bk)
+    if STATE.grad_enabled and any(t._rg for t in tensors):
+        record(out, "StackBackward0", _stack_backward, tuple(tensors), (),
+               (d, tuple(t.dtype for t in tensors)))
+    return out
+
+
+def _stack_backward(node, g):
+    d, in_dtypes = node.args
+    return tuple(None if fn is None else
+                 take(g, (slice(None),) * d + (i,), False, "SelectBackward0").to(dtype)
+                 for i, (fn, dtype) in enumerate(zip(node.inputs, in_dtypes)))
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice [start, start + length) of one dim (a view)."""
+    if x.data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, x.ndim)
     size = x.data.shape[d]
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
     if start < 0:
         start += size
-    if not (0 <= start and start + length <= size and length >= 0):
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+    return _narrow(x, d, start, length, "SliceBackward0")
+
+
+def _narrow(x: Tensor, d: int, start: int, length: int, name: str) -> Tensor:
+    return take(x, (slice(None),) * d + (slice(start, start + length),), False, name)
+
+
+def _split_dim(x: Tensor, dim: int, op: str) -> int:
+    if x.data.ndim == 0:
+        raise RuntimeError(f"{op} expects at least a 1-dimensional tensor")
+    return normalize_dim(dim, x.data.ndim)
 
 
 def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of `split_size` along dim (the last may be smaller), or of the given sizes."""
-    d = normalize_dim(dim, x.ndim)
+    d = _split_dim(x, dim, "split")
     size = x.data.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0:
-            raise RuntimeError(f"split_size can only be a positive integer, but got {step}")
-        sizes = [min(step, size - s) for s in range(0, size, step)] or [0]
-    else:
-        sizes = [int(s) for s in split_size_or_sections]
-        if sum(sizes) != size or any(s < 0 for s in sizes):
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
-                               f"(input tensor's size at dimension {d}), but got "
-                               f"split_sizes={sizes}")
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={step}")
+        if step == 0 and size != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {size}")
+        sizes = [min(step, size - s) for s in range(0, size, step)] if size else [0]
+        return _split_sizes(x, d, sizes, "SplitBackward0")
+    sizes = [int(s) for s in split_size_or_sections]
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, "
+                           f"but got split_sizes={sizes}")
+    if sum(sizes) != size:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                           f"(input tensor's size at dimension {d}), but got "
+                           f"split_sizes={sizes}")
+    return _split_sizes(x, d, sizes, "SplitWithSizesBackward0")
+
+
+def _split_sizes(x: Tensor, d: int, sizes: list, name: str) -> tuple:
     pieces, start = [], 0
     for s in sizes:
-        pieces.append(narrow(x, d, start, s))
+        pieces.append(_narrow(x, d, start, s, name))
         start += s
     return tuple(pieces)
 
@@ -327,15 +409,21 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into `chunks` nearly equal pieces (fewer if the dim is short)."""
     if chunks <= 0:
-        raise RuntimeError("chunk expects `chunks` to be greater than 0")
-    size = x.data.shape[normalize_dim(dim, x.ndim)]
-    return split(x, max(1, -(-size // chunks)), dim)
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = _split_dim(x, dim, "chunk")
+    size = x.data.shape[d]
+    if size == 0:  # torch gives `chunks` empty pieces here
+        return _split_sizes(x, d, [0] * chunks, "SplitWithSizesBackward0")
+    return split(x, -(-size // chunks), d)
 
 
 def unbind(x: Tensor, dim: int = 0) -> tuple:
     """The slices along dim, with that dim removed."""
+    if x.data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = normalize_dim(dim, x.ndim)
-    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.data.shape[d]))
+    return tuple(take(x, (slice(None),) * d + (i,), False, "UnbindBackward0")
+                 for i in range(x.data.shape[d]))
 
 
 # -- indexing -------------------------------------------------------------------------------------
@@ -347,15 +435,25 @@ def _index_part(item, x: Tensor):
                                f"{item.backend.name!r} tensor; move the index with .to()")
         if item.dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int or bool tensors")
+        if item.data.ndim == 0 and item.dtype is not dtypes.bool:
+            return int(item.item()), False  # torch treats a 0-d integer tensor as an int
         return item.data, True
     if isinstance(item, (list, tuple)):
         arr = x.backend.asarray(item)
         if x.backend.dtype_of(arr).is_floating_point:
-            raise IndexError("tensors used as indices must be long, int or bool tensors")
+            if 0 not in arr.shape:
+                raise IndexError("tensors used as indices must be long, int or bool tensors")
+            arr = x.backend.astype(arr, dtypes.int64)  # [] is an empty integer index
         return arr, True
-    if item is None or item is Ellipsis or isinstance(item, slice):
-        if isinstance(item, slice) and item.step is not None and item.step <= 0:
-            raise ValueError("step must be greater than zero")
+    if isinstance(item, slice):
+        # bounds may be 1-element integer tensors; the backend gets Python ints
+        start, stop, step = (None if v is None else operator.index(v)
+                             for v in (item.start, item.stop, item.step))
+        if step is not None and step <= 0:
+            raise ValueError("slice step cannot be zero" if step == 0 else
+                             "step must be greater than zero")
+        return slice(start, stop, step), False
+    if item is None or item is Ellipsis:
         return item, False
     if isinstance(item, bool):
         return item, True
@@ -377,22 +475,38 @@ def _normalize_index(x: Tensor, index) -> tuple:
     return tuple(parts), advanced
 
 
+def _basic_name(idx: tuple, whole_slice_counts: bool) -> str:
+    """torch's grad_fn for basic indexing: that of the last step it applies."""
+    for item in reversed(idx):
+        if item is Ellipsis:
+            continue
+        if isinstance(item, slice):
+            # inside a tuple, torch skips `:` entirely
+            if item.start is item.stop is item.step is None and not whole_slice_counts:
+                continue
+            return "SliceBackward0"
+        return "UnsqueezeBackward0" if item is None else "SelectBackward0"
+    return "AliasBackward0"
+
+
 def getitem(x: Tensor, index) -> Tensor:
     """x[index]: ints, slices, None, Ellipsis, int/bool tensors or lists."""
     idx, advanced = _normalize_index(x, index)
-    return take(x, idx, advanced)
+    name = "IndexBackward0" if advanced else _basic_name(idx, not isinstance(index, tuple))
+    return take(x, idx, advanced, name)
 
 
-def take(x: Tensor, idx: tuple, advanced: bool) -> Tensor:
-    """getitem with an index already in backend form."""
+def take(x: Tensor, idx: tuple, advanced: bool, name: str | None = None) -> Tensor:
+    """getitem with an index already in backend form; basic indexing gives a view."""
     try:
-        data = x.backend.getitem(x.data, idx)
+        data = x.backend.getitem(_shareable(x), idx)
     except IndexError as err:
         raise IndexError(str(err).replace("axis", "dimension")) from None
     out = _make(data, x.dtype, x.backend, None if advanced else x)
     if x._rg and STATE.grad_enabled:
-        record1(out, "IndexBackward0" if advanced else "SliceBackward0", _getitem_backward, x, (),
-                (tuple(x.data.shape), idx, advanced))
+        if name is None:
+            name = "IndexBackward0" if advanced else _basic_name(idx, False)
+        record1(out, name, _getitem_backward, x, (), (tuple(x.data.shape), idx, advanced))
     return out
 
 

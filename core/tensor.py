@@ -94,7 +94,8 @@ class Tensor:
     def grad(self, value: "Tensor | None") -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}")
             if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError(f"assigned grad has data of a different size: "
                                    f"{list(value.shape)} for a tensor of size {list(self.shape)}")
@@ -146,7 +147,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, cut off from the graph (requires_grad False)."""
-        return _make(self.data, self.dtype, self.backend, self)
+        return _make(_shareable(self), self.dtype, self.backend, self)
 
     def detach_(self) -> "Tensor":
         """Cut this tensor off from the graph, in place; it becomes a leaf."""
@@ -208,7 +209,8 @@ class Tensor:
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.numel() != 1:
-            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+            raise RuntimeError(
+                f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         value = self.backend.tolist(self.data)
         while isinstance(value, list):
             value = value[0]
@@ -282,7 +284,7 @@ class Tensor:
     def fill_(self, value) -> "Tensor":
         """Fill with `value` in place."""
         _check_inplace(self, "fill_")
-        self.backend.setitem(self.data, (Ellipsis,), value)
+        self.backend.setitem(_shareable(self), (Ellipsis,), value)
         return self
 
     def clone(self) -> "Tensor":
@@ -299,6 +301,12 @@ def _check_inplace(t: Tensor, op: str) -> None:
     if t.grad_fn is not None and STATE.grad_enabled:
         raise RuntimeError(f"in-place {op} on a tensor that is part of a graph is not supported "
                            f"yet; use the out-of-place form or .detach() first")
+
+
+def _shareable(t: Tensor):
+    """t's data as an array that can be shared and written (not a library scalar)."""
+    data = t.data = t.backend.mutable(t.data)
+    return data
 
 
 _new = object.__new__

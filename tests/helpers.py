@@ -6,7 +6,6 @@ forward values alone, never with anything the backward engine produced.
 from __future__ import annotations
 
 import numpy as np
-
 import plugrad as pg
 
 

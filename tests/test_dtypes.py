@@ -1,9 +1,8 @@
 """Type promotion follows torch: categories first, then tiers of operands."""
 from __future__ import annotations
 
-import pytest
-
 import plugrad as pg
+import pytest
 from plugrad import dtypes
 
 

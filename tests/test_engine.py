@@ -5,9 +5,8 @@ import gc
 import weakref
 
 import numpy as np
-import pytest
-
 import plugrad as pg
+import pytest
 from helpers import as_numpy, check_grads
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from plugrad import backends
 from plugrad.conformance.examples import EXAMPLES, run
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 import plugrad as pg
+import pytest
 from helpers import as_numpy
 
 

@@ -1,0 +1,372 @@
+"""The benchmark workloads, shared by the pytest-benchmark suite and `compare.py`.
+
+Every workload is one forward pass plus one backward pass. Each framework gets
+the same float32 inputs (made from a fixed seed) and returns its gradients:
+
+* ``numpy``: a hand-written forward and backward with no graph, the floor any
+  autograd built on NumPy is measured against;
+* ``plugrad``: plugrad on its default NumPy backend;
+* ``torch``: PyTorch on the CPU, when it is importable.
+
+plugrad and torch run the *same* function (plugrad's API is torch's), given the
+module as ``lib``, so the two do exactly the same operations.
+
+`build(workload, framework, inputs)` returns a zero-argument callable that does
+one forward+backward and returns the gradients (framework-native tensors);
+`grads_to_numpy` turns them into float32 arrays for `check_against_floor`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+SEED = 20240601
+FRAMEWORKS = ("numpy", "plugrad", "torch")
+
+W1_STEPS = 300          # three forward ops per step
+W4_STEPS = 20_000
+
+# seconds to wait before timing another framework: OpenBLAS and OpenMP worker
+# threads keep spinning after a call and would steal the next framework's cores
+PAUSE_S = 0.25
+
+# float32 gradients from different (correct) implementations differ by rounding:
+# elementwise kernels by an ulp or two, sums and matmuls by summation order.
+RTOL = 1e-4
+ATOL_OF_MAX = 1e-5      # atol = this * max |expected gradient|
+
+
+# -- libraries ---------------------------------------------------------------------------------
+def numpy_blas_threads() -> int | None:
+    """How many threads NumPy's BLAS uses (threadpoolctl), or None if it can't be told."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    blas = [info for info in threadpool_info() if info.get("user_api") == "blas"]
+    ours = [info for info in blas if "numpy" in str(info.get("filepath", "")).lower()]
+    for info in ours or blas:
+        return int(info["num_threads"])
+    return None
+
+
+_torch_state: dict = {}
+
+
+def load_torch():
+    """The torch module set up for a fair CPU comparison, or None when it isn't importable.
+
+    torch's intra-op thread count is set to NumPy's BLAS thread count (read with
+    threadpoolctl, read *before* torch is imported, since torch brings its own
+    thread pools), so that matmuls on both sides use the same number of cores.
+    """
+    if "module" in _torch_state:
+        return _torch_state["module"]
+    threads = numpy_blas_threads()
+    try:
+        import torch
+    except Exception:  # noqa: BLE001 - any failure to import means "no torch here"
+        torch = None
+    if torch is not None and threads:
+        torch.set_num_threads(threads)
+    _torch_state["module"] = torch
+    _torch_state["threads"] = threads
+    return torch
+
+
+def load_plugrad():
+    import plugrad
+    return plugrad
+
+
+def library(framework: str):
+    """The module a framework's workloads run on (None for numpy, which needs none)."""
+    if framework == "numpy":
+        return None
+    if framework == "plugrad":
+        return load_plugrad()
+    if framework == "torch":
+        return load_torch()
+    raise ValueError(f"unknown framework {framework!r}; choose from {FRAMEWORKS}")
+
+
+def available_frameworks() -> list[str]:
+    return [f for f in FRAMEWORKS if f == "numpy" or library(f) is not None]
+
+
+# -- inputs -------------------------------------------------------------------------------------
+def _f32(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def inputs_w1(rng):
+    return {"x": _f32(rng.standard_normal(16))}
+
+
+def inputs_w2(rng):
+    sizes = (784, 256, 256, 10)
+    out = {"X": _f32(rng.standard_normal((64, 784)))}
+    out["Y"] = _f32(np.eye(10)[rng.integers(0, 10, 64)])          # one-hot targets
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        out[f"W{i}"] = _f32(rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in))
+        out[f"b{i}"] = _f32(rng.standard_normal(fan_out) * 0.01)
+    return out
+
+
+def inputs_w3(rng):
+    return {"x": _f32(rng.standard_normal(2_000_000))}
+
+
+def inputs_w4(rng):
+    return {"x": _f32(rng.uniform(0.5, 1.5, 1))}
+
+
+def inputs_w5(rng):
+    return {"A": _f32(rng.standard_normal((512, 512))),
+            "B": _f32(rng.standard_normal((512, 512)))}
+
+
+# -- the NumPy floor: hand-written forward and backward, no graph ------------------------------
+# Each returns (loss, [gradients]) and is written so that it also runs in float64,
+# which is how `check_floor` validates it against finite differences.
+def floor_w1(x):
+    c1, c2 = x.dtype.type(1.0001), x.dtype.type(0.001)
+    y = x
+    saved = []
+    for _ in range(W1_STEPS):
+        y = np.tanh(y * c1 + c2)
+        saved.append(y)
+    loss = y.sum()
+    g = np.ones_like(y)
+    for y in reversed(saved):
+        g = g * (1 - y * y)        # tanh' = 1 - tanh^2
+        g = g * c1
+    return loss, [g]
+
+
+def floor_w2(X, Y, W1, b1, W2, b2, W3, b3):
+    h1p = X @ W1 + b1
+    h1 = np.maximum(h1p, 0)
+    h2p = h1 @ W2 + b2
+    h2 = np.maximum(h2p, 0)
+    logits = h2 @ W3 + b3
+    d = logits - Y
+    loss = (d * d).mean()
+    gd = d * (2 / d.size)
+    gW3, gb3 = h2.T @ gd, gd.sum(0)
+    gh2p = (gd @ W3.T) * (h2p > 0)
+    gW2, gb2 = h1.T @ gh2p, gh2p.sum(0)
+    gh1p = (gh2p @ W2.T) * (h1p > 0)
+    gW1, gb1 = X.T @ gh1p, gh1p.sum(0)
+    return loss, [gW1, gb1, gW2, gb2, gW3, gb3]
+
+
+def floor_w3(x):
+    a = x * x
+    b = a + 1.0
+    c = np.log(b)
+    d = c * 0.5
+    e = np.exp(d)
+    loss = e.sum()
+    gd = e                         # d(sum)/de = 1, d(exp)/dd = e
+    gc = gd * 0.5
+    gb = gc / b
+    gx = gb * (x * 2)              # d(x*x)/dx = 2x
+    return loss, [gx]
+
+
+def floor_w4(x):
+    c = x.dtype.type(1.0001)
+    y = x
+    for _ in range(W4_STEPS):
+        y = y * c
+    loss = y.sum()
+    g = np.ones_like(y)
+    for _ in range(W4_STEPS):
+        g = g * c
+    return loss, [g]
+
+
+def floor_w5(A, B):
+    C = A @ B
+    loss = C.sum()
+    G = np.ones_like(C)
+    return loss, [G @ B.T, A.T @ G]
+
+
+# -- the autograd version, run with lib = plugrad or lib = torch --------------------------------
+def autograd_w1(lib, inp):
+    x = lib.tensor(inp["x"], requires_grad=True)
+
+    def run():
+        x.grad = None
+        y = x
+        for _ in range(W1_STEPS):
+            y = (y * 1.0001 + 0.001).tanh()
+        y.sum().backward()
+        return [x.grad]
+    return run
+
+
+def autograd_w2(lib, inp):
+    X, Y = lib.tensor(inp["X"]), lib.tensor(inp["Y"])
+    params = [lib.tensor(inp[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2", "W3", "b3")]
+
+    def run():
+        for p in params:
+            p.grad = None
+        W1, b1, W2, b2, W3, b3 = params
+        h = (X @ W1 + b1).relu()
+        h = (h @ W2 + b2).relu()
+        logits = h @ W3 + b3
+        loss = ((logits - Y) ** 2).mean()
+        loss.backward()
+        return [p.grad for p in params]
+    return run
+
+
+def autograd_w3(lib, inp):
+    x = lib.tensor(inp["x"], requires_grad=True)
+
+    def run():
+        x.grad = None
+        ((x * x + 1.0).log() * 0.5).exp().sum().backward()
+        return [x.grad]
+    return run
+
+
+def autograd_w4(lib, inp):
+    x = lib.tensor(inp["x"], requires_grad=True)
+
+    def run():
+        x.grad = None
+        y = x
+        for _ in range(W4_STEPS):
+            y = y * 1.0001
+        y.sum().backward()
+        return [x.grad]
+    return run
+
+
+def autograd_w5(lib, inp):
+    A = lib.tensor(inp["A"], requires_grad=True)
+    B = lib.tensor(inp["B"], requires_grad=True)
+
+    def run():
+        A.grad = B.grad = None
+        (A @ B).sum().backward()
+        return [A.grad, B.grad]
+    return run
+
+
+# -- the table of workloads ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Workload:
+    key: str                     # "W1"
+    title: str
+    make_inputs: Callable        # rng -> {name: float32 array}
+    floor: Callable              # (*arrays) -> (loss, grads)
+    floor_args: tuple            # input names passed to `floor`, in order
+    grad_of: tuple               # the inputs the gradients are for, in order
+    autograd: Callable           # (lib, inputs) -> run()
+    forward_ops: int             # forward ops recorded per call (for per-op figures)
+
+    @property
+    def group(self) -> str:
+        return f"{self.key} {self.title}"
+
+
+WORKLOADS = {w.key: w for w in (
+    Workload("W1", "tiny-op overhead: (16,), 300 x (y*1.0001+0.001).tanh()", inputs_w1,
+             floor_w1, ("x",), ("x",), autograd_w1, 3 * W1_STEPS),
+    Workload("W2", "MLP step: 64x784 -> 256 -> 256 -> 10, relu, MSE", inputs_w2,
+             floor_w2, ("X", "Y", "W1", "b1", "W2", "b2", "W3", "b3"),
+             ("W1", "b1", "W2", "b2", "W3", "b3"), autograd_w2, 14),
+    Workload("W3", "large elementwise: 2e6 floats, exp(0.5*log(x*x+1)).sum()", inputs_w3,
+             floor_w3, ("x",), ("x",), autograd_w3, 6),
+    Workload("W4", "deep chain: (1,), 20000 x (y*1.0001)", inputs_w4,
+             floor_w4, ("x",), ("x",), autograd_w4, W4_STEPS + 1),
+    Workload("W5", "matmul: 512x512 @ 512x512, sum", inputs_w5,
+             floor_w5, ("A", "B"), ("A", "B"), autograd_w5, 2),
+)}
+
+
+def make_inputs(key: str) -> dict:
+    """The workload's float32 inputs; the same for every framework and every call."""
+    return WORKLOADS[key].make_inputs(np.random.default_rng(SEED))
+
+
+def build(key: str, framework: str, inputs: dict) -> Callable[[], list]:
+    """A callable doing one forward+backward of workload `key`; returns the gradients."""
+    w = WORKLOADS[key]
+    if framework == "numpy":
+        args = tuple(inputs[name] for name in w.floor_args)
+        floor = w.floor
+
+        def run():
+            return floor(*args)[1]
+        return run
+    lib = library(framework)
+    if lib is None:
+        raise RuntimeError(f"{framework} is not importable here")
+    return w.autograd(lib, inputs)
+
+
+def grads_to_numpy(grads) -> list[np.ndarray]:
+    out = []
+    for g in grads:
+        if g is None:
+            out.append(None)
+        elif isinstance(g, np.ndarray):
+            out.append(g)
+        else:
+            out.append(np.asarray(g.detach().numpy()))
+    return out
+
+
+# -- correctness -----------------------------------------------------------------------------------
+def floor_gradients(key: str, inputs: dict) -> list[np.ndarray]:
+    w = WORKLOADS[key]
+    return w.floor(*(inputs[name] for name in w.floor_args))[1]
+
+
+def check_against_floor(key: str, framework: str, grads, expected: list[np.ndarray]) -> None:
+    """Raise AssertionError unless `grads` match the NumPy floor's at float32 tolerances."""
+    got = grads_to_numpy(grads)
+    names = WORKLOADS[key].grad_of
+    assert len(got) == len(expected), (
+        f"{key}/{framework}: {len(got)} gradients, expected {len(expected)}")
+    for name, g, e in zip(names, got, expected):
+        where = f"{key}/{framework}: gradient of {name}"
+        assert g is not None, f"{where} is None"
+        assert g.dtype == np.float32, f"{where} is {g.dtype}, not float32"
+        assert g.shape == e.shape, f"{where} has shape {g.shape}, expected {e.shape}"
+        scale = float(np.max(np.abs(e))) if e.size else 0.0
+        np.testing.assert_allclose(g, e, rtol=RTOL, atol=ATOL_OF_MAX * scale, err_msg=where)
+
+
+def check_floor(key: str, inputs: dict, seed: int = 1) -> None:
+    """Validate the hand-written backward: in float64, <grad, v> must match a central
+    finite difference of the loss along a random direction v."""
+    w = WORKLOADS[key]
+    rng = np.random.default_rng(seed)
+    args64 = {k: v.astype(np.float64) for k, v in inputs.items()}
+    _, grads = w.floor(*(args64[n] for n in w.floor_args))
+    directions = {n: rng.standard_normal(args64[n].shape) for n in w.grad_of}
+    analytic = sum(float(np.sum(g * directions[n])) for n, g in zip(w.grad_of, grads))
+    scale = max(math.sqrt(sum(float(np.sum(a * a)) for a in (args64[n] for n in w.grad_of))), 1.0)
+    eps = 1e-6 * scale / math.sqrt(sum(d.size for d in directions.values()))
+
+    def loss_at(sign):
+        moved = dict(args64)
+        for n, d in directions.items():
+            moved[n] = args64[n] + sign * eps * d
+        return float(w.floor(*(moved[n] for n in w.floor_args))[0])
+
+    numeric = (loss_at(1) - loss_at(-1)) / (2 * eps)
+    assert math.isclose(analytic, numeric, rel_tol=1e-5, abs_tol=1e-7 * max(1.0, abs(numeric))), (
+        f"{key}: the NumPy floor's gradient is wrong: <grad, v> = {analytic!r} but the "
+        f"finite difference is {numeric!r}")
