@@ -10,8 +10,9 @@ import numbers
 
 from . import dtypes
 from .grad_mode import STATE
-from .recording import record, record1, saved_output
-from .tensor import Tensor, _make
+from .graph import Node
+from .recording import edge, record, record1, saved_output
+from .tensor import Tensor, _make, accumulator
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log",
            "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "sign", "clamp", "clip",
@@ -154,14 +155,166 @@ def _float_dtype(x: Tensor):
 
 
 # -- arithmetic -------------------------------------------------------------------
+# The four arithmetic ops start with a fast path for what nearly every program
+# does: two tensors of one dtype, or a tensor and a Python number that leaves
+# its dtype alone. Everything else (promotion, errors, alpha) takes the general
+# path below it, which gives the same results.
+def _fits(t: Tensor, s) -> bool:
+    """Whether a Python float or int leaves `t`'s dtype unchanged."""
+    ts = type(s)
+    if ts is float:
+        return t.dtype.is_floating_point
+    return ts is int and t.dtype.category >= 1
+
+
+def _record_scalar(out: Tensor, name: str, backward, t: Tensor, scalar, tensor_first=True):
+    """Record an op between a tensor and a Python number (no edge for the number)."""
+    fn = t.grad_fn
+    node = fn if fn is not None else accumulator(t)
+    out.grad_fn = Node(name, backward, (node, None) if tensor_first else (None, node), (),
+                       scalar)
+    out._rg = True
+    return out
+
+
+def _record_pair(out: Tensor, name: str, backward, a: Tensor, b: Tensor, saved, args):
+    out.grad_fn = Node(name, backward, (edge(a), edge(b)), saved, args)
+    out._rg = True
+    return out
+
+
 def add(a, b, *, alpha=1) -> Tensor:
     """a + alpha * b, broadcast."""
+    if type(a) is Tensor and alpha == 1:
+        if type(b) is Tensor:
+            if a.dtype is b.dtype and a.backend is b.backend:
+                sa, sb = a.data.shape, b.data.shape
+                try:
+                    out = _make(a.backend.add(a.data, b.data), a.dtype, a.backend)
+                except Exception as err:
+                    raise _kernel_error("add", err, a, b) from None
+                if STATE.grad_enabled and (a._rg or b._rg):
+                    _record_pair(out, "AddBackward0", _add_backward, a, b, (),
+                                 None if sa == sb else (sa, sb))
+                return out
+        elif _fits(a, b):
+            out = _make(a.backend.add(a.data, b), a.dtype, a.backend)
+            if a._rg and STATE.grad_enabled:
+                _record_scalar(out, "AddBackward0", _scalar_add_backward, a, b)
+            return out
     return _add_sub(a, b, alpha, "add")
+
+
+def _add_backward(node, g):
+    shapes = node.args
+    if shapes is None:
+        return g, g
+    return unbroadcast(g, shapes[0]), unbroadcast(g, shapes[1])
+
+
+def _scalar_add_backward(node, g):
+    return g, None
+
+
+def _radd(a: Tensor, b) -> Tensor:
+    """b + a for a Python number b (Tensor.__radd__)."""
+    return add(a, b) if type(b) is not Tensor else add(b, a)
 
 
 def sub(a, b, *, alpha=1) -> Tensor:
     """a - alpha * b, broadcast."""
+    if type(a) is Tensor and alpha == 1 and a.dtype is not dtypes.bool:
+        if type(b) is Tensor:
+            if a.dtype is b.dtype and a.backend is b.backend:
+                sa, sb = a.data.shape, b.data.shape
+                try:
+                    out = _make(a.backend.sub(a.data, b.data), a.dtype, a.backend)
+                except Exception as err:
+                    raise _kernel_error("sub", err, a, b) from None
+                if STATE.grad_enabled and (a._rg or b._rg):
+                    _record_pair(out, "SubBackward0", _sub_backward, a, b, (),
+                                 None if sa == sb else (sa, sb))
+                return out
+        elif _fits(a, b):
+            out = _make(a.backend.sub(a.data, b), a.dtype, a.backend)
+            if a._rg and STATE.grad_enabled:
+                _record_scalar(out, "SubBackward0", _scalar_add_backward, a, b)
+            return out
     return _add_sub(a, b, alpha, "sub")
+
+
+def _sub_backward(node, g):
+    shapes = node.args
+    if shapes is None:
+        return g, -g
+    return unbroadcast(g, shapes[0]), unbroadcast(-g, shapes[1])
+
+
+def _rsub(a: Tensor, b) -> Tensor:
+    """b - a for a Python number b (Tensor.__rsub__)."""
+    if type(b) is not Tensor and a.dtype is not dtypes.bool and _fits(a, b):
+        out = _make(a.backend.sub(b, a.data), a.dtype, a.backend)
+        if a._rg and STATE.grad_enabled:
+            _record_scalar(out, "RsubBackward1", _rsub_backward, a, b)
+        return out
+    return sub(b, a)
+
+
+def _rsub_backward(node, g):
+    return -g, None
+
+
+def mul(a, b) -> Tensor:
+    """a * b, broadcast."""
+    if type(a) is Tensor:
+        if type(b) is Tensor:
+            if a.dtype is b.dtype and a.backend is b.backend:
+                try:
+                    out = _make(a.backend.mul(a.data, b.data), a.dtype, a.backend)
+                except Exception as err:
+                    raise _kernel_error("mul", err, a, b) from None
+                if STATE.grad_enabled and (a._rg or b._rg):
+                    _record_pair(out, "MulBackward0", _mul_backward, a, b, (a, b), None)
+                return out
+        elif _fits(a, b):
+            out = _make(a.backend.mul(a.data, b), a.dtype, a.backend)
+            if a._rg and STATE.grad_enabled:
+                _record_scalar(out, "MulBackward0", _scalar_mul_backward, a, b)
+            return out
+    return _mul(a, b)
+
+
+def _scalar_mul_backward(node, g):
+    return g * node.args, None
+
+
+def _rmul(a: Tensor, b) -> Tensor:
+    """b * a for a Python number b (Tensor.__rmul__)."""
+    return mul(a, b) if type(b) is not Tensor else mul(b, a)
+
+
+def div(a, b, *, rounding_mode=None) -> Tensor:
+    """a / b (true division: integers divide to floats)."""
+    if type(a) is Tensor and rounding_mode is None and a.dtype.is_floating_point:
+        if type(b) is Tensor:
+            if a.dtype is b.dtype and a.backend is b.backend:
+                try:
+                    out = _make(a.backend.div(a.data, b.data), a.dtype, a.backend)
+                except Exception as err:
+                    raise _kernel_error("div", err, a, b) from None
+                if STATE.grad_enabled and (a._rg or b._rg):
+                    _record_pair(out, "DivBackward0", _div_backward, a, b, (a, b), None)
+                return out
+        elif type(b) is float or type(b) is int:
+            out = _make(a.backend.div(a.data, b), a.dtype, a.backend)
+            if a._rg and STATE.grad_enabled:
+                _record_scalar(out, "DivBackward0", _scalar_div_backward, a, b)
+            return out
+    return _div(a, b, rounding_mode=rounding_mode)
+
+
+def _scalar_div_backward(node, g):
+    return g / node.args, None
 
 
 def _add_sub(a, b, alpha, op: str) -> Tensor:
@@ -205,8 +358,8 @@ def _add_sub_backward(node, g):
     return ga, gb
 
 
-def mul(a, b) -> Tensor:
-    """a * b, broadcast."""
+def _mul(a, b) -> Tensor:
+    """mul's general path: promotion, numbers on the left, errors."""
     bk, ad, bd, d = coerce(a, b, "mul")
     try:
         out = _make(bk.mul(ad, bd), d, bk)
@@ -224,8 +377,8 @@ def _mul_backward(node, g):
     return ga, gb
 
 
-def div(a, b, *, rounding_mode=None) -> Tensor:
-    """a / b (true division: integers divide to floats)."""
+def _div(a, b, *, rounding_mode=None) -> Tensor:
+    """div's general path: int operands, promotion, numbers on the left."""
     if rounding_mode is not None:
         raise NotImplementedError("div(rounding_mode=...) is not supported yet")
     if isinstance(a, Tensor) and not a.dtype.is_floating_point and not (

@@ -353,11 +353,11 @@ def _swap(op):
 
 
 Tensor.__add__ = pointwise.add
-Tensor.__radd__ = _swap(pointwise.add)
+Tensor.__radd__ = pointwise._radd
 Tensor.__sub__ = pointwise.sub
-Tensor.__rsub__ = _swap(pointwise.sub)
+Tensor.__rsub__ = pointwise._rsub
 Tensor.__mul__ = pointwise.mul
-Tensor.__rmul__ = _swap(pointwise.mul)
+Tensor.__rmul__ = pointwise._rmul
 Tensor.__truediv__ = pointwise.div
 Tensor.__rtruediv__ = _swap(pointwise.div)
 Tensor.__pow__ = pointwise.pow
