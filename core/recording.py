@@ -34,7 +34,8 @@ def record1(out: Tensor, name: str, backward, x: Tensor, saved: tuple = (), args
 
 def saved_output(node, grad: Tensor, data) -> Tensor:
     """An op's saved output, reconnected to its node so double backward flows through it."""
-    t = _make(data, grad.dtype, grad.backend)
+    bk = grad.backend
+    t = _make(data, bk.dtype_of(data), bk)
     t.grad_fn = node
     t._rg = True
     return t

@@ -19,8 +19,28 @@ __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmi
            "std", "logsumexp", "softmax", "log_softmax", "all", "any"]
 
 _values_indices = ("values", "indices")
-MaxResult = namedtuple("max", _values_indices)
-MinResult = namedtuple("min", _values_indices)
+
+
+class _ReturnType:
+    """Printing of torch.return_types: the name, then one field per line."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        fields = ",\n".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
+        return f"plugrad.return_types.{type(self).__name__}(\n{fields})"
+
+
+class MaxResult(_ReturnType, namedtuple("max", _values_indices)):
+    __slots__ = ()
+
+
+class MinResult(_ReturnType, namedtuple("min", _values_indices)):
+    __slots__ = ()
+
+
+MaxResult.__name__ = MaxResult.__qualname__ = "max"
+MinResult.__name__ = MinResult.__qualname__ = "min"
 
 
 def _dims(dim, ndim: int) -> tuple:
@@ -82,13 +102,14 @@ def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  #
     if x._rg and STATE.grad_enabled:
         shape = tuple(x.data.shape)
         record1(out, "SumBackward0" if dim is None else "SumBackward1", _sum_backward, x, (),
-                (shape, _kept_shape(shape, dims), keepdim))
+                (shape, _kept_shape(shape, dims), keepdim, x.dtype))
     return out
 
 
 def _sum_backward(node, g):
-    shape, kept, keepdim = node.args
-    return (_expand_back(g, shape, kept, keepdim),)
+    shape, kept, keepdim, dtype = node.args
+    g = _expand_back(g, shape, kept, keepdim)
+    return (g if g.dtype is dtype else g.to(dtype),)
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -107,13 +128,14 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     out = _make(k.div(k.sum(data, _axis(x, dims), keepdim), count), d, k)
     if x._rg and STATE.grad_enabled:
         record1(out, "MeanBackward0" if dim is None else "MeanBackward1", _mean_backward, x, (),
-                (shape, _kept_shape(shape, dims), keepdim, count))
+                (shape, _kept_shape(shape, dims), keepdim, count, x.dtype))
     return out
 
 
 def _mean_backward(node, g):
-    shape, kept, keepdim, count = node.args
-    return (_expand_back(g / count, shape, kept, keepdim),)
+    shape, kept, keepdim, count, dtype = node.args
+    g = _expand_back(g / count, shape, kept, keepdim)
+    return (g if g.dtype is dtype else g.to(dtype),)
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

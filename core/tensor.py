@@ -203,6 +203,9 @@ class Tensor:
 
     @property
     def mT(self) -> "Tensor":
+        if self.data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.data.ndim}-D tensor.")
         return self.transpose(-2, -1)
 
     # -- conversion to Python -------------------------------------------------
@@ -367,8 +370,22 @@ Tensor.__rmatmul__ = _swap(linalg.matmul)
 Tensor.__neg__ = pointwise.neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = pointwise.abs
-Tensor.__eq__ = pointwise.eq
-Tensor.__ne__ = pointwise.ne
+def _comparison(op):
+    # like torch: comparing with something that is not a number falls back to
+    # Python's identity comparison (x == None is False) instead of raising
+    def compare(self, other):
+        if isinstance(other, (Tensor, int, float)) or hasattr(other, "__index__") \
+                or hasattr(other, "__float__"):
+            return op(self, other)
+        return NotImplemented
+    compare.__name__ = f"__{op.__name__}__"
+    return compare
+
+
+Tensor.__eq__ = _comparison(pointwise.eq)
+Tensor.__ne__ = _comparison(pointwise.ne)
+# NumPy scalars on the left (np.float64(2) * x) defer to Tensor's reflected ops
+Tensor.__array_ufunc__ = None
 Tensor.__lt__ = pointwise.lt
 Tensor.__le__ = pointwise.le
 Tensor.__gt__ = pointwise.gt

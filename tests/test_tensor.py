@@ -162,3 +162,28 @@ def test_tensors_hash_by_identity():
 def test_cannot_construct_tensor_directly():
     with pytest.raises(TypeError, match="plugrad.tensor"):
         pg.Tensor([1.0])
+
+
+def test_comparing_with_none_is_false_like_torch():
+    x = pg.tensor([1.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+
+
+def test_numpy_scalars_on_the_left_give_tensors():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    y = np.float64(0.5) * x + np.int64(1)
+    assert isinstance(y, pg.Tensor) and y.dtype is pg.float32
+    assert y.grad_fn is not None
+
+
+def test_mT_needs_a_matrix():
+    with pytest.raises(RuntimeError, match="matrices"):
+        pg.zeros(3).mT
+    assert pg.zeros(2, 3, 4).mT.shape == (2, 4, 3)
+
+
+def test_max_with_dim_prints_like_torch_return_types():
+    result = pg.tensor([[1.0, 5.0], [3.0, 2.0]]).max(1)
+    assert repr(result) == ("plugrad.return_types.max(\nvalues=tensor([5., 3.]),\n"
+                            "indices=tensor([1, 0]))")
+    assert result.values.tolist() == [5.0, 3.0] and result.indices.tolist() == [1, 0]
