@@ -71,16 +71,20 @@ def _shared_alias(g: Tensor) -> Tensor:
 def _dependencies(roots) -> dict:
     """For each node below the roots, how many edges lead into it."""
     deps: dict = {}
-    stack = list(roots)
-    seen = set(stack)
+    get = deps.get
+    stack = list(dict.fromkeys(roots))
+    walked = set(stack)  # roots are walked from the start, not again when reached
+    push, pop = stack.append, stack.pop
     while stack:
-        node = stack.pop()
-        for nxt in node.inputs:
+        for nxt in pop().inputs:
             if nxt is not None:
-                deps[nxt] = deps.get(nxt, 0) + 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+                count = get(nxt)
+                if count is None:
+                    deps[nxt] = 1
+                    if nxt not in walked:
+                        push(nxt)  # first visit: walk below it once
+                else:
+                    deps[nxt] = count + 1
     return deps
 
 
@@ -182,7 +186,7 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
                 grads = node.backward(node, g)
                 if saved and not retain_graph:
                     node.saved = None
-                if len(grads) > 1:
+                if len(grads) > 1 and (len(grads) > 2 or grads[0] is grads[1]):
                     _mark_shared(grads, shared, keep)
             for nxt, gi in zip(edges, grads):
                 if nxt is None:

@@ -372,6 +372,9 @@ def _mul(a, b) -> Tensor:
 
 def _mul_backward(node, g):
     a, b = node.saved
+    if a is b:
+        # x * x: one pass for 2x instead of two products and their sum
+        return _grad_for(g * (a * 2), a), None
     ga = _grad_for(g * b, a) if node.inputs[0] is not None else None
     gb = _grad_for(g * a, b) if node.inputs[1] is not None else None
     return ga, gb
@@ -434,6 +437,10 @@ def _pow_backward(node, g):
             ga = _grad_for(where(b == 0, 0.0, g * b * a ** (b - 1)), a)
         elif b == 0:
             ga = _make(a.backend.full(tuple(a.data.shape), 0, a.dtype), a.dtype, a.backend)
+        elif b == 2:
+            ga = g * (a * 2)  # skips computing a ** 1
+        elif b == 1:
+            ga = g
         else:
             ga = g * (b * a ** (b - 1))
     if node.inputs[1] is not None:
@@ -586,8 +593,13 @@ def relu(x: Tensor) -> Tensor:
 
 
 def _relu_backward(node, g):
-    # torch's threshold_backward: zero where the output is <= 0 (a NaN passes the gradient)
-    return (where(_make(g.backend.le(node.saved[0], 0), dtypes.bool, g.backend), 0, g),)
+    # torch's threshold_backward: zero where the output is <= 0 (a NaN passes the
+    # gradient). A multiply by the 0/1 mask rather than `where`: NumPy's where is
+    # several times slower on a random mask. It differs only where the incoming
+    # gradient is itself inf or nan at a unit that is off.
+    k = g.backend
+    passes = k.astype(k.logical_not(k.le(node.saved[0], 0)), g.dtype)
+    return (g * _make(passes, g.dtype, k),)
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch.abs

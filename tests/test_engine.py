@@ -270,3 +270,11 @@ def test_grad_mode_is_restored_after_backward_error():
     with pytest.raises(ZeroDivisionError):
         y.sum().backward()
     assert pg.is_grad_enabled()
+
+
+def test_outputs_that_feed_each_other_backpropagate_once_each():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    out = (h * h).sum()
+    pg.autograd.backward([out, h.sum()])  # h is below out and also a root itself
+    np.testing.assert_allclose(as_numpy(x.grad), 18 * np.array([1.0, 2.0]) + 3)
