@@ -49,6 +49,15 @@ def _time_calls(run, inner: int) -> float:
     return (time.perf_counter() - start) / inner
 
 
+def _minor_faults() -> int:
+    """Page faults so far: fresh memory from the OS costs microseconds per 4 KiB page."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def _median_ratio(a: list, b: list) -> float:
     return statistics.median(x / y for x, y in zip(a, b))
 
@@ -73,7 +82,7 @@ def prepare(keys, frameworks, pause):
             gc.collect()
             time.sleep(pause)
             run()                                   # warm
-            once = min(_time_calls(run, 1) for _ in range(3))
+            once = min(_time_calls(run, 1) for _ in range(5))
             runs[key, fw] = (run, expected)
             inner[key, fw] = max(1, min(MAX_INNER, math.ceil(SAMPLE_S / max(once, 1e-9))))
         print(f"  {key}: gradients agree with the NumPy floor for {', '.join(frameworks)}",
@@ -83,6 +92,7 @@ def prepare(keys, frameworks, pause):
 
 def measure(keys, frameworks, runs, inner, rounds, pause):
     samples = {k: [] for k in runs}
+    faults = {k: [] for k in runs}
     for r in range(rounds):
         for key in keys:
             order = frameworks[r % len(frameworks):] + frameworks[:r % len(frameworks)]
@@ -90,11 +100,13 @@ def measure(keys, frameworks, runs, inner, rounds, pause):
                 run, _ = runs[key, fw]
                 gc.collect()
                 time.sleep(pause)
+                before = _minor_faults()
                 samples[key, fw].append(_time_calls(run, inner[key, fw]))
+                faults[key, fw].append((_minor_faults() - before) / inner[key, fw])
         print(f"  round {r + 1}/{rounds} done", file=sys.stderr)
     for (key, fw), (run, expected) in runs.items():   # still right after all that timing
         bw.check_against_floor(key, fw, run(), expected)
-    return samples
+    return samples, faults
 
 
 def import_times(runs: int, with_torch: bool) -> dict:
@@ -112,12 +124,25 @@ def import_times(runs: int, with_torch: bool) -> dict:
     return {k: statistics.median(v) for k, v in out.items()}
 
 
+def _git_state() -> str:
+    """The commit measured, and whether core/ or backends/ had uncommitted changes."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "core", "backends"],
+                               cwd=root, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"commit {head}" + (" + uncommitted changes in core/backends" if dirty else "")
+
+
 def _fmt_ms(s: float) -> str:
     ms = s * 1e3
     return f"{ms:.3f}" if ms < 1 else (f"{ms:.2f}" if ms < 100 else f"{ms:.1f}")
 
 
-def report(keys, frameworks, samples, inner, imports, elapsed, args) -> str:
+def report(keys, frameworks, samples, faults, inner, imports, elapsed, args) -> str:
     has = set(frameworks)
     med = {k: statistics.median(v) for k, v in samples.items()}
     lines = []
@@ -128,7 +153,7 @@ def report(keys, frameworks, samples, inner, imports, elapsed, args) -> str:
                  f"(BLAS threads {bw.numpy_blas_threads()})"
                  + (f", torch {torch.__version__} (threads {torch.get_num_threads()})"
                     if torch is not None else "")
-                 + f". {args.rounds} rounds, medians.")
+                 + f". plugrad at {args.git}. {args.rounds} rounds, medians.")
     lines.append("")
     lines.append("| workload | numpy floor ms | plugrad ms | torch ms | plugrad/floor "
                  "| plugrad/torch | torch/floor |")
@@ -161,6 +186,17 @@ def report(keys, frameworks, samples, inner, imports, elapsed, args) -> str:
         lines.append(f"| {key} | " + " | ".join(
             f"{_iqr_pct(samples[key, fw]):.1f}% ({inner[key, fw]})" for fw in frameworks) + " |")
     lines.append("")
+    heavy = [k for k in keys if any(statistics.median(faults[k, fw]) >= 10 for fw in frameworks)]
+    if heavy:
+        lines.append("Page faults per call, median (fresh memory from the OS; each costs "
+                     "microseconds, so a workload that faults is timing the allocator):")
+        lines.append("")
+        lines.append("| workload | " + " | ".join(frameworks) + " |")
+        lines.append("|---|" + "---:|" * len(frameworks))
+        for key in heavy:
+            lines.append(f"| {key} | " + " | ".join(
+                f"{statistics.median(faults[key, fw]):.0f}" for fw in frameworks) + " |")
+        lines.append("")
     if imports:
         lines.append(f"Import time, fresh interpreter, median of {args.import_runs} (ms):")
         lines.append("")
@@ -220,18 +256,20 @@ def main(argv=None) -> int:
             print("  torch is not importable: comparing with the NumPy floor only",
                   file=sys.stderr)
 
+    args.git = _git_state()        # what this process imported
     start = time.perf_counter()
     load_before = os.getloadavg()[0]
     runs, inner = prepare(keys, frameworks, args.pause)
-    samples = measure(keys, frameworks, runs, inner, args.rounds, args.pause)
+    samples, faults = measure(keys, frameworks, runs, inner, args.rounds, args.pause)
     imports = import_times(args.import_runs, "torch" in frameworks) if args.import_runs else {}
     elapsed = time.perf_counter() - start
     args.load = (load_before, os.getloadavg()[0])
-    print(report(keys, frameworks, samples, inner, imports, elapsed, args))
+    print(report(keys, frameworks, samples, faults, inner, imports, elapsed, args))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"samples_s": {f"{k}/{fw}": v for (k, fw), v in samples.items()},
                        "inner": {f"{k}/{fw}": v for (k, fw), v in inner.items()},
+                       "faults_per_call": {f"{k}/{fw}": v for (k, fw), v in faults.items()},
                        "imports_s": imports}, f, indent=1)
     return 0
 
