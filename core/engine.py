@@ -123,10 +123,13 @@ def _run_hooks(hooks: dict | None, g: Tensor) -> Tensor:
     return g
 
 
-def _arrive(node, g, capture, accumulate_into, shared: set, create_graph: bool):
+def _arrive(node, g, capture, accumulate_into, shared: set, keep: list, create_graph: bool):
     """The slow path of a node: hooks, retained and captured grads, leaf accumulation."""
     if g is None:
         return None
+    # hooks and callers may keep these tensors: never accumulate into them in place
+    shared.add(id(g))
+    keep.append(g)
     if node.pre_hooks:
         g = _run_hooks(node.pre_hooks, g)
     is_leaf = type(node) is AccumulateGrad
@@ -136,6 +139,8 @@ def _arrive(node, g, capture, accumulate_into, shared: set, create_graph: bool):
         t = node.retained()
         if t is not None:
             _store_grad(t, g, False, create_graph)
+    shared.add(id(g))
+    keep.append(g)
     if capture is not None and node in capture:
         capture[node].append(g)
     elif is_leaf and capture is None:
@@ -173,7 +178,7 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
             g = take(node, None)
             if (node.pre_hooks is not None or node.retained is not None or capture is not None
                     or type(node) is AccumulateGrad):
-                g = _arrive(node, g, capture, accumulate_into, shared, create_graph)
+                g = _arrive(node, g, capture, accumulate_into, shared, keep, create_graph)
                 if type(node) is AccumulateGrad:
                     continue
             edges = node.inputs
@@ -197,6 +202,10 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
                         buffers[nxt] = gi
                     elif create_graph or prev.dtype is not gi.dtype:
                         buffers[nxt] = prev + gi
+                    elif prev._base is None and id(prev) not in shared and \
+                            prev.data.shape == gi.data.shape:
+                        # the engine holds the only reference: add in place, no new array
+                        prev.backend.index_add(_shareable(prev), (Ellipsis,), gi.data)
                     else:
                         buffers[nxt] = _make(prev.backend.add(prev.data, gi.data), prev.dtype,
                                              prev.backend)

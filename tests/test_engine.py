@@ -278,3 +278,28 @@ def test_outputs_that_feed_each_other_backpropagate_once_each():
     out = (h * h).sum()
     pg.autograd.backward([out, h.sum()])  # h is below out and also a root itself
     np.testing.assert_allclose(as_numpy(x.grad), 18 * np.array([1.0, 2.0]) + 3)
+
+
+@pytest.mark.parametrize("order", ["hooked_first", "hooked_second"])
+def test_gradients_seen_by_hooks_are_never_changed_afterwards(order):
+    # the hooked gradient passes through an identity-like node into a buffer
+    # that receives a second contribution; summing must not write into it
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1.0
+    h = a + 0.0
+    seen = []
+    h.register_hook(lambda g: seen.append(g))
+    y = (h * 2 + a * 3) if order == "hooked_first" else (a * 3 + h * 2)
+    y.sum().backward()
+    np.testing.assert_allclose(as_numpy(seen[0]), [2.0, 2.0])
+    np.testing.assert_allclose(as_numpy(x.grad), [5.0, 5.0])
+
+
+def test_grad_results_are_never_changed_by_later_accumulation():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1.0
+    h = a + 0.0
+    y = (h * 2 + a * 3).sum()
+    gh, gx = pg.autograd.grad(y, [h, x])
+    np.testing.assert_allclose(as_numpy(gh), [2.0, 2.0])
+    np.testing.assert_allclose(as_numpy(gx), [5.0, 5.0])
