@@ -127,20 +127,18 @@ def _arrive(node, g, capture, accumulate_into, shared: set, keep: list, create_g
     """The slow path of a node: hooks, retained and captured grads, leaf accumulation."""
     if g is None:
         return None
-    # hooks and callers may keep these tensors: never accumulate into them in place
-    shared.add(id(g))
-    keep.append(g)
-    if node.pre_hooks:
-        g = _run_hooks(node.pre_hooks, g)
     is_leaf = type(node) is AccumulateGrad
-    if is_leaf:
-        g = _run_hooks(node.variable._hooks, g)
+    hooks = node.variable._hooks if is_leaf else None
+    if node.pre_hooks or hooks or node.retained is not None or capture is not None:
+        # hooks and callers may keep these tensors: never accumulate into them in place
+        _share(g, shared, keep)
+        g = _run_hooks(node.pre_hooks, g)
+        g = _run_hooks(hooks, g)
+        _share(g, shared, keep)
     if node.retained is not None:
         t = node.retained()
         if t is not None:
             _store_grad(t, g, False, create_graph)
-    shared.add(id(g))
-    keep.append(g)
     if capture is not None and node in capture:
         capture[node].append(g)
     elif is_leaf and capture is None:
@@ -148,6 +146,11 @@ def _arrive(node, g, capture, accumulate_into, shared: set, keep: list, create_g
         if accumulate_into is None or id(leaf) in accumulate_into:
             _store_grad(leaf, g, id(g) not in shared and g._base is None, create_graph)
     return g
+
+
+def _share(g: Tensor, shared: set, keep: list) -> None:
+    shared.add(id(g))
+    keep.append(g)
 
 
 def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into=None,
