@@ -12,7 +12,7 @@ import builtins
 
 __version__ = "0.1.0"
 
-from . import autograd, backends, dtypes
+from . import autograd, backends, dtypes, viz
 from .creation import (
     arange,
     as_tensor,
@@ -157,3 +157,22 @@ def detach(x: Tensor) -> Tensor:
 
 
 set_default_backend = backends.set_default_backend
+
+
+def save(obj, f) -> None:
+    """Write tensors (a state dict, or dicts/lists of tensors and numbers) to a .npz file.
+
+    >>> import plugrad as pg
+    >>> pg.save({"w": pg.ones(2)}, "w.npz")          # doctest: +SKIP
+    """
+    from .backends import npz  # lazy: the file format needs NumPy, the core does not
+    npz.save(obj, f)
+
+
+def load(f, map_location=None, *, backend=None):
+    """Read a file written by `save`; tensors land on `backend` (default: the default backend).
+
+    A file that is not a .npz checkpoint raises RuntimeError.
+    """
+    from .backends import npz
+    return npz.load(f, map_location, backend=backend)

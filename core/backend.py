@@ -5,6 +5,14 @@ directly (`x.backend.exp(x.data)`), so a kernel is one attribute lookup away and
 nothing is looked up per operation. Everything else (softmax, var, clamp, every
 backward formula) is composed in the core from these primitives.
 
+Two kinds of kernel:
+
+* REQUIRED: a backend must provide every one of them; the registry refuses a
+  backend that lacks one (see `missing_primitives`).
+* OPTIONAL: fast paths. `Backend` implements each with the required
+  primitives, so a subclass that leaves one out is still correct; override it
+  when the library does the job faster (one fused call, fewer temporaries).
+
 Arrays are opaque to the core except for two attributes every Array API array
 has: `.shape` (a tuple of ints) and `.ndim`. Dtypes are plugrad's own
 (`plugrad.float32`, ...); a backend maps them to its library's types.
@@ -21,12 +29,21 @@ Rules every kernel follows:
   array (x itself when it already is one).
 * Kernels raise the library's own exceptions; the core turns them into torch's
   error types with messages that name shapes and ops.
+* The host is NumPy: `to_host` returns a NumPy array and `from_host` takes
+  one. Moving a tensor between two backends (`x.to("cupy")`) goes through it.
+
+The quickest way to write a backend is `plugrad.backends.array_api.ArrayAPIBackend`,
+which implements every kernel on any Array API standard namespace; see
+docs/writing-a-backend.md.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
 
-Array = Any
+# annotations only (never evaluated): an array of the backend's library, any Python value.
+# typing is not imported: `import plugrad` reads this module and typing costs milliseconds
+Array = object
+Any = object
 
 UNARY = ("neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "sign")
 BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum",
@@ -35,18 +52,64 @@ REDUCE = ("sum", "prod", "max", "min", "argmax", "argmin")
 OTHER = ("logical_not", "where", "matmul", "mutable", "reshape", "permute", "broadcast_to",
          "getitem", "index_add", "setitem", "concat", "copy",
          "asarray", "full", "arange", "linspace", "eye", "astype", "dtype_of",
-         "tolist", "to_host", "seed", "uniform", "normal", "randint")
-PRIMITIVES = UNARY + BINARY + REDUCE + OTHER
+         "to_host", "seed", "uniform", "normal", "randint")
+REQUIRED = UNARY + BINARY + REDUCE + OTHER
+OPTIONAL = ("sigmoid", "from_host", "tolist")
+PRIMITIVES = REQUIRED + OPTIONAL
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend cannot be used here: its library is missing, no device, ...
+
+    A backend's factory raises it to say why (the message is the reason shown
+    by `plugrad backends`); `plugrad.backends.get` raises it for a backend that
+    is unknown or not available, listing those that are.
+
+    >>> raise BackendUnavailable("cupy is not installed (pip install 'plugrad[cupy]')")
+    Traceback (most recent call last):
+    ...
+    plugrad.backend.BackendUnavailable: cupy is not installed (pip install 'plugrad[cupy]')
+    """
+
+
+class BackendSpec:
+    """What a plugin's `plugrad_backends` hook returns: a name and how to make the backend.
+
+    `factory()` is called once, the first time the backend is used (or listed),
+    so it is where the array library gets imported. It returns a `Backend` or
+    raises `BackendUnavailable` with the reason it cannot run here.
+
+    >>> BackendSpec("mylib", lambda: None, "MyLib arrays on the CPU")
+    BackendSpec('mylib', 'MyLib arrays on the CPU')
+    """
+
+    # a plain class, not a dataclass: `import plugrad` reads this module, and the
+    # dataclasses module (with inspect behind it) would add milliseconds to it
+    __slots__ = ("name", "factory", "description")
+
+    def __init__(self, name: str, factory: Callable[[], Backend], description: str = ""):
+        self.name = name
+        self.factory = factory
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"BackendSpec({self.name!r}, {self.description!r})"
 
 
 class Backend:
-    """Base class of backends: subclass it and provide every primitive.
+    """Base class of backends: subclass it and provide every REQUIRED primitive.
 
     Elementwise kernels are named in UNARY and BINARY (`exp(x)`, `add(a, b)`);
-    comparisons return bool arrays. The others are documented below.
+    comparisons return bool arrays. The others are documented below; those
+    marked "optional" have a working default here, written with the required
+    primitives.
+
+    `name` is set by the registry to the name the backend was registered
+    under; `version` is shown by `plugrad backends` (the library's version).
     """
 
     name: str = "abstract"
+    version: str = ""
 
     def __repr__(self) -> str:
         return f"<plugrad backend {self.name!r}>"
@@ -135,13 +198,18 @@ class Backend:
         """The plugrad dtype of an array; raise TypeError for types plugrad lacks."""
         raise NotImplementedError
 
-    def tolist(self, x: Array) -> Any:
-        """Nested Python lists (a Python number for a 0-d array)."""
-        raise NotImplementedError
-
+    # host transfer: the host is NumPy
     def to_host(self, x: Array) -> Any:
         """A NumPy array with the same values (shared memory where possible)."""
         raise NotImplementedError
+
+    def from_host(self, host: Any, dtype) -> Array:
+        """Optional. A new array of `dtype` holding a copy of the NumPy array `host`."""
+        return self.asarray(host, dtype)
+
+    def tolist(self, x: Array) -> Any:
+        """Optional. Nested Python lists (a Python number for a 0-d array)."""
+        return self.to_host(x).tolist()
 
     # random numbers: each backend owns its generator; plugrad.manual_seed seeds it
     def seed(self, seed: int) -> None:
@@ -158,3 +226,28 @@ class Backend:
     def randint(self, low: int, high: int, shape: tuple, dtype) -> Array:
         """Integers in [low, high)."""
         raise NotImplementedError
+
+    # optional fast paths
+    def sigmoid(self, x: Array) -> Array:
+        """Optional. 1 / (1 + exp(-x)) of a floating array."""
+        return self.div(1, self.add(1, self.exp(self.neg(x))))
+
+
+def missing_primitives(backend: Any) -> list:
+    """The REQUIRED primitives `backend` does not implement (empty when it is complete).
+
+    A primitive is missing when the attribute is absent, not callable, or still
+    the placeholder of `Backend` that raises NotImplementedError.
+
+    >>> missing_primitives(Backend())[:3]
+    ['neg', 'exp', 'log']
+    """
+    missing = []
+    for name in REQUIRED:
+        kernel = getattr(backend, name, None)
+        placeholder = getattr(Backend, name, None)
+        if not callable(kernel) or (placeholder is not None and
+                                    getattr(type(backend), name, None) is placeholder and
+                                    name not in getattr(backend, "__dict__", {})):
+            missing.append(name)
+    return missing

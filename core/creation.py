@@ -16,12 +16,20 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
 
 
 def resolve_backend(backend):
-    """A backend object from None (the default), a name or a backend."""
+    """A backend object from None (the default), a name or a backend.
+
+    An unknown or unavailable name raises BackendUnavailable (a RuntimeError)
+    that lists the backends which are available.
+    """
     from . import backends  # plugrad.backends
     if backend is None:
         return backends.default()
     if isinstance(backend, str):
         return backends.get(backend)
+    from .backend import Backend
+    if not isinstance(backend, Backend):
+        raise TypeError(f"backend must be a backend name or a plugrad Backend, got "
+                        f"{type(backend).__name__}")
     return backend
 
 

@@ -4,11 +4,17 @@ The walk is iterative (no recursion, so graph depth is limited by memory only):
 first count how many consumers feed each node, then run a node once all of them
 have delivered their gradient. Nodes keep their inputs in tuples, so the order
 in which gradients are summed, and hence rounding, is the same on every run.
+
+Most nodes take the fast path: one test (`node.hooks is None`) and a call of
+their formula. Hooks, retained and captured gradients, leaves and anomaly
+checks go through `_slow_path`.
 """
 from __future__ import annotations
 
+import warnings
+
 from .grad_mode import STATE
-from .graph import FREED_MESSAGE, AccumulateGrad
+from .graph import ANOMALY, FREED_MESSAGE, AccumulateGrad, PerOutput, forward_trace
 from .tensor import Tensor, _make, _shareable, accumulator
 
 __all__ = ["backward", "grad"]
@@ -26,8 +32,7 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool, what: str)
     """(node, gradient) for each output, checking them the way torch does."""
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got "
-                           f"{len(grad_outputs)} gradients for {len(outputs)} outputs")
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     roots = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
@@ -54,18 +59,13 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool, what: str)
                 g = g.to(out.dtype)
             if not create_graph:
                 g = g.detach()
-            else:
-                g = _shared_alias(g)
+            # with create_graph the gradient is used as it is, so that what is
+            # computed from it stays connected to it (the double-backward trick
+            # of functional.jvp differentiates with respect to it); the engine
+            # never writes into a buffer in place in that mode
         node = out.grad_fn if out.grad_fn is not None else accumulator(out)
         roots.append((node, g))
     return roots
-
-
-def _shared_alias(g: Tensor) -> Tensor:
-    """A new tensor object over g's data, marked as not owned (so it is never mutated)."""
-    alias = _make(_shareable(g), g.dtype, g.backend, g)
-    alias.grad_fn, alias._rg = g.grad_fn, g._rg
-    return alias
 
 
 def _dependencies(roots) -> dict:
@@ -86,6 +86,29 @@ def _dependencies(roots) -> dict:
                 else:
                     deps[nxt] = count + 1
     return deps
+
+
+def _needed(roots, targets) -> set:
+    """The nodes below `roots` that have one of `targets` somewhere below them.
+
+    grad() runs only these: the rest of the graph cannot change its results.
+    Post-order walk with an explicit stack, so deep graphs need no recursion.
+    """
+    below: dict = {}  # node -> whether a target is reachable strictly below it
+    for root in roots:
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            if node in below:
+                stack.pop()
+                continue
+            pending = [n for n in node.inputs if n is not None and n not in below]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            below[node] = any(n is not None and (below[n] or n in targets) for n in node.inputs)
+    return {node for node, hit in below.items() if hit}
 
 
 def _mark_shared(grads: tuple, shared: set, keep: list) -> None:
@@ -114,43 +137,184 @@ def _store_grad(t: Tensor, g: Tensor, owned: bool, create_graph: bool) -> None:
         current.backend.index_add(_shareable(current), (Ellipsis,), g.data)
 
 
-def _run_hooks(hooks: dict | None, g: Tensor) -> Tensor:
-    if hooks:
-        for hook in list(hooks.values()):
-            result = hook(g)
-            if result is not None:
-                g = result
+class _Walk:
+    """What the slow path of one backward pass needs to know."""
+
+    __slots__ = ("capture", "needed", "accumulate_into", "shared", "keep", "create_graph",
+                 "retain_graph", "anomaly")
+
+    def __init__(self, capture, needed, accumulate_into, shared, keep, create_graph,
+                 retain_graph, anomaly) -> None:
+        self.capture = capture
+        self.needed = needed
+        self.accumulate_into = accumulate_into
+        self.shared = shared
+        self.keep = keep
+        self.create_graph = create_graph
+        self.retain_graph = retain_graph
+        self.anomaly = anomaly
+
+
+def _share(g, walk: _Walk) -> None:
+    """g may be kept by user code (a hook, a caller): never accumulate into it in place."""
+    if g is not None:
+        walk.shared.add(id(g))
+        walk.keep.append(g)
+
+
+def _hook_name(hook) -> str:
+    return getattr(hook, "__name__", repr(hook))
+
+
+def _run_tensor_hooks(hooks: dict, g: Tensor) -> Tensor:
+    for hook in list(hooks.values()):
+        result = hook(g)
+        if result is not None:
+            g = result
     return g
 
 
-def _arrive(node, g, capture, accumulate_into, shared: set, keep: list, create_graph: bool):
-    """The slow path of a node: hooks, retained and captured grads, leaf accumulation."""
-    if g is None:
+def _checked_result(hook, result, expected: tuple) -> tuple:
+    """A node hook's return value, checked the way torch checks it."""
+    if not isinstance(result, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != len(expected):
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of "
+                           f"values (got {len(result)}, but expected {len(expected)})")
+    return result
+
+
+def _grad_outputs(g) -> tuple:
+    return tuple(g.grads) if type(g) is PerOutput else (g,)
+
+
+def _run_pre_hooks(hooks: dict, g, walk: _Walk):
+    outs = _grad_outputs(g)
+    for hook in list(hooks.values()):
+        result = hook(outs)
+        if result is not None:
+            outs = _checked_result(hook, result, outs)
+    for gi in outs:
+        _share(gi, walk)
+    return PerOutput(list(outs)) if type(g) is PerOutput else outs[0]
+
+
+def _run_post_hooks(node, hooks: dict, grads: tuple, g, walk: _Walk) -> tuple:
+    # torch shows no gradient for inputs that need none
+    grads = tuple([gi if nxt is not None else None for nxt, gi in zip(node.inputs, grads)])
+    outs = _grad_outputs(g)
+    for hook in list(hooks.values()):
+        result = hook(grads, outs)
+        if result is not None:
+            result = _checked_result(hook, result, grads)
+            for old, new in zip(grads, result):
+                if old is None and new is not None:
+                    raise RuntimeError("can't replace a None gradient with a non-None value")
+            grads = result
+    for gi in grads:
+        _share(gi, walk)
+    return grads
+
+
+def _non_finite(t: Tensor) -> str | None:
+    """'nan' or 'inf' if t holds such a value, else None (two reductions, no graph)."""
+    bk, d = t.backend, t.data
+    total = bk.tolist(bk.sum(bk.sub(d, d), None, False))  # x - x is nan only for nan and inf
+    if total == total:
         return None
+    nans = bk.sum(bk.astype(bk.ne(d, d), t.dtype), None, False)  # nan != nan
+    return "nan" if bk.tolist(nans) else "inf"
+
+
+def _anomaly_backward(node, g):
+    """Run a node's formula, check its results, and on error show where the node was recorded."""
+    try:
+        grads = node.backward(node, g)
+        if ANOMALY.check_nan:
+            for i, gi in enumerate(grads):
+                if type(gi) is Tensor and gi.dtype.is_floating_point:
+                    kind = _non_finite(gi)
+                    if kind is not None:
+                        raise RuntimeError(f"Function '{node.name()}' returned {kind} values "
+                                           f"in its {i}th output.")
+    except Exception as err:
+        trace = forward_trace(node)
+        if trace is not None:
+            message = (f"Error detected in {node.name()}. Traceback of forward call that "
+                       f"caused the error:\n{trace}")
+            warnings.warn(message, UserWarning, stacklevel=2)
+            if hasattr(err, "add_note"):
+                err.add_note(message)
+        raise
+    return grads
+
+
+def _leaf(node: AccumulateGrad, g: Tensor, walk: _Walk) -> None:
+    """Add the gradient reaching a leaf to its .grad, with the node's and tensor's hooks."""
+    leaf = node.variable
+    hooks = node.hooks
+    if hooks.pre:
+        g = _run_pre_hooks(hooks.pre, g, walk)
+        if g is None:
+            return
+    _store_grad(leaf, g, id(g) not in walk.shared and g._base is None, walk.create_graph)
+    tensor_hooks = leaf._hooks
+    if tensor_hooks is not None and tensor_hooks.post_accumulate:
+        for hook in list(tensor_hooks.post_accumulate.values()):
+            hook(leaf)
+    if hooks.post:
+        _run_post_hooks(node, hooks.post, (), g, walk)
+
+
+def _slow_path(node, g, walk: _Walk):
+    """Everything but a plain op: returns the gradients for node.inputs, or None to stop here."""
     is_leaf = type(node) is AccumulateGrad
-    hooks = node.variable._hooks if is_leaf else None
-    if node.pre_hooks or hooks or node.retained is not None or capture is not None:
-        # hooks and callers may keep these tensors: never accumulate into them in place
-        _share(g, shared, keep)
-        g = _run_hooks(node.pre_hooks, g)
-        g = _run_hooks(hooks, g)
-        _share(g, shared, keep)
-    if node.retained is not None:
-        t = node.retained()
-        if t is not None:
-            _store_grad(t, g, False, create_graph)
-    if capture is not None and node in capture:
-        capture[node].append(g)
-    elif is_leaf and capture is None:
-        leaf = node.variable
-        if accumulate_into is None or id(leaf) in accumulate_into:
-            _store_grad(leaf, g, id(g) not in shared and g._base is None, create_graph)
-    return g
-
-
-def _share(g: Tensor, shared: set, keep: list) -> None:
-    shared.add(id(g))
-    keep.append(g)
+    if g is None:
+        return None if is_leaf else (None,) * len(node.inputs)
+    hooks = node.hooks
+    # the gradient of the op's output tensor: its tensor hooks, then retain_grad (torch's order)
+    if is_leaf:
+        tensor_hooks = node.variable._hooks
+        tensor_hooks = None if tensor_hooks is None else tensor_hooks.tensor
+        retained = None
+    elif hooks is not None:
+        tensor_hooks, retained = hooks.tensor, hooks.retained
+    else:
+        tensor_hooks = retained = None
+    capture = walk.capture
+    captured = capture is not None and node in capture
+    if tensor_hooks or retained is not None or captured:
+        _share(g, walk)
+        if tensor_hooks:
+            g = _run_tensor_hooks(tensor_hooks, g)
+            _share(g, walk)
+        if retained is not None:
+            t = retained()
+            if t is not None:
+                _store_grad(t, g, False, walk.create_graph)
+        if captured:
+            capture[node].append(g)
+    if capture is not None and node not in walk.needed:
+        return None
+    if is_leaf:
+        if walk.accumulate_into is None or id(node.variable) in walk.accumulate_into:
+            _leaf(node, g, walk)
+        return None
+    if hooks is not None and hooks.pre:
+        g = _run_pre_hooks(hooks.pre, g, walk)
+        if g is None:
+            return (None,) * len(node.inputs)
+    saved = node.saved
+    if saved is None:
+        raise RuntimeError(FREED_MESSAGE)
+    grads = _anomaly_backward(node, g) if walk.anomaly else node.backward(node, g)
+    if saved and not walk.retain_graph:
+        node.saved = None
+    if len(grads) > 1:
+        _mark_shared(grads, walk.shared, walk.keep)
+    if hooks is not None and hooks.post:
+        grads = _run_post_hooks(node, hooks.post, grads, g, walk)
+    return grads
 
 
 def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into=None,
@@ -159,19 +323,26 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
 
     Leaves get their gradient added to .grad when `accumulate_into` is None or
     contains them. `capture` maps nodes to slots of a list: the gradient
-    arriving at such a node is stored there instead.
+    arriving at such a node is stored there, and only the part of the graph
+    that leads to them is run.
     """
-    deps = _dependencies([node for node, _ in roots])
+    root_nodes = [node for node, _ in roots]
+    deps = _dependencies(root_nodes)
     buffers: dict = {}
     shared: set = set()
+    keep: list = []  # keeps tensors whose id() is in `shared` alive during the walk
     for node, g in roots:
         if node in buffers:
             buffers[node] = buffers[node] + g
         else:
             buffers[node] = g
             shared.add(id(g))
-    ready = [node for node in dict.fromkeys(n for n, _ in roots) if deps.get(node, 0) == 0]
-    keep: list = []  # keeps tensors whose id() is in `shared` alive during the walk
+    ready = [node for node in dict.fromkeys(root_nodes) if deps.get(node, 0) == 0]
+    anomaly = ANOMALY.enabled
+    slow = capture is not None or anomaly  # every node takes the slow path
+    needed = _needed(root_nodes, capture) if capture is not None else None
+    walk = _Walk(capture, needed, accumulate_into, shared, keep, create_graph, retain_graph,
+                 anomaly)
     previous_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     pop, take, peek = ready.pop, buffers.pop, buffers.get
@@ -179,14 +350,12 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
         while ready:
             node = pop()
             g = take(node, None)
-            if (node.pre_hooks is not None or node.retained is not None or capture is not None
-                    or type(node) is AccumulateGrad):
-                g = _arrive(node, g, capture, accumulate_into, shared, keep, create_graph)
-                if type(node) is AccumulateGrad:
+            if node.hooks is not None or slow:
+                grads = _slow_path(node, g, walk)
+                if grads is None:
                     continue
-            edges = node.inputs
-            if g is None:
-                grads = (None,) * len(edges)
+            elif g is None:
+                grads = (None,) * len(node.inputs)
             else:
                 saved = node.saved
                 if saved is None:
@@ -196,14 +365,15 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
                     node.saved = None
                 if len(grads) > 1 and (len(grads) > 2 or grads[0] is grads[1]):
                     _mark_shared(grads, shared, keep)
-            for nxt, gi in zip(edges, grads):
+            for nxt, gi in zip(node.inputs, grads):
                 if nxt is None:
                     continue
                 if gi is not None:
                     prev = peek(nxt)
                     if prev is None:
                         buffers[nxt] = gi
-                    elif create_graph or prev.dtype is not gi.dtype:
+                    elif type(prev) is not Tensor or create_graph or prev.dtype is not gi.dtype:
+                        # (a PerOutput of a multi-output node sums itself with `+` too)
                         buffers[nxt] = prev + gi
                     elif prev._base is None and id(prev) not in shared and \
                             prev.data.shape == gi.data.shape:
@@ -263,11 +433,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     if not inputs:
-        raise RuntimeError("grad requires non-empty inputs.")
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if retain_graph is None:
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         f"materialize_grads=True, but got: allow_unused={allow_unused}.")
     roots = _root_gradients(outputs, grad_outputs, create_graph, "grad")
     capture: dict = {}
     for t in inputs:

@@ -4,14 +4,20 @@ A Node knows nothing about the tensor it produced (that would make a reference
 cycle); it holds only what its backward formula needs. Leaves that require grad
 are reached through an AccumulateGrad node, which owns the leaf and adds the
 incoming gradient to `leaf.grad`.
+
+Everything optional about a node (hooks, a retained gradient) lives in one
+`Hooks` object that most nodes never get, so the engine needs a single
+`node.hooks is None` test to know it may take its fast path.
 """
 from __future__ import annotations
 
 import itertools
+import os
 import weakref
 from typing import Callable
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "HookDict"]
+__all__ = ["Node", "AccumulateGrad", "Hooks", "PerOutput", "RemovableHandle", "HookDict",
+           "ANOMALY"]
 
 _handle_ids = itertools.count()
 
@@ -49,6 +55,68 @@ class RemovableHandle:
         self.remove()
 
 
+def add_hook(hooks: HookDict, hook: Callable) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+class Hooks:
+    """The hooks of one node (or of one leaf tensor), each kind a HookDict or None.
+
+    tensor: hook(grad) -> grad | None, on the gradient of the node's output tensor
+    retained: weakref to the output tensor whose .grad keeps its gradient
+    pre: hook(grad_outputs) -> tuple | None, before the node's backward runs
+    post: hook(grad_inputs, grad_outputs) -> tuple | None, after it ran
+    post_accumulate: hook(tensor), after a leaf's .grad was updated (leaves only)
+    """
+
+    __slots__ = ("tensor", "retained", "pre", "post", "post_accumulate")
+
+    def __init__(self) -> None:
+        self.tensor = self.retained = self.pre = self.post = self.post_accumulate = None
+
+    def dict(self, kind: str) -> HookDict:
+        hooks = getattr(self, kind)
+        if hooks is None:
+            hooks = HookDict()
+            setattr(self, kind, hooks)
+        return hooks
+
+
+class PerOutput:
+    """The gradients reaching a node that has several outputs, one slot per output.
+
+    Each output of such a node (a custom Function's) is a small routing node
+    that wraps its gradient in a PerOutput; the engine sums two of them with
+    `+` when a second one reaches the same buffer.
+    """
+
+    __slots__ = ("grads",)
+
+    def __init__(self, grads: list) -> None:
+        self.grads = grads
+
+    def __add__(self, other: "PerOutput") -> "PerOutput":
+        merged = list(self.grads)
+        for i, g in enumerate(other.grads):
+            if g is not None:
+                merged[i] = g if merged[i] is None else merged[i] + g
+        return PerOutput(merged)
+
+
+class _Anomaly:
+    """Anomaly detection switches (process-wide, as in torch)."""
+
+    enabled = False
+    check_nan = True
+
+
+ANOMALY = _Anomaly()
+
+
 class Node:
     """The grad_fn of a tensor: one recorded operation.
 
@@ -56,11 +124,18 @@ class Node:
     torch's `next_functions` view of it pairs each with its output index.
     `backward(node, grad)` returns one gradient (or None) per input. `saved`
     holds the tensors the formula reads; backward releases them unless
-    retain_graph is set. `args` holds the non-tensor facts
-    (shapes, dims) and is kept.
+    retain_graph is set. `args` holds the non-tensor facts (shapes, dims) and
+    is kept. `hooks` is None until a hook or retain_grad needs it.
+
+    >>> import plugrad as pg
+    >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x * 2).sum()
+    >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
+    ('SumBackward0', 'MulBackward0')
     """
 
-    __slots__ = ("inputs", "backward", "saved", "args", "_name", "pre_hooks", "retained",
+    # _trace is only assigned while anomaly detection is on (see set_anomaly)
+    __slots__ = ("inputs", "backward", "saved", "args", "_name", "hooks", "_trace",
                  "__weakref__")
 
     def __init__(self, name: str, backward: Callable, inputs: tuple,
@@ -70,8 +145,7 @@ class Node:
         self.inputs = inputs
         self.saved = saved
         self.args = args
-        self.pre_hooks = None   # dict id -> hook(grad) -> grad | None
-        self.retained = None    # weakref to the output tensor whose .grad to keep
+        self.hooks = None
 
     def name(self) -> str:
         return self._name
@@ -90,13 +164,53 @@ class Node:
             raise RuntimeError(FREED_MESSAGE)
         return self.backward(self, grad)
 
+    def _hooks(self) -> Hooks:
+        hooks = self.hooks
+        if hooks is None:
+            hooks = self.hooks = Hooks()
+        return hooks
+
+    @property
+    def retained(self):
+        """Weak reference to the output tensor that keeps its gradient (retain_grad), or None."""
+        return None if self.hooks is None else self.hooks.retained
+
+    @retained.setter
+    def retained(self, ref) -> None:
+        self._hooks().retained = ref
+
     def register_prehook(self, hook: Callable) -> RemovableHandle:
-        """Call `hook(grad)` on the gradient reaching this node; a return value replaces it."""
-        if self.pre_hooks is None:
-            self.pre_hooks = HookDict()
-        handle = RemovableHandle(self.pre_hooks)
-        self.pre_hooks[handle.id] = hook
-        return handle
+        """Call `hook(grad_outputs)` before this node runs; a returned tuple replaces them.
+
+        `grad_outputs` is a tuple with the gradient of each output of the op.
+
+        >>> import plugrad as pg
+        >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * 3
+        >>> h = y.grad_fn.register_prehook(lambda grad_outputs: (grad_outputs[0] * 10,))
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([30., 30.])
+        """
+        return add_hook(self._hooks().dict("pre"), hook)
+
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(grad_inputs, grad_outputs)` after this node ran; a returned tuple
+        replaces grad_inputs (the gradients it passes on to its inputs).
+
+        >>> import plugrad as pg
+        >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * 3
+        >>> h = y.grad_fn.register_hook(lambda gi, go: (gi[0] + 1, None))
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([4., 4.])
+        """
+        return add_hook(self._hooks().dict("post"), hook)
+
+    def _register_tensor_hook(self, hook: Callable) -> RemovableHandle:
+        """A hook on the gradient of this node's output tensor (Tensor.register_hook)."""
+        return add_hook(self._hooks().dict("tensor"), hook)
 
 
 class AccumulateGrad(Node):
@@ -107,6 +221,39 @@ class AccumulateGrad(Node):
     def __init__(self, variable) -> None:
         super().__init__("AccumulateGrad", None, ())
         self.variable = variable
+        # never None: the engine sends every leaf down its slow path with one test
+        self.hooks = Hooks()
 
     def __call__(self, grad):
         raise RuntimeError("AccumulateGrad is run by the backward engine, not called directly")
+
+
+# -- anomaly mode: forward tracebacks ------------------------------------------------
+# Recording a traceback per node is expensive, so instead of testing a flag in
+# every Node constructor, turning anomaly mode on swaps in a constructor that
+# records one; with it off, building a node costs exactly what it did before.
+_plain_init = Node.__init__
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _traced_init(self, name, backward, inputs, saved=(), args=None) -> None:
+    import traceback  # only needed in anomaly mode: keep `import plugrad` light
+    _plain_init(self, name, backward, inputs, saved, args)
+    stack = traceback.extract_stack()
+    # end the trace at the user's line: drop plugrad's own frames at the top
+    while stack and os.path.abspath(stack[-1].filename).startswith(_PACKAGE_DIR):
+        stack.pop()
+    self._trace = stack
+
+
+def set_anomaly(enabled: bool, check_nan: bool = True) -> None:
+    """Switch anomaly detection (and the traceback-recording constructor) on or off."""
+    ANOMALY.enabled = bool(enabled)
+    ANOMALY.check_nan = bool(check_nan)
+    Node.__init__ = _traced_init if enabled else _plain_init
+
+
+def forward_trace(node) -> str | None:
+    """The formatted traceback of the forward call that recorded `node`, if one was kept."""
+    trace = getattr(node, "_trace", None)
+    return None if trace is None else "".join(trace.format())

@@ -11,7 +11,7 @@ import weakref
 from typing import Any, Callable
 
 from . import dtypes
-from .graph import AccumulateGrad, HookDict, RemovableHandle
+from .graph import AccumulateGrad, Hooks, RemovableHandle, add_hook
 
 __all__ = ["Tensor", "Size"]
 
@@ -138,12 +138,34 @@ class Tensor:
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn.register_prehook(hook)
-        if self._hooks is None:
-            self._hooks = HookDict()
-        handle = RemovableHandle(self._hooks)
-        self._hooks[handle.id] = hook
-        return handle
+            return self.grad_fn._register_tensor_hook(hook)
+        return add_hook(self._leaf_hooks().dict("tensor"), hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[["Tensor"], None]
+                                           ) -> RemovableHandle:
+        """Call `hook(tensor)` on this leaf after backward has added to its `.grad`.
+
+        Useful to act on a parameter as soon as its gradient is complete (an
+        optimizer step per parameter, say).
+
+        >>> import plugrad as pg
+        >>> w = pg.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = w.register_post_accumulate_grad_hook(lambda t: print("grad", t.grad))
+        >>> (w * 3).sum().backward()
+        grad tensor([3., 3.])
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        return add_hook(self._leaf_hooks().dict("post_accumulate"), hook)
+
+    def _leaf_hooks(self) -> Hooks:
+        hooks = self._hooks
+        if hooks is None:
+            hooks = self._hooks = Hooks()
+        return hooks
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, cut off from the graph (requires_grad False)."""
@@ -412,18 +434,59 @@ for _name in ("matmul", "mm", "bmm", "dot"):
 del _name
 
 
-def _to(self: Tensor, *args, **kwargs) -> Tensor:
-    """x.to(dtype) or x.to(backend_name); returns self when nothing changes."""
-    target = kwargs.pop("dtype", None) or kwargs.pop("backend", None) or (args[0] if args else None)
-    if isinstance(target, dtypes.dtype):
-        return pointwise.to_dtype(self, target)
-    if isinstance(target, Tensor):
-        return pointwise.to_dtype(self, target.dtype)
-    name = getattr(target, "name", target)
-    if name == self.backend.name:
-        return self
-    raise RuntimeError(f"to({target!r}): moving tensors between backends is not supported yet "
-                       f"(this tensor is on {self.backend.name!r})")
+def _move(x: Tensor, backend) -> Tensor:
+    """x copied to another backend through the host; differentiable (ToCopyBackward0)."""
+    try:
+        data = backend.from_host(x.backend.to_host(x.data), x.dtype)
+    except (TypeError, KeyError) as err:
+        raise RuntimeError(f"to(): cannot move a {x.dtype.name} tensor from backend "
+                           f"{x.backend.name!r} to {backend.name!r}: {err}") from None
+    out = _make(data, x.dtype, backend)
+    from .grad_mode import STATE
+    if x._rg and STATE.grad_enabled:
+        from .recording import record1
+        record1(out, "ToCopyBackward0", _move_backward, x, (), x.backend)
+    return out
+
+
+def _move_backward(node, g):
+    # the gradient goes back to the input's backend, itself recorded for double backward
+    return (_move(g, node.args),)
+
+
+def _to(self: Tensor, *args, dtype=None, backend=None, copy: bool = False,
+        non_blocking: bool = False) -> Tensor:
+    """x.to(dtype), x.to("cupy"), x.to("cupy", plugrad.float64), x.to(other_tensor).
+
+    Returns self when nothing changes (a copy with copy=True). Moving to another
+    backend copies the data there and is differentiable: the gradient flows
+    back to the original backend. `non_blocking` is accepted and ignored.
+
+    >>> import plugrad as pg
+    >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.to(pg.float64)
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([1., 1.])
+    """
+    for arg in args:
+        if isinstance(arg, dtypes.dtype):
+            dtype = arg
+        elif isinstance(arg, Tensor):
+            dtype, backend = arg.dtype, arg.backend
+        elif arg is not None:
+            backend = arg
+    out = self
+    if dtype is not None:
+        out = pointwise.to_dtype(out, dtype)
+    if backend is not None:
+        from .creation import resolve_backend
+        target = resolve_backend(backend)
+        if target is not out.backend:
+            out = _move(out, target)
+    if copy and out is self:
+        out = pointwise.clone(self)
+    return out
 
 
 Tensor.to = _to

@@ -178,7 +178,7 @@ def test_numpy_scalars_on_the_left_give_tensors():
 
 def test_mT_needs_a_matrix():
     with pytest.raises(RuntimeError, match="matrices"):
-        pg.zeros(3).mT
+        _ = pg.zeros(3).mT
     assert pg.zeros(2, 3, 4).mT.shape == (2, 4, 3)
 
 

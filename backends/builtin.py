@@ -1,0 +1,44 @@
+"""The built-in backends, registered through the same hook a third-party plugin implements.
+
+This module must stay light: it is registered whenever plugrad first needs a
+backend, and it imports neither NumPy nor CuPy. Each factory imports its
+library when the backend is first used.
+"""
+from __future__ import annotations
+
+from plugrad.backend import BackendSpec, BackendUnavailable
+from plugrad.hookspecs import hookimpl
+
+
+def make_numpy():
+    from .numpy_backend import NumpyBackend
+    return NumpyBackend()
+
+
+def make_cupy():
+    """The CuPy backend, or BackendUnavailable saying what is missing (cupy, CUDA, a GPU)."""
+    try:
+        import cupy
+    except ImportError as err:
+        if err.name == "cupy":
+            raise BackendUnavailable("cupy is not installed (pip install 'plugrad[cupy]')") \
+                from None
+        raise BackendUnavailable(f"cupy failed to import: {err}") from None
+    except Exception as err:  # cupy imports but its CUDA libraries do not load
+        raise BackendUnavailable(f"cupy failed to import: {type(err).__name__}: {err}") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:  # no driver, no runtime: CUDARuntimeError and friends
+        raise BackendUnavailable(f"no usable CUDA device: {type(err).__name__}: {err}") from None
+    if count < 1:
+        raise BackendUnavailable("no CUDA device found")
+    from .cupy_backend import CupyBackend
+    return CupyBackend()
+
+
+@hookimpl
+def plugrad_backends():
+    return [
+        BackendSpec("numpy", make_numpy, "NumPy arrays on the CPU (the default)"),
+        BackendSpec("cupy", make_cupy, "CuPy arrays on an NVIDIA GPU (CUDA)"),
+    ]

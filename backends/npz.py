@@ -1,0 +1,183 @@
+"""plugrad.save / plugrad.load: checkpoints as NumPy .npz files (what plugrad.save writes).
+
+The core never imports NumPy, so the file format lives here. A checkpoint is a
+plain .npz archive: every tensor is one array (a model's state dict keeps its
+parameter names as the array names, so `numpy.load` reads it too), plus one
+JSON entry, "__plugrad__", that records how the saved object nests (dicts,
+lists, numbers, tensors with their dtype and requires_grad). Loading never
+unpickles anything, so a checkpoint cannot run code.
+
+    >>> import plugrad as pg
+    >>> from plugrad import nn
+    >>> model = nn.Linear(2, 1)
+    >>> pg.save(model.state_dict(), "model.npz")          # doctest: +SKIP
+    >>> model.load_state_dict(pg.load("model.npz"))       # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+from plugrad import dtypes
+from plugrad.tensor import Tensor
+
+__all__ = ["save", "load"]
+
+META = "__plugrad__"
+FORMAT = "plugrad-checkpoint"
+VERSION = 1
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")   # a zip file with entries, an empty zip file
+
+
+# -- saving -------------------------------------------------------------------------------------
+def save(obj, f) -> None:
+    """Write `obj` (tensors, nested in dicts, lists and tuples, with numbers and strings) to f.
+
+    `f` is a path (written as given, no suffix added) or a binary file object.
+    The whole object is converted before the file is opened, so an object that
+    cannot be saved leaves an existing file untouched.
+    """
+    arrays: dict = {}
+    tree = _encode(obj, [], arrays)
+    arrays[META] = np.array(json.dumps({"format": FORMAT, "version": VERSION, "root": tree}))
+    if hasattr(f, "write"):
+        np.savez(f, **arrays)
+        return
+    path = os.fspath(f)
+    partial = f"{path}.partial"
+    try:
+        with open(partial, "wb") as out:
+            np.savez(out, **arrays)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def _encode(obj, path: list, arrays: dict):
+    if isinstance(obj, Tensor):
+        key = _array_name(path, arrays)
+        arrays[key] = np.asarray(obj.backend.to_host(obj.data))
+        return {"tensor": key, "dtype": obj.dtype.name, "requires_grad": obj.requires_grad}
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, (str, int, float, bool)) and k is not None:
+                raise TypeError(f"plugrad.save: dict keys must be strings or numbers, got "
+                                f"{type(k).__name__}")
+            items.append([k, _encode(v, path + [str(k)], arrays)])
+        return {"dict": items, "ordered": isinstance(obj, OrderedDict)}
+    if isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        return {kind: [_encode(v, path + [str(i)], arrays) for i, v in enumerate(obj)]}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    raise TypeError(f"plugrad.save: cannot save a {type(obj).__name__} (at "
+                    f"{'/'.join(path) or 'the top level'}); checkpoints hold tensors, numbers, "
+                    f"strings, None, and dicts, lists and tuples of them")
+
+
+def _array_name(path: list, arrays: dict) -> str:
+    # a flat state dict keeps its keys ("0.weight"); nested values get "state/0/exp_avg"
+    name = "/".join(path) or "tensor"
+    if name == META or name in arrays:
+        n = 1
+        while f"{name}#{n}" in arrays:
+            n += 1
+        name = f"{name}#{n}"
+    return name
+
+
+# -- loading ------------------------------------------------------------------------------------
+def load(f, map_location=None, *, backend=None):
+    """Read what `save` wrote; tensors land on `backend` (or map_location, a backend name).
+
+    Any .npz archive of numeric arrays also loads, as a dict of tensors. A file
+    that is not such an archive raises RuntimeError and nothing is returned.
+    """
+    from plugrad.creation import resolve_backend
+    bk = resolve_backend(backend if backend is not None else map_location)
+    where = repr(os.fspath(f)) if not hasattr(f, "read") else "the file"
+    _check_magic(f, where)
+    try:
+        archive = np.load(f, allow_pickle=False)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise RuntimeError(f"plugrad.load: {where} is not a readable .npz checkpoint: "
+                           f"{err}") from None
+    try:
+        with archive:
+            if META not in archive.files:
+                return {name: _tensor(archive, name, bk, None, False, where)
+                        for name in archive.files}
+            try:
+                meta = json.loads(str(archive[META]))
+            except (ValueError, TypeError) as err:
+                raise RuntimeError(f"plugrad.load: {where} has a damaged {META} entry: "
+                                   f"{err}") from None
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise RuntimeError(f"plugrad.load: {where} is not a plugrad checkpoint "
+                                   f"(its {META} entry is not one plugrad wrote)")
+            if meta.get("version") != VERSION:
+                raise RuntimeError(f"plugrad.load: {where} has checkpoint format version "
+                                   f"{meta.get('version')!r}; this plugrad reads version "
+                                   f"{VERSION}")
+            return _decode(meta.get("root"), archive, bk, where)
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as err:
+        raise RuntimeError(f"plugrad.load: {where} is damaged: {err!r}") from None
+
+
+def _check_magic(f, where: str) -> None:
+    if hasattr(f, "read"):
+        start = f.tell()
+        head = f.read(4)
+        f.seek(start)
+    else:
+        with open(f, "rb") as file:
+            head = file.read(4)
+    if head not in _ZIP_MAGIC:
+        raise RuntimeError(f"plugrad.load: {where} is not a plugrad checkpoint: plugrad.save "
+                           f"writes .npz (zip) archives and this file is not one")
+
+
+def _tensor(archive, name: str, bk, dtype_name, requires_grad: bool, where: str) -> Tensor:
+    from plugrad.creation import tensor
+    try:
+        array = archive[name]
+    except ValueError as err:  # an object array, which would need unpickling
+        raise RuntimeError(f"plugrad.load: array {name!r} in {where} cannot be loaded "
+                           f"safely: {err}") from None
+    dtype = None
+    if dtype_name is not None:
+        dtype = dtypes.BY_NAME.get(dtype_name)
+        if dtype is None:
+            raise RuntimeError(f"plugrad.load: tensor {name!r} in {where} has unknown dtype "
+                               f"{dtype_name!r}")
+    try:
+        t = tensor(array, dtype=dtype, backend=bk)
+    except TypeError as err:
+        raise RuntimeError(f"plugrad.load: array {name!r} in {where} has a type plugrad does "
+                           f"not support ({array.dtype}): {err}") from None
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _decode(node, archive, bk, where: str):
+    if not isinstance(node, dict) or len(node) not in (1, 2, 3):
+        raise RuntimeError(f"plugrad.load: {where} has a damaged {META} entry")
+    if "tensor" in node:
+        return _tensor(archive, node["tensor"], bk, node.get("dtype"),
+                       bool(node.get("requires_grad")), where)
+    if "dict" in node:
+        pairs = [(k, _decode(v, archive, bk, where)) for k, v in node["dict"]]
+        return OrderedDict(pairs) if node.get("ordered") else dict(pairs)
+    if "list" in node:
+        return [_decode(v, archive, bk, where) for v in node["list"]]
+    if "tuple" in node:
+        return tuple(_decode(v, archive, bk, where) for v in node["tuple"])
+    if "value" in node:
+        return node["value"]
+    raise RuntimeError(f"plugrad.load: {where} has a damaged {META} entry")

@@ -1,0 +1,300 @@
+"""Finding backends: the built-in plugin, then entry points, through pluggy.
+
+The registry is made the first time a backend is needed. It registers the
+built-in plugin directly; the entry points of the group `plugrad.backends` are
+read (once) only when someone asks for a backend that is not built in, or for
+the list of all backends. Each plugin is loaded and called on its own, so a
+fault in one (it fails to import, its hook raises, it returns an invalid
+spec, it claims a name already taken) is attributed to it, reported, and the
+rest still work. With PLUGRAD_STRICT_PLUGINS=1 a fault raises PluginError.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import threading
+import warnings
+from dataclasses import dataclass
+
+import pluggy
+from plugrad import hookspecs
+from plugrad.backend import Backend, BackendSpec, BackendUnavailable, missing_primitives
+
+from . import PluginError, PluginWarning
+
+READY, UNAVAILABLE, ERROR = "ready", "not available", "error"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+
+
+@dataclass
+class BackendInfo:
+    """One row of `plugrad backends`: a backend found, or a plugin that failed."""
+
+    name: str
+    package: str
+    status: str = ""       # READY, UNAVAILABLE, ERROR, or "" while not yet created
+    reason: str = ""
+    version: str = ""
+    description: str = ""
+    spec: BackendSpec | None = None
+
+    def __str__(self) -> str:
+        return self.status if not self.reason else f"{self.status}: {self.reason}"
+
+    @property
+    def why(self) -> str:
+        """Why it cannot be used: the reason, with "error:" in front for a fault."""
+        return self.reason if self.status == UNAVAILABLE else str(self)
+
+
+class BackendList(list):
+    """The names of the ready backends; `unavailable` maps the others to the reason."""
+
+    def __init__(self, names, unavailable: dict) -> None:
+        super().__init__(names)
+        self.unavailable = unavailable
+
+    def __repr__(self) -> str:
+        text = list.__repr__(self)
+        if self.unavailable:
+            text += "  # not available: " + "; ".join(
+                f"{name} ({why})" for name, why in self.unavailable.items())
+        return text
+
+
+def strict() -> bool:
+    """Whether plugin faults raise (PLUGRAD_STRICT_PLUGINS set to anything but 0)."""
+    return os.environ.get("PLUGRAD_STRICT_PLUGINS", "0").strip() not in ("", "0")
+
+
+class Registry:
+    """The backends known to this process.
+
+    `instances` is the dict the backends package reads on its fast path; the
+    registry adds each backend to it once created. `path` limits the search
+    for entry points to those folders (the tests use it; None means sys.path).
+    """
+
+    def __init__(self, instances: dict, path: list | None = None) -> None:
+        self.instances = instances
+        self.path = path
+        self.lock = threading.RLock()
+        self.infos: dict = {}        # backend name -> BackendInfo
+        self.faults: list = []       # BackendInfo rows of plugins that named no backend
+        self.manager: pluggy.PluginManager | None = None
+        self.scanned = False
+        self.scanning = False        # True while this registry's scan runs (re-entry guard)
+
+    # -- discovery ---------------------------------------------------------------------
+    def _start(self) -> None:
+        """Register the built-in plugin (once): the same hook third parties implement."""
+        if self.manager is None:
+            with self.lock:
+                if self.manager is None:
+                    from plugrad import __version__
+
+                    from . import builtin
+                    manager = pluggy.PluginManager(hookspecs.PROJECT)
+                    manager.add_hookspecs(hookspecs)
+                    self._add_plugin(manager, builtin, "plugrad", f"plugrad {__version__}")
+                    self.manager = manager
+
+    def scan(self) -> None:
+        """Load the entry points of the group plugrad.backends (once per registry)."""
+        self._start()
+        if self.scanned:
+            return
+        with self.lock:  # other threads wait here until the scan is complete
+            if self.scanned or self.scanning:
+                return  # done, or a plugin asking for backends while it loads: no recursion
+            self.scanning = True
+            try:
+                for ep, package in self._entry_points():
+                    try:
+                        plugin = ep.load()  # pluggy's own loader lets this exception escape
+                    except Exception as err:
+                        self._fault(ep.name, package, f"failed to import {ep.value}: "
+                                                      f"{type(err).__name__}: {err}")
+                        continue
+                    self._add_plugin(self.manager, plugin, f"{package}:{ep.name}", package,
+                                     ep.name)
+            finally:
+                self.scanned, self.scanning = True, False
+
+    def _entry_points(self) -> list:
+        """(entry point, "distribution version") for each plugrad.backends entry point."""
+        if self.path is None:
+            dists = importlib.metadata.distributions()
+        else:
+            dists = importlib.metadata.distributions(path=list(self.path))
+        found, seen = [], set()
+        for dist in dists:
+            for ep in dist.entry_points:
+                # the same distribution can sit twice on sys.path (an editable install)
+                if ep.group != hookspecs.ENTRY_POINT_GROUP or (ep.name, ep.value) in seen:
+                    continue
+                seen.add((ep.name, ep.value))
+                found.append((ep, f"{dist.metadata['Name']} {dist.version}"))
+        # entry points come in no fixed order; sort so a name clash always ends the same way
+        return sorted(found, key=lambda pair: (pair[1], pair[0].name))
+
+    def _add_plugin(self, manager, plugin, plugin_name: str, package: str,
+                    label: str | None = None) -> None:
+        """Register one plugin, call its hook, and record the backends it names."""
+        label = label or plugin_name
+        try:
+            manager.register(plugin, name=plugin_name)
+        except Exception as err:  # bad hook signature, registered twice
+            self._fault(label, package, f"could not be registered: {type(err).__name__}: {err}")
+            return
+        try:
+            manager.check_pending()  # a misspelt hook name (plugrad_backend) is an error
+        except Exception as err:
+            manager.unregister(plugin)
+            self._fault(label, package, f"{type(err).__name__}: {err}")
+            return
+        impls = [i for i in manager.hook.plugrad_backends.get_hookimpls() if i.plugin is plugin]
+        if not impls:
+            self._fault(label, package, "has no plugrad_backends hook")
+            return
+        for impl in impls:
+            # called one plugin at a time: through pluggy one raising hook would hide the rest
+            try:
+                specs = impl.function()
+            except Exception as err:
+                self._fault(label, package, f"its plugrad_backends hook raised "
+                                            f"{type(err).__name__}: {err}")
+                continue
+            self._add_specs(specs, label, package)
+
+    def _add_specs(self, specs, label: str, package: str) -> None:
+        if isinstance(specs, BackendSpec) or specs is None:
+            specs = [specs] if specs is not None else []
+        if not isinstance(specs, (list, tuple)):
+            self._fault(label, package, f"its plugrad_backends hook returned "
+                                        f"{type(specs).__name__}, not a list of BackendSpec")
+            return
+        for spec in specs:
+            if not isinstance(spec, BackendSpec):
+                self._fault(label, package, f"its plugrad_backends hook returned a "
+                                            f"{type(spec).__name__}, not a BackendSpec")
+            elif not isinstance(spec.name, str) or not _NAME.match(spec.name):
+                self._fault(label, package, f"invalid backend name {spec.name!r} (use letters, "
+                                            f"digits, _ . -)")
+            elif not callable(spec.factory):
+                self._fault(spec.name, package, "its BackendSpec has no callable factory")
+            elif spec.name in self.infos:
+                owner = self.infos[spec.name].package
+                self._fault(spec.name, package, f"name clash: {spec.name!r} is already provided "
+                                                f"by {owner}; left out")
+            else:
+                self.infos[spec.name] = BackendInfo(spec.name, package, spec=spec,
+                                                    description=spec.description)
+
+    def _fault(self, name: str, package: str, reason: str, info: BackendInfo | None = None):
+        """Record a plugin's fault: a warning and an error row (PluginError when strict)."""
+        if info is None:
+            info = BackendInfo(name, package)
+            self.faults.append(info)
+        info.status, info.reason = ERROR, reason
+        message = f"plugrad backend plugin {name!r} ({package}) {reason}"
+        if strict():
+            raise PluginError(message + " [PLUGRAD_STRICT_PLUGINS is set]")
+        warnings.warn(message, PluginWarning, stacklevel=3)
+
+    # -- creation ----------------------------------------------------------------------
+    def create(self, name: str):
+        """The backend `name`, created now if it is not yet: BackendUnavailable if it cannot be."""
+        if not isinstance(name, str):
+            raise TypeError(f"a backend name must be a str, got {type(name).__name__}")
+        self._start()
+        info = self.infos.get(name)
+        if info is None:
+            self.scan()
+            info = self.infos.get(name)
+        if info is None:
+            raise BackendUnavailable(f"unknown backend {name!r}; {self.summary()}")
+        with self.lock:
+            bk = self.instances.get(name)
+            if bk is None and not info.status:
+                bk = self._make(info)
+        if bk is None:
+            raise BackendUnavailable(f"backend {name!r} is not available ({info.reason}); "
+                                     f"{self.summary(but=name)}")
+        return bk
+
+    def _make(self, info: BackendInfo):
+        """Call a spec's factory and check what it returns; record the outcome in `info`."""
+        try:
+            bk = info.spec.factory()
+        except (BackendUnavailable, ImportError) as err:
+            info.status, info.reason = UNAVAILABLE, str(err) or type(err).__name__
+            return None
+        except Exception as err:
+            self._fault(info.name, info.package, f"its factory raised {type(err).__name__}: "
+                                                 f"{err}", info)
+            return None
+        if not isinstance(bk, Backend):
+            self._fault(info.name, info.package, f"its factory returned {type(bk).__name__}, "
+                                                 f"not a plugrad.backend.Backend", info)
+            return None
+        missing = missing_primitives(bk)
+        if missing:
+            self._fault(info.name, info.package, f"is an invalid backend: it lacks the required "
+                                                 f"primitives {', '.join(missing)}", info)
+            return None
+        bk.name = info.name  # tensors and error messages name it as it was registered
+        info.version = str(getattr(bk, "version", "") or "")
+        from plugrad.creation import _seed
+        if _seed:
+            bk.seed(_seed[0])
+        info.status = READY
+        self.instances[info.name] = bk
+        return bk
+
+    # -- listing ---------------------------------------------------------------------
+    def status(self) -> list:
+        """Every backend found (each one tried) and every faulty plugin, built-ins first."""
+        self.scan()
+        for info in list(self.infos.values()):
+            if not info.status:
+                with self.lock:
+                    if not info.status:
+                        self._make(info)
+        return list(self.infos.values()) + list(self.faults)
+
+    def available(self) -> BackendList:
+        rows = self.status()
+        ready = [r.name for r in rows if r.status == READY]
+        others = {r.name: r.why for r in rows if r.status != READY}
+        return BackendList(ready, others)
+
+    def summary(self, but: str | None = None) -> str:
+        """'available: a, b; not available: c (why)' for error messages."""
+        try:
+            rows = self.status()
+        except PluginError as err:
+            return f"listing the others failed: {err}"
+        ready = [r.name for r in rows if r.status == READY]
+        others = [f"{r.name} ({r.why})" for r in rows if r.status != READY and r.name != but]
+        text = "available: " + (", ".join(ready) or "none")
+        if others:
+            text += "; not available: " + "; ".join(others)
+        return text
+
+
+def format_table(rows: list) -> str:
+    """The rows of `status()` as the aligned table `plugrad backends` prints."""
+    from . import default
+    header = ("name", "version", "package", "status")
+    lines = [(r.name, r.version or "-", r.package, str(r)) for r in rows]
+    widths = [max(len(line[i]) for line in [header] + lines) for i in range(3)]
+    text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[3]
+            for line in [header] + lines]
+    try:
+        text.append(f"\ndefault: {default().name} (change it with PLUGRAD_BACKEND or "
+                    f"plugrad.set_default_backend)")
+    except BackendUnavailable as err:
+        text.append(f"\ndefault: none usable: {err}")
+    return "\n".join(text)

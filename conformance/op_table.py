@@ -1,0 +1,1123 @@
+"""The op table: one entry per public op of plugrad, with sample inputs and a NumPy reference.
+
+Like PyTorch's OpInfo, an entry (`OpInfo`) says how to call an op, what NumPy
+computes for the same inputs, and which inputs to try. Each `Sample` is one
+call: float64 input values (cast to float32 or float64 for the test), the
+Python expression that calls the op (`call`, with the inputs named x, y, z
+and `pg` bound to plugrad), optional non-differentiable tensors (`consts`:
+masks, indices) and keyword values (`kw`, passed as `**kw`).
+
+The checks (`plugrad.conformance.checks`) run every sample of every entry on
+the backend under test in float32 and float64: the forward values against
+the reference, the gradient against central finite differences of the
+reference (float64, and float32 with a looser tolerance), and the second
+derivative against finite differences of the first (float64, for ops that are
+twice differentiable).
+
+Which public names an entry covers is read from the expressions its samples
+call (`x.exp()` covers `Tensor.exp`, `x + y` covers `Tensor.__add__`), so an
+entry cannot claim an op it never runs. `uncovered()` lists the public ops of
+plugrad (functions of its op modules and Tensor methods) that no entry covers
+and that are not declared as something other than an op in `NOT_OPS`; the
+suite fails while that list is not empty.
+"""
+from __future__ import annotations
+
+import ast
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Sample", "OpInfo", "OPS", "BY_NAME", "NOT_OPS", "public_ops", "covered_names",
+           "uncovered", "names_called"]
+
+
+@dataclass
+class Sample:
+    """One call of an op: inputs, how it is called, and optionally its own reference."""
+
+    desc: str                       # short id: letters, digits, underscores
+    inputs: tuple = ()              # float64 arrays: the differentiable inputs x, y, z
+    call: str | None = None         # the expression; the entry's call template when None
+    kw: dict = field(default_factory=dict)
+    consts: dict = field(default_factory=dict)  # name -> array (bool, int64, float): no grad
+    ref: Callable | None = None     # overrides the entry's reference
+    noncontig: bool = False         # inputs become strided views of larger tensors
+    grad: bool = True               # check gradients for this sample
+    twice: bool = True              # check second derivatives for this sample
+    out_dtype: str | None = None    # dtype of float outputs when not the inputs' dtype
+
+
+@dataclass
+class OpInfo:
+    """An op: its call templates, its NumPy reference, and its samples."""
+
+    name: str
+    calls: tuple                    # templates, used in turn by the samples without a call
+    ref: Callable | None
+    samples: Callable               # rng -> list of Sample
+    differentiable: bool = True
+    twice: bool = True              # twice differentiable: check second derivatives
+    fwd_rtol: dict = field(default_factory=dict)    # dtype name -> rtol, over the defaults
+    grad_rtol: dict = field(default_factory=dict)
+    note: str = ""
+
+    def sample_list(self) -> list:
+        """The samples, each with its call filled in (templates taken in turn)."""
+        rng = np.random.default_rng(zlib.crc32(self.name.encode()))
+        out = []
+        for i, s in enumerate(self.samples(rng)):
+            if s.call is None:
+                s.call = self.calls[i % len(self.calls)]
+            out.append(s)
+        return out
+
+
+# -- input values ----------------------------------------------------------------------------
+def _u(rng, shape, lo=-2.0, hi=2.0):
+    return rng.uniform(lo, hi, size=shape)
+
+
+def _away(rng, shape, margin=0.25, hi=2.0):
+    """Values at least `margin` away from 0 (kinks of abs, relu, sign; poles of 1/x)."""
+    v = rng.uniform(margin, hi, size=shape)
+    return v * rng.choice([-1.0, 1.0], size=shape)
+
+
+def _pos(rng, shape, lo=0.3, hi=2.0):
+    return rng.uniform(lo, hi, size=shape)
+
+
+UNARY_SHAPES = (("scalar_0d", (), False), ("vector", (5,), False), ("matrix", (3, 4), False),
+                ("rank3", (2, 3, 2), False), ("empty", (0, 3), False),
+                ("noncontig", (3, 4), True))
+
+BINARY_SHAPES = (("same", (3, 4), (3, 4), False), ("both_0d", (), (), False),
+                 ("bcast_row", (3, 4), (4,), False), ("bcast_outer", (3, 1), (1, 4), False),
+                 ("bcast_0d", (), (2, 3), False), ("bcast_rank3", (2, 1, 3), (4, 1), False),
+                 ("empty", (0, 3), (3,), False), ("noncontig", (3, 4), (3, 4), True))
+
+
+def unary(gen=_u, **extra):
+    def samples(rng):
+        return [Sample(desc, (gen(rng, shape),), noncontig=nc, **extra)
+                for desc, shape, nc in UNARY_SHAPES]
+    return samples
+
+
+def binary(gen_x=_u, gen_y=_u):
+    def samples(rng):
+        return [Sample(desc, (gen_x(rng, sx), gen_y(rng, sy)), noncontig=nc)
+                for desc, sx, sy, nc in BINARY_SHAPES]
+    return samples
+
+
+def scalar_operand(gen=_u, shapes=(("vector", (4,)), ("matrix", (2, 3)), ("scalar_0d", ()),
+                                   ("empty", (0, 2)))):
+    def samples(rng):
+        out = [Sample(desc, (gen(rng, shape),)) for desc, shape in shapes]
+        out.append(Sample("noncontig", (gen(rng, (3, 4)),), noncontig=True))
+        return out
+    return samples
+
+
+# -- references --------------------------------------------------------------------------------
+def _axis(x, dim):
+    """NumPy's axis for a torch dim argument (None: all; a 0-d tensor has no axes)."""
+    if x.ndim == 0 or dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(dim) if dim else None
+    return dim
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softmax(x, dim):
+    if x.ndim == 0:
+        return np.ones_like(x)
+    e = np.exp(x - (np.max(x, axis=dim, keepdims=True) if x.size else 0))
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _log_softmax(x, dim):
+    if x.ndim == 0:
+        return np.zeros_like(x)
+    s = x - (np.max(x, axis=dim, keepdims=True) if x.size else 0)
+    return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
+
+
+def _logsumexp(x, dim, keepdim=False):
+    if x.ndim == 0:
+        return x.copy()
+    ax = _axis(x, dim)
+    m = np.max(x, axis=ax, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=ax, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=ax)
+
+
+def _var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    ax = _axis(x, dim)
+    n = x.size if ax is None else int(np.prod([x.shape[a] for a in np.atleast_1d(ax)]))
+    mean = np.mean(x, axis=ax, keepdims=True)
+    total = np.sum((x - mean) ** 2, axis=ax, keepdims=keepdim)
+    return total / max(0, n - correction)
+
+
+def _reduce(fn):
+    def ref(x, dim=None, keepdim=False, dtype=None):
+        if x.ndim == 0:
+            return x.copy()
+        return fn(x, axis=_axis(x, dim), keepdims=keepdim)
+    return ref
+
+
+def _extreme(fn, argfn):
+    def ref(x, y=None, dim=None, keepdim=False):
+        if y is not None:
+            return (np.maximum if fn is np.max else np.minimum)(x, y)
+        if dim is None:
+            return fn(x)
+        if x.ndim == 0:
+            return x.copy(), np.array(0, dtype=np.int64)
+        values = fn(x, axis=dim, keepdims=keepdim)
+        indices = argfn(x, axis=dim, keepdims=keepdim)
+        return values, indices.astype(np.int64)
+    return ref
+
+
+def _amax(fn):
+    def ref(x, dim=(), keepdim=False):
+        if x.ndim == 0:
+            return x.copy()
+        return fn(x, axis=_axis(x, dim), keepdims=keepdim)
+    return ref
+
+
+def _arg(fn):
+    def ref(x, dim=None, keepdim=False):
+        if dim is None:
+            out = np.asarray(fn(x), dtype=np.int64)
+            return out.reshape((1,) * x.ndim) if keepdim else out
+        if x.ndim == 0:
+            return np.array(0, dtype=np.int64)
+        return fn(x, axis=dim, keepdims=keepdim).astype(np.int64)
+    return ref
+
+
+def _logical_reduce(fn):
+    def ref(x, dim=None, keepdim=False):
+        return fn(x != 0, axis=_axis(x, dim), keepdims=keepdim)
+    return ref
+
+
+def _clamp(x, lo=None, hi=None, min=None, max=None):  # noqa: A002
+    lo = min if lo is None else lo
+    hi = max if hi is None else hi
+    out = x
+    if lo is not None:
+        out = np.maximum(out, lo)
+    if hi is not None:
+        out = np.minimum(out, hi)
+    return out
+
+
+def _cast_ref(dtype):
+    def ref(x, **_):
+        return x.astype(dtype)
+    return ref
+
+
+# -- sample sets of the less uniform ops ------------------------------------------------------
+def _reduction_samples(gen=_u, empty_full=True, zero_d=True, dtype_call=None, tuples=True):
+    def samples(rng):
+        out = [
+            Sample("all", (gen(rng, (3, 4)),)),
+            Sample("dim1", (gen(rng, (3, 4)),), kw={"dim": 1}),
+            Sample("dim_neg_keepdim", (gen(rng, (2, 3, 2)),), kw={"dim": -1, "keepdim": True}),
+            Sample("empty_dim1", (gen(rng, (0, 3)),), kw={"dim": 1}),
+            Sample("noncontig", (gen(rng, (3, 4)),), kw={"dim": 0}, noncontig=True),
+        ]
+        if tuples:
+            out += [Sample("dims_tuple", (gen(rng, (2, 3, 2)),), kw={"dim": (0, 2)}),
+                    Sample("dims_tuple_keepdim", (gen(rng, (2, 3, 2)),),
+                           kw={"dim": (0, 1), "keepdim": True})]
+        if zero_d:
+            out += [Sample("scalar_0d", (gen(rng, ()),)),
+                    Sample("scalar_0d_dim0", (gen(rng, ()),), kw={"dim": 0})]
+        if empty_full:
+            out += [Sample("empty_all", (gen(rng, (0, 3)),)),
+                    Sample("empty_dim0", (gen(rng, (0, 3)),), kw={"dim": 0})]
+        if dtype_call:
+            call, ref = dtype_call
+            out.append(Sample("dtype_float64", (gen(rng, (3, 4)),), call=call, ref=ref,
+                              out_dtype="float64"))
+        return out
+    return samples
+
+
+def _prod_samples(rng):
+    def gen(shape):
+        return rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    one_zero = gen((3, 4))
+    one_zero[1, 2] = 0.0
+    two_zeros = gen((3, 4))
+    two_zeros[0, 1] = two_zeros[2, 1] = 0.0
+    base = _reduction_samples(lambda r, s: gen(s), tuples=False)(rng)  # torch.prod: one dim
+    return base + [Sample("one_zero", (one_zero,)),
+                   Sample("one_zero_dim0", (one_zero,), kw={"dim": 0}),
+                   Sample("two_zeros_dim0", (two_zeros,), kw={"dim": 0}),
+                   Sample("two_zeros_all", (two_zeros,))]
+
+
+def _extreme_samples(rng):
+    return [
+        Sample("all", (_u(rng, (3, 4)),)),
+        Sample("scalar_0d", (_u(rng, ()),)),
+        Sample("dim1", (_u(rng, (3, 4)),), kw={"dim": 1}),
+        Sample("dim0_keepdim", (_u(rng, (3, 4)),), kw={"dim": 0, "keepdim": True}),
+        Sample("dim_neg_rank3", (_u(rng, (2, 3, 2)),), kw={"dim": -2}),
+        Sample("scalar_0d_dim0", (_u(rng, ()),), kw={"dim": 0}),
+        Sample("empty_dim1", (_u(rng, (0, 3)),), kw={"dim": 1}),
+        Sample("noncontig_dim1", (_u(rng, (3, 4)),), kw={"dim": 1}, noncontig=True),
+        Sample("binary_bcast", (_u(rng, (3, 4)), _u(rng, (4,))), call="pg.{name}(x, y)"),
+        Sample("binary_method", (_u(rng, (2, 3)), _u(rng, (2, 3))), call="x.{name}(y)"),
+    ]
+
+
+def _amax_samples(rng):
+    return [
+        Sample("all", (_u(rng, (3, 4)),)),
+        Sample("dim1", (_u(rng, (3, 4)),), kw={"dim": 1}),
+        Sample("dims_tuple_keepdim", (_u(rng, (2, 3, 2)),), kw={"dim": (0, 2), "keepdim": True}),
+        Sample("dim_neg", (_u(rng, (2, 3, 2)),), kw={"dim": -1}),
+        Sample("scalar_0d", (_u(rng, ()),)),
+        Sample("empty_dim1", (_u(rng, (0, 3)),), kw={"dim": 1}),
+        Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": 0}, noncontig=True),
+    ]
+
+
+def _var_samples(rng):
+    return [
+        Sample("all", (_u(rng, (3, 4)),)),
+        Sample("dim1", (_u(rng, (3, 4)),), kw={"dim": 1}),
+        Sample("dim0_keepdim", (_u(rng, (3, 4)),), kw={"dim": 0, "keepdim": True}),
+        Sample("dims_tuple", (_u(rng, (2, 3, 2)),), kw={"dim": (0, 2)}),
+        Sample("biased", (_u(rng, (3, 4)),), kw={"dim": 1, "unbiased": False}),
+        Sample("correction0", (_u(rng, (5,)),), kw={"correction": 0}),
+        Sample("correction2", (_u(rng, (2, 5)),), kw={"dim": 1, "correction": 2}),
+        Sample("empty_dim1", (_u(rng, (0, 3)),), kw={"dim": 1}),
+        Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": 1}, noncontig=True),
+    ]
+
+
+def _softmax_samples(rng):
+    return [
+        Sample("dim1", (_u(rng, (3, 4)),), kw={"dim": 1}),
+        Sample("dim0", (_u(rng, (3, 4)),), kw={"dim": 0}),
+        Sample("dim_neg_rank3", (_u(rng, (2, 3, 2)),), kw={"dim": -1}),
+        Sample("vector", (_u(rng, (5,)),), kw={"dim": 0}),
+        Sample("scalar_0d", (_u(rng, ()),), kw={"dim": 0}),
+        Sample("empty", (_u(rng, (0, 3)),), kw={"dim": 1}),
+        Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": 1}, noncontig=True),
+    ]
+
+
+def _logsumexp_samples(rng):
+    return [
+        Sample("dim1", (_u(rng, (3, 4)),), kw={"dim": 1}),
+        Sample("dim0_keepdim", (_u(rng, (3, 4)),), kw={"dim": 0, "keepdim": True}),
+        Sample("dims_tuple", (_u(rng, (2, 3, 2)),), kw={"dim": (0, 2)}),
+        Sample("large_values", (_u(rng, (2, 3), 500.0, 700.0),), kw={"dim": 1}),
+        Sample("scalar_0d", (_u(rng, ()),), kw={"dim": 0}),
+        Sample("empty_dim1", (_u(rng, (0, 3)),), kw={"dim": 1}),
+        Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": 1}, noncontig=True),
+    ]
+
+
+def _clamp_samples(rng):
+    def gen(shape, bounds=(-0.5, 0.7)):
+        v = _u(rng, shape)
+        for b in bounds:  # keep clear of the kinks at the bounds
+            v = np.where(np.abs(v - b) < 0.1, b + 0.2 * np.sign(v - b + 1e-12), v)
+        return v
+    lo = _u(rng, (4,), -1.0, -0.2)
+    return [
+        Sample("min_max", (gen((3, 4)),), kw={"min": -0.5, "max": 0.7}),
+        Sample("min_only", (gen((5,)),), kw={"min": -0.5}),
+        Sample("max_only", (gen((2, 3)),), kw={"max": 0.7}),
+        Sample("scalar_0d", (gen(()),), kw={"min": -0.5, "max": 0.7}),
+        Sample("empty", (gen((0, 3)),), kw={"min": -0.5, "max": 0.7}),
+        Sample("noncontig", (gen((3, 4)),), kw={"min": -0.5, "max": 0.7}, noncontig=True),
+        Sample("tensor_bounds_bcast", (_u(rng, (3, 4)) * 1.5, lo, lo + 1.2),
+               call="pg.clamp(x, y, z)", ref=lambda x, y, z: _clamp(x, y, z), twice=True),
+        Sample("tensor_min_method", (_u(rng, (3, 4)), lo), call="x.clamp(min=y)",
+               ref=lambda x, y: _clamp(x, y)),
+    ]
+
+
+def _where_samples(rng):
+    def mask(shape):
+        return rng.random(shape) < 0.5
+    return [
+        Sample("same", (_u(rng, (3, 4)), _u(rng, (3, 4))), consts={"c": mask((3, 4))}),
+        Sample("bcast", (_u(rng, (4,)), _u(rng, (3, 1))), consts={"c": mask((3, 4))}),
+        Sample("bcast_cond", (_u(rng, (3, 4)), _u(rng, (3, 4))), consts={"c": mask((4,))}),
+        Sample("scalar_0d", (_u(rng, ()), _u(rng, ())), consts={"c": np.array(True)}),
+        Sample("empty", (_u(rng, (0, 3)), _u(rng, (3,))), consts={"c": mask((0, 3))}),
+        Sample("noncontig", (_u(rng, (3, 4)), _u(rng, (3, 4))), consts={"c": mask((3, 4))},
+               noncontig=True),
+        Sample("number_other", (_u(rng, (3, 4)),), consts={"c": mask((3, 4))},
+               call="pg.where(c, x, 0.5)", ref=lambda x, c: np.where(c, x, 0.5)),
+        Sample("number_input", (_u(rng, (3, 4)),), consts={"c": mask((3, 4))},
+               call="pg.where(c, -1.5, x)", ref=lambda x, c: np.where(c, -1.5, x)),
+        Sample("method", (_u(rng, (3, 4)), _u(rng, (4,))), consts={"c": mask((3, 4))},
+               call="x.where(c, y)"),
+        Sample("masked_fill", (_u(rng, (3, 4)),), consts={"c": mask((3, 4))},
+               call="x.masked_fill(c, 0.25)", ref=lambda x, c: np.where(c, 0.25, x)),
+        Sample("masked_fill_bcast", (_u(rng, (2, 3, 4)),), consts={"c": mask((3, 1))},
+               call="x.masked_fill(c, -2.0)", ref=lambda x, c: np.where(c, -2.0, x)),
+    ]
+
+
+def _to_samples(rng):
+    return [
+        Sample("to_float64", (_u(rng, (3, 4)),), call="x.to(pg.float64)", out_dtype="float64"),
+        Sample("double", (_u(rng, (5,)),), call="x.double()", out_dtype="float64"),
+        Sample("float", (_u(rng, (2, 3)),), call="x.float()", out_dtype="float32"),
+        Sample("to_dtype_kw", (_u(rng, ()),), call="x.to(dtype=pg.float32)",
+               out_dtype="float32"),
+        Sample("type_as", (_u(rng, (3,)),), consts={"t": np.zeros(1)}, call="x.type_as(t)",
+               out_dtype="float64"),
+        Sample("half", (_u(rng, (2, 3)),), call="x.half()", out_dtype="float16"),
+        Sample("empty", (_u(rng, (0, 3)),), call="x.double()", out_dtype="float64"),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.float()", out_dtype="float32",
+               noncontig=True),
+        # bk is the backend under test: a round trip through the NumPy backend and back
+        Sample("backend_round_trip", (_u(rng, (2, 3)),), call="x.to('numpy').to(bk) * 2",
+               ref=lambda x: x * 2),
+        Sample("backend_and_dtype", (_u(rng, (3,)),), call="x.to('numpy', pg.float64)",
+               out_dtype="float64"),
+    ]
+
+
+def _to_integer_samples(rng):
+    def gen(shape):
+        v = _u(rng, shape, -4.0, 4.0)
+        v.flat[::3] = 0.0
+        return v
+    return [
+        Sample("long", (gen((3, 4)),), call="x.long()",
+               ref=lambda x: np.trunc(x).astype(np.int64)),
+        Sample("int", (gen((5,)),), call="x.int()", ref=lambda x: np.trunc(x).astype(np.int32)),
+        Sample("bool", (gen((2, 3)),), call="x.bool()", ref=lambda x: x != 0),
+        Sample("scalar_0d", (gen(()),), call="x.long()",
+               ref=lambda x: np.trunc(x).astype(np.int64)),
+        Sample("empty", (gen((0, 3)),), call="x.long()",
+               ref=lambda x: np.trunc(x).astype(np.int64)),
+        Sample("noncontig", (gen((3, 4)),), call="x.bool()", ref=lambda x: x != 0,
+               noncontig=True),
+    ]
+
+
+def _comparison_samples(rng):
+    def gen(shape):  # small integers as floats: equal elements happen
+        return rng.integers(-2, 3, size=shape).astype(np.float64)
+    out = [Sample(desc, (gen(sx), gen(sy)), noncontig=nc) for desc, sx, sy, nc in BINARY_SHAPES]
+    out.append(Sample("number", (gen((3, 4)),), call="x {op} 1.0"))
+    return out
+
+
+def _logical_samples(rng):
+    # torch also takes numeric tensors here; plugrad takes bool tensors only, for now
+    def mask(shape):
+        return rng.random(shape) < 0.5
+    return [Sample(desc, (), consts={"a": mask(sx), "b": mask(sy)}) for desc, sx, sy, _ in
+            BINARY_SHAPES if desc != "noncontig"]
+
+
+def _reshape_samples(rng):
+    return [
+        Sample("swap", (_u(rng, (3, 4)),), call="x.reshape(4, 3)", ref=lambda x: x.reshape(4, 3)),
+        Sample("infer", (_u(rng, (2, 3, 2)),), call="pg.reshape(x, (2, -1))",
+               ref=lambda x: x.reshape(2, -1)),
+        Sample("to_0d", (_u(rng, (1,)),), call="x.reshape(())", ref=lambda x: x.reshape(())),
+        Sample("from_0d", (_u(rng, ()),), call="x.reshape(1, 1)", ref=lambda x: x.reshape(1, 1)),
+        Sample("empty", (_u(rng, (0, 3)),), call="x.reshape(3, 0)",
+               ref=lambda x: x.reshape(3, 0)),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.reshape(-1)",
+               ref=lambda x: x.reshape(-1), noncontig=True),
+        Sample("reshape_as", (_u(rng, (3, 4)),), consts={"t": np.zeros((2, 6))},
+               call="x.reshape_as(t)", ref=lambda x, t: x.reshape(2, 6)),
+    ]
+
+
+def _view_samples(rng):
+    return [
+        Sample("swap", (_u(rng, (3, 4)),), call="x.view(4, 3)", ref=lambda x: x.reshape(4, 3)),
+        Sample("infer", (_u(rng, (2, 3, 2)),), call="pg.view(x, (-1,))",
+               ref=lambda x: x.reshape(-1)),
+        Sample("to_0d", (_u(rng, (1, 1)),), call="x.view(())", ref=lambda x: x.reshape(())),
+        Sample("from_0d", (_u(rng, ()),), call="x.view(1)", ref=lambda x: x.reshape(1)),
+        Sample("empty", (_u(rng, (0, 3)),), call="x.view(3, 0, 1)",
+               ref=lambda x: x.reshape(3, 0, 1)),
+        Sample("noncontig_split_last", (_u(rng, (3, 4)),), call="x.view(3, 2, 2)",
+               ref=lambda x: x.reshape(3, 2, 2), noncontig=True),
+        Sample("view_as", (_u(rng, (3, 4)),), consts={"t": np.zeros((6, 2))},
+               call="x.view_as(t)", ref=lambda x, t: x.reshape(6, 2)),
+    ]
+
+
+def _flatten_samples(rng):
+    return [
+        Sample("all", (_u(rng, (2, 3, 2)),), call="x.flatten()", ref=lambda x: x.reshape(-1)),
+        Sample("start1", (_u(rng, (2, 3, 2)),), call="pg.flatten(x, 1)",
+               ref=lambda x: x.reshape(2, -1)),
+        Sample("middle", (_u(rng, (2, 3, 2, 2)),), call="x.flatten(1, 2)",
+               ref=lambda x: x.reshape(2, 6, 2)),
+        Sample("scalar_0d", (_u(rng, ()),), call="x.flatten()", ref=lambda x: x.reshape(1)),
+        Sample("empty", (_u(rng, (0, 3)),), call="x.flatten()", ref=lambda x: x.reshape(-1)),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.flatten()",
+               ref=lambda x: x.reshape(-1), noncontig=True),
+    ]
+
+
+def _squeeze_samples(rng):
+    return [
+        Sample("all", (_u(rng, (3, 1, 4, 1)),), call="x.squeeze()", ref=np.squeeze),
+        Sample("dim", (_u(rng, (3, 1, 4)),), call="pg.squeeze(x, 1)",
+               ref=lambda x: np.squeeze(x, 1)),
+        Sample("dim_not_one", (_u(rng, (3, 1, 4)),), call="x.squeeze(0)", ref=lambda x: x),
+        Sample("scalar_0d", (_u(rng, ()),), call="x.squeeze()", ref=lambda x: x),
+        Sample("empty", (_u(rng, (0, 1, 3)),), call="x.squeeze(1)",
+               ref=lambda x: np.squeeze(x, 1)),
+        Sample("noncontig", (_u(rng, (1, 3, 4)),), call="x.squeeze(0)",
+               ref=lambda x: np.squeeze(x, 0), noncontig=True),
+    ]
+
+
+def _unsqueeze_samples(rng):
+    return [
+        Sample("front", (_u(rng, (3, 4)),), call="x.unsqueeze(0)",
+               ref=lambda x: np.expand_dims(x, 0)),
+        Sample("back", (_u(rng, (3, 4)),), call="pg.unsqueeze(x, -1)",
+               ref=lambda x: np.expand_dims(x, -1)),
+        Sample("middle", (_u(rng, (3, 4)),), call="x.unsqueeze(1)",
+               ref=lambda x: np.expand_dims(x, 1)),
+        Sample("scalar_0d", (_u(rng, ()),), call="x.unsqueeze(0)",
+               ref=lambda x: np.expand_dims(x, 0)),
+        Sample("empty", (_u(rng, (0, 3)),), call="x.unsqueeze(2)",
+               ref=lambda x: np.expand_dims(x, 2)),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.unsqueeze(1)",
+               ref=lambda x: np.expand_dims(x, 1), noncontig=True),
+    ]
+
+
+def _permute_samples(rng):
+    return [
+        Sample("rank3", (_u(rng, (2, 3, 4)),), call="x.permute(2, 0, 1)",
+               ref=lambda x: np.transpose(x, (2, 0, 1))),
+        Sample("tuple", (_u(rng, (3, 4)),), call="pg.permute(x, (1, 0))", ref=np.transpose),
+        Sample("negative", (_u(rng, (2, 3, 4)),), call="x.permute(-1, 1, 0)",
+               ref=lambda x: np.transpose(x, (2, 1, 0))),
+        Sample("scalar_0d", (_u(rng, ()),), call="x.permute()", ref=lambda x: x),
+        Sample("empty", (_u(rng, (0, 3)),), call="x.permute(1, 0)", ref=np.transpose),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.permute(1, 0)", ref=np.transpose,
+               noncontig=True),
+    ]
+
+
+def _transpose_samples(rng):
+    return [
+        Sample("matrix", (_u(rng, (3, 4)),), call="x.transpose(0, 1)", ref=np.transpose),
+        Sample("rank3", (_u(rng, (2, 3, 4)),), call="pg.transpose(x, -1, 0)",
+               ref=lambda x: np.swapaxes(x, -1, 0)),
+        Sample("same_dim", (_u(rng, (3, 4)),), call="x.transpose(1, 1)", ref=lambda x: x),
+        Sample("swapaxes", (_u(rng, (2, 3, 4)),), call="x.swapaxes(0, 2)",
+               ref=lambda x: np.swapaxes(x, 0, 2)),
+        Sample("swapaxes_fn", (_u(rng, (3, 4)),), call="pg.swapaxes(x, 0, 1)", ref=np.transpose),
+        Sample("T", (_u(rng, (3, 4)),), call="x.T", ref=np.transpose),
+        Sample("T_vector", (_u(rng, (4,)),), call="x.T", ref=lambda x: x),
+        Sample("mT", (_u(rng, (2, 3, 4)),), call="x.mT", ref=lambda x: np.swapaxes(x, -1, -2)),
+        Sample("empty", (_u(rng, (0, 3)),), call="x.transpose(0, 1)", ref=np.transpose),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.mT", ref=np.transpose,
+               noncontig=True),
+    ]
+
+
+def _movedim_samples(rng):
+    return [
+        Sample("front_to_back", (_u(rng, (2, 3, 4)),), call="x.movedim(0, 2)",
+               ref=lambda x: np.moveaxis(x, 0, 2)),
+        Sample("negative", (_u(rng, (2, 3, 4)),), call="pg.movedim(x, -1, 0)",
+               ref=lambda x: np.moveaxis(x, -1, 0)),
+        Sample("empty", (_u(rng, (0, 3)),), call="x.movedim(1, 0)", ref=np.transpose),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.movedim(0, 1)", ref=np.transpose,
+               noncontig=True),
+    ]
+
+
+def _expand_samples(rng):
+    return [
+        Sample("column", (_u(rng, (3, 1)),), call="x.expand(3, 4)",
+               ref=lambda x: np.broadcast_to(x, (3, 4))),
+        Sample("new_leading", (_u(rng, (3, 1)),), call="pg.expand(x, (2, 3, 4))",
+               ref=lambda x: np.broadcast_to(x, (2, 3, 4))),
+        Sample("keep_minus1", (_u(rng, (3, 1)),), call="x.expand(-1, 5)",
+               ref=lambda x: np.broadcast_to(x, (3, 5))),
+        Sample("scalar_0d", (_u(rng, ()),), call="x.expand(2, 3)",
+               ref=lambda x: np.broadcast_to(x, (2, 3))),
+        Sample("to_empty", (_u(rng, (1, 3)),), call="x.expand(0, 3)",
+               ref=lambda x: np.broadcast_to(x, (0, 3))),
+        Sample("expand_as", (_u(rng, (4,)),), consts={"t": np.zeros((3, 4))},
+               call="x.expand_as(t)", ref=lambda x, t: np.broadcast_to(x, (3, 4))),
+        Sample("broadcast_to", (_u(rng, (1, 4)),), call="pg.broadcast_to(x, (2, 3, 4))",
+               ref=lambda x: np.broadcast_to(x, (2, 3, 4))),
+        Sample("noncontig", (_u(rng, (3, 1)),), call="x.expand(2, 3, 4)",
+               ref=lambda x: np.broadcast_to(x, (2, 3, 4)), noncontig=True),
+    ]
+
+
+def _cat_samples(rng):
+    return [
+        Sample("dim0", (_u(rng, (2, 3)), _u(rng, (1, 3))), call="pg.cat([x, y])",
+               ref=lambda x, y: np.concatenate([x, y])),
+        Sample("dim1_three", (_u(rng, (2, 3)), _u(rng, (2, 1)), _u(rng, (2, 2))),
+               call="pg.cat((x, y, z), dim=1)", ref=lambda x, y, z: np.concatenate([x, y, z], 1)),
+        Sample("concat_neg", (_u(rng, (2, 2, 2)), _u(rng, (2, 2, 3))),
+               call="pg.concat([x, y], -1)", ref=lambda x, y: np.concatenate([x, y], -1)),
+        Sample("one", (_u(rng, (3,)),), call="pg.cat([x])", ref=lambda x: x.copy()),
+        Sample("empty_piece", (_u(rng, (0, 3)), _u(rng, (2, 3))), call="pg.cat([x, y])",
+               ref=lambda x, y: np.concatenate([x, y])),
+        Sample("noncontig", (_u(rng, (3, 4)), _u(rng, (3, 2))), call="pg.cat([x, y], 1)",
+               ref=lambda x, y: np.concatenate([x, y], 1), noncontig=True),
+    ]
+
+
+def _stack_samples(rng):
+    return [
+        Sample("dim0", (_u(rng, (2, 3)), _u(rng, (2, 3))), call="pg.stack([x, y])",
+               ref=lambda x, y: np.stack([x, y])),
+        Sample("dim1", (_u(rng, (2, 3)), _u(rng, (2, 3)), _u(rng, (2, 3))),
+               call="pg.stack((x, y, z), dim=1)", ref=lambda x, y, z: np.stack([x, y, z], 1)),
+        Sample("dim_neg", (_u(rng, (3,)), _u(rng, (3,))), call="pg.stack([x, y], -1)",
+               ref=lambda x, y: np.stack([x, y], -1)),
+        Sample("scalars_0d", (_u(rng, ()), _u(rng, ())), call="pg.stack([x, y])",
+               ref=lambda x, y: np.stack([x, y])),
+        Sample("empty", (_u(rng, (0, 3)), _u(rng, (0, 3))), call="pg.stack([x, y], 1)",
+               ref=lambda x, y: np.stack([x, y], 1)),
+        Sample("noncontig", (_u(rng, (3, 4)), _u(rng, (3, 4))), call="pg.stack([x, y], 2)",
+               ref=lambda x, y: np.stack([x, y], 2), noncontig=True),
+    ]
+
+
+def _split_samples(rng):
+    return [
+        Sample("size", (_u(rng, (5, 3)),), call="pg.split(x, 2)",
+               ref=lambda x: tuple(np.split(x, [2, 4]))),
+        Sample("sections", (_u(rng, (2, 4)),), call="x.split([1, 3], dim=1)",
+               ref=lambda x: tuple(np.split(x, [1], axis=1))),
+        Sample("size_neg_dim", (_u(rng, (2, 4)),), call="x.split(2, -1)",
+               ref=lambda x: tuple(np.split(x, [2], axis=-1))),
+        Sample("empty_section", (_u(rng, (3, 2)),), call="x.split([0, 3])",
+               ref=lambda x: (x[:0], x.copy())),
+        Sample("empty", (_u(rng, (0, 4)),), call="x.split(2, 1)",
+               ref=lambda x: (x[:, :2], x[:, 2:])),
+        Sample("noncontig", (_u(rng, (4, 3)),), call="x.split(3, 0)",
+               ref=lambda x: (x[:3], x[3:]), noncontig=True),
+    ]
+
+
+def _chunk_samples(rng):
+    return [
+        Sample("even", (_u(rng, (4, 3)),), call="x.chunk(2)",
+               ref=lambda x: (x[:2], x[2:])),
+        Sample("uneven_dim1", (_u(rng, (2, 5)),), call="pg.chunk(x, 3, dim=1)",
+               ref=lambda x: (x[:, :2], x[:, 2:4], x[:, 4:])),
+        Sample("more_chunks_than_rows", (_u(rng, (2, 3)),), call="x.chunk(4)",
+               ref=lambda x: (x[:1], x[1:])),
+        Sample("empty", (_u(rng, (0, 4)),), call="x.chunk(2, 1)",
+               ref=lambda x: (x[:, :2], x[:, 2:])),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.chunk(2, 1)",
+               ref=lambda x: (x[:, :2], x[:, 2:]), noncontig=True),
+    ]
+
+
+def _unbind_samples(rng):
+    return [
+        Sample("dim0", (_u(rng, (3, 2)),), call="x.unbind()", ref=lambda x: tuple(x)),
+        Sample("dim1", (_u(rng, (2, 3)),), call="pg.unbind(x, 1)",
+               ref=lambda x: tuple(x[:, i] for i in range(3))),
+        Sample("vector", (_u(rng, (3,)),), call="x.unbind(0)", ref=lambda x: tuple(x)),
+        Sample("empty", (_u(rng, (0, 2)),), call="x.unbind(1)",
+               ref=lambda x: (x[:, 0], x[:, 1])),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.unbind(1)",
+               ref=lambda x: tuple(x[:, i] for i in range(4)), noncontig=True),
+    ]
+
+
+def _narrow_samples(rng):
+    return [
+        Sample("dim1", (_u(rng, (3, 4)),), call="x.narrow(1, 1, 2)", ref=lambda x: x[:, 1:3]),
+        Sample("dim0_fn", (_u(rng, (3, 4)),), call="pg.narrow(x, 0, 0, 1)",
+               ref=lambda x: x[0:1]),
+        Sample("negative_dim", (_u(rng, (2, 3, 4)),), call="x.narrow(-1, 2, 2)",
+               ref=lambda x: x[..., 2:4]),
+        Sample("empty", (_u(rng, (3, 4)),), call="x.narrow(0, 1, 0)", ref=lambda x: x[1:1]),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.narrow(1, 0, 3)",
+               ref=lambda x: x[:, 0:3], noncontig=True),
+    ]
+
+
+def _getitem_samples(rng):
+    idx = np.array([2, 0, 2, 1], dtype=np.int64)
+    mask = rng.random((3, 4)) < 0.5
+    return [
+        Sample("int", (_u(rng, (3, 4)),), call="x[1]", ref=lambda x: x[1]),
+        Sample("negative_int", (_u(rng, (3, 4)),), call="x[-1, 2]", ref=lambda x: x[-1, 2]),
+        Sample("slices", (_u(rng, (4, 5)),), call="x[1:, ::2]", ref=lambda x: x[1:, ::2]),
+        Sample("ellipsis_none", (_u(rng, (2, 3, 4)),), call="x[..., None, 1:3]",
+               ref=lambda x: x[..., None, 1:3]),
+        Sample("int_tensor_repeats", (_u(rng, (3, 4)),), consts={"i": idx}, call="x[i]",
+               ref=lambda x, i: x[i]),
+        Sample("int_tensor_dim1", (_u(rng, (3, 4)),), consts={"i": idx}, call="x[:, i]",
+               ref=lambda x, i: x[:, i]),
+        Sample("list", (_u(rng, (3, 4)),), call="x[[0, 2, 0]]", ref=lambda x: x[[0, 2, 0]]),
+        Sample("mixed_int_list", (_u(rng, (3, 4)),), call="x[1, [3, 0]]",
+               ref=lambda x: x[1, [3, 0]]),
+        Sample("bool_mask", (_u(rng, (3, 4)),), consts={"m": mask}, call="x[m]",
+               ref=lambda x, m: x[m]),
+        Sample("scalar_0d", (_u(rng, ()),), call="x[()]", ref=lambda x: x[()]),
+        Sample("scalar_0d_none", (_u(rng, ()),), call="x[None]", ref=lambda x: x[None]),
+        Sample("empty_slice", (_u(rng, (3, 4)),), call="x[2:2]", ref=lambda x: x[2:2]),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x[1:, 1]", ref=lambda x: x[1:, 1],
+               noncontig=True),
+    ]
+
+
+def _matmul_samples(rng):
+    return [
+        Sample("matrix_matrix", (_u(rng, (3, 4)), _u(rng, (4, 2)))),
+        Sample("vector_vector", (_u(rng, (4,)), _u(rng, (4,)))),
+        Sample("matrix_vector", (_u(rng, (3, 4)), _u(rng, (4,)))),
+        Sample("vector_matrix", (_u(rng, (4,)), _u(rng, (4, 2)))),
+        Sample("batched", (_u(rng, (2, 3, 4)), _u(rng, (4, 5)))),
+        Sample("batch_bcast", (_u(rng, (2, 1, 3, 4)), _u(rng, (3, 4, 2)))),
+        Sample("vector_batched", (_u(rng, (4,)), _u(rng, (2, 4, 3)))),
+        Sample("empty", (_u(rng, (0, 4)), _u(rng, (4, 3)))),
+        Sample("empty_inner", (_u(rng, (2, 0)), _u(rng, (0, 3)))),
+        Sample("noncontig", (_u(rng, (3, 4)), _u(rng, (4, 2))), noncontig=True),
+    ]
+
+
+def _mm_samples(rng):
+    return [
+        Sample("square", (_u(rng, (3, 3)), _u(rng, (3, 3)))),
+        Sample("rect", (_u(rng, (2, 4)), _u(rng, (4, 3)))),
+        Sample("empty", (_u(rng, (0, 4)), _u(rng, (4, 3)))),
+        Sample("noncontig", (_u(rng, (3, 4)), _u(rng, (4, 2))), noncontig=True),
+    ]
+
+
+def _bmm_samples(rng):
+    return [
+        Sample("batch", (_u(rng, (2, 3, 4)), _u(rng, (2, 4, 2)))),
+        Sample("batch_one", (_u(rng, (1, 2, 2)), _u(rng, (1, 2, 3)))),
+        Sample("empty_batch", (_u(rng, (0, 2, 3)), _u(rng, (0, 3, 2)))),
+        Sample("noncontig", (_u(rng, (2, 3, 4)), _u(rng, (2, 4, 2))), noncontig=True),
+    ]
+
+
+def _dot_samples(rng):
+    return [
+        Sample("vector", (_u(rng, (5,)), _u(rng, (5,)))),
+        Sample("one", (_u(rng, (1,)), _u(rng, (1,)))),
+        Sample("empty", (_u(rng, (0,)), _u(rng, (0,)))),
+        Sample("noncontig", (_u(rng, (4,)), _u(rng, (4,))), noncontig=True),
+    ]
+
+
+def _pow_scalar_samples(rng):
+    return [
+        Sample("square", (_u(rng, (3, 4)),), call="x ** 2", ref=lambda x: x ** 2),
+        Sample("cube_method", (_u(rng, (5,)),), call="x.pow(3)", ref=lambda x: x ** 3),
+        Sample("fractional", (_pos(rng, (2, 3)),), call="x ** 2.5", ref=lambda x: x ** 2.5),
+        Sample("negative_exponent", (_pos(rng, (4,)),), call="pg.pow(x, -1.5)",
+               ref=lambda x: x ** -1.5),
+        Sample("sqrt_exponent", (_pos(rng, ()),), call="x ** 0.5", ref=np.sqrt),
+        Sample("zero_exponent", (_u(rng, (3,)),), call="x ** 0", ref=np.ones_like),
+        Sample("empty", (_u(rng, (0, 2)),), call="x ** 3", ref=lambda x: x ** 3),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x ** 2", ref=lambda x: x ** 2,
+               noncontig=True),
+    ]
+
+
+def _eval_numpy(expr: str):
+    """A reference that evaluates the sample's own expression on NumPy arrays (x, y, ...)."""
+    def ref(*arrays, **consts):
+        names = dict(zip("xyz", arrays))
+        names.update(consts)
+        names["np"] = np
+        return eval(expr, {"__builtins__": {}}, names)
+    return ref
+
+
+def _scalar_ref_samples(gen, pairs):
+    """Samples for forms with a Python number: (call, NumPy reference) pairs taken in turn."""
+    def samples(rng):
+        out = []
+        shapes = (("vector", (4,), False), ("matrix", (2, 3), False), ("scalar_0d", (), False),
+                  ("empty", (0, 2), False), ("noncontig", (3, 4), True))
+        for i, (desc, shape, nc) in enumerate(shapes):
+            call, ref = pairs[i % len(pairs)]
+            out.append(Sample(desc, (gen(rng, shape),), call=call, ref=ref, noncontig=nc))
+        return out
+    return samples
+
+
+# -- the table ---------------------------------------------------------------------------------
+def _unary(name, ref, gen=_u, twice=True, symbol=None, **kw):
+    calls = [f"pg.{name}(x)", f"x.{name}()"]
+    if symbol:
+        calls.append(symbol)
+    return OpInfo(name, tuple(calls), ref, unary(gen), twice=twice, **kw)
+
+
+def _binary(name, ref, gen_x=_u, gen_y=_u, symbol=None, twice=True):
+    calls = [f"pg.{name}(x, y)", f"x.{name}(y)"]
+    if symbol:
+        calls.append(f"x {symbol} y")
+    return OpInfo(name, tuple(calls), ref, binary(gen_x, gen_y), twice=twice)
+
+
+def _with_alpha(op, sign):
+    def samples(rng):
+        base = binary()(rng)
+        base.append(Sample("alpha", (_u(rng, (3, 4)), _u(rng, (4,))),
+                           call=f"pg.{op}(x, y, alpha=2.5)",
+                           ref=lambda x, y: x + sign * 2.5 * y))
+        base.append(Sample("alpha_number", (_u(rng, (3,)),), call=f"x.{op}(1.5, alpha=-2)",
+                           ref=lambda x: x + sign * -2 * 1.5))
+        return base
+    return samples
+
+
+def _cmp(name, symbol, ref):
+    def samples(rng):
+        out = _comparison_samples(rng)
+        out[-1].call = out[-1].call.format(op=symbol)
+        out[-1].ref = _eval_numpy(out[-1].call)
+        return out
+    return OpInfo(name, (f"pg.{name}(x, y)", f"x.{name}(y)", f"x {symbol} y"), ref, samples,
+                  differentiable=False)
+
+
+def _logical(name, operator, ref):
+    return OpInfo(name, (f"pg.{name}(a, b)", f"a.{name}(b)", f"a {operator} b"),
+                  lambda a, b: ref(a, b), _logical_samples, differentiable=False)
+
+
+def _named(name, calls, ref, samples, **kw):
+    return OpInfo(name, tuple(calls), ref, samples, **kw)
+
+
+def _fill(samples_fn, name):
+    """Put the op's name into sample calls written with a {name} placeholder."""
+    def samples(rng):
+        out = samples_fn(rng)
+        for s in out:
+            if s.call is not None:
+                s.call = s.call.replace("{name}", name)
+        return out
+    return samples
+
+
+OPS: tuple = (
+    # elementwise, one tensor
+    _unary("neg", np.negative, symbol="-x"),
+    OpInfo("pos", ("+x",), lambda x: x.copy(), unary()),
+    _unary("abs", np.abs, _away, symbol="abs(x)"),
+    _unary("exp", np.exp),
+    _unary("log", np.log, _pos),
+    _unary("sqrt", np.sqrt, _pos),
+    _unary("sin", np.sin),
+    _unary("cos", np.cos),
+    _unary("tanh", np.tanh),
+    _unary("sigmoid", _sigmoid),
+    _unary("relu", lambda x: np.maximum(x, 0.0), _away),
+    _unary("sign", np.sign, _away),
+    _unary("square", np.square),
+    _unary("clone", np.copy),
+    # elementwise, two operands
+    OpInfo("add", ("pg.add(x, y)", "x.add(y)", "x + y"), lambda x, y: x + y, _with_alpha("add", 1)),
+    OpInfo("add_number", (), None, _scalar_ref_samples(_u, (
+        ("x + 1.5", lambda x: x + 1.5), ("2.5 + x", lambda x: 2.5 + x),
+        ("pg.add(x, -1)", lambda x: x - 1), ("x.add(True)", lambda x: x + 1)))),
+    OpInfo("sub", ("pg.sub(x, y)", "x.sub(y)", "x - y"), lambda x, y: x - y,
+           _with_alpha("sub", -1)),
+    OpInfo("sub_number", (), None, _scalar_ref_samples(_u, (
+        ("x - 1.5", lambda x: x - 1.5), ("2.5 - x", lambda x: 2.5 - x),
+        ("x.sub(3)", lambda x: x - 3)))),
+    OpInfo("mul", ("pg.mul(x, y)", "x.mul(y)", "x * y"), lambda x, y: x * y,
+           lambda rng: binary()(rng) + [
+               Sample("mixed_float64", (_u(rng, (3, 4)), _u(rng, (4,))),
+                      call="x * y.to(pg.float64)", out_dtype="float64"),
+               Sample("int_tensor", (_u(rng, (2, 3)),),
+                      consts={"i": rng.integers(-3, 4, size=(3,))}, call="x * i",
+                      ref=lambda x, i: x * i),
+               Sample("bool_tensor", (_u(rng, (2, 3)),), consts={"m": rng.random((2, 3)) < 0.5},
+                      call="m * x", ref=lambda x, m: m * x)]),
+    OpInfo("mul_number", (), None, _scalar_ref_samples(_u, (
+        ("x * 1.5", lambda x: x * 1.5), ("-2.0 * x", lambda x: -2.0 * x),
+        ("x.mul(3)", lambda x: x * 3), ("pg.mul(x, 0.5)", lambda x: x * 0.5)))),
+    OpInfo("div", ("pg.div(x, y)", "x.div(y)", "x / y", "pg.true_divide(x, y)",
+                   "x.true_divide(y)"), lambda x, y: x / y, binary(_u, _away)),
+    OpInfo("div_number", (), None, _scalar_ref_samples(_away, (
+        ("x / 1.5", lambda x: x / 1.5), ("2.0 / x", lambda x: 2.0 / x),
+        ("x.div(-4)", lambda x: x / -4), ("3 / x", lambda x: 3 / x)))),
+    OpInfo("pow", ("pg.pow(x, y)", "x.pow(y)", "x ** y"), lambda x, y: np.power(x, y),
+           binary(_pos, _u)),
+    OpInfo("pow_number", (), None, _pow_scalar_samples),
+    OpInfo("rpow", (), None, _scalar_ref_samples(_u, (
+        ("2.0 ** x", lambda x: 2.0 ** x), ("pg.pow(1.5, x)", lambda x: 1.5 ** x),
+        ("0.5 ** x", lambda x: 0.5 ** x)))),
+    _binary("maximum", np.maximum),
+    _binary("minimum", np.minimum),
+    OpInfo("clamp", ("pg.clamp(x, **kw)", "x.clamp(**kw)", "pg.clip(x, **kw)", "x.clip(**kw)"),
+           _clamp, _clamp_samples),
+    OpInfo("where", ("pg.where(c, x, y)",), lambda x, y, c: np.where(c, x, y), _where_samples),
+    OpInfo("to", (), lambda x, **_: x.copy(), _to_samples,
+           fwd_rtol={"float32": 1e-3, "float64": 1e-3}, grad_rtol={"float64": 2e-3,
+                                                                   "float32": 2e-3}),
+    OpInfo("to_integer", (), None, _to_integer_samples, differentiable=False),
+    # comparisons and logic: forward only
+    _cmp("eq", "==", np.equal),
+    _cmp("ne", "!=", np.not_equal),
+    _cmp("lt", "<", np.less),
+    _cmp("le", "<=", np.less_equal),
+    _cmp("gt", ">", np.greater),
+    _cmp("ge", ">=", np.greater_equal),
+    _logical("logical_and", "&", np.logical_and),
+    _logical("logical_or", "|", np.logical_or),
+    OpInfo("logical_not", ("pg.logical_not(a)", "a.logical_not()", "~a"),
+           lambda a: np.logical_not(a),
+           lambda rng: [Sample(d, (), consts={"a": rng.random(s) < 0.5})
+                        for d, s, _ in UNARY_SHAPES if d != "noncontig"],
+           differentiable=False),
+    # reductions
+    OpInfo("sum", ("pg.sum(x, **kw)", "x.sum(**kw)"), _reduce(np.sum),
+           _reduction_samples(dtype_call=("x.sum(dtype=pg.float64)", np.sum))),
+    OpInfo("mean", ("pg.mean(x, **kw)", "x.mean(**kw)"), _reduce(np.mean),
+           _reduction_samples(empty_full=False,
+                              dtype_call=("pg.mean(x, 1, dtype=pg.float64)",
+                                          lambda x: np.mean(x, 1)))),
+    OpInfo("prod", ("pg.prod(x, **kw)", "x.prod(**kw)"), _reduce(np.prod), _prod_samples),
+    OpInfo("max", ("pg.max(x, **kw)", "x.max(**kw)"), _extreme(np.max, np.argmax),
+           _fill(_extreme_samples, "max")),
+    OpInfo("min", ("pg.min(x, **kw)", "x.min(**kw)"), _extreme(np.min, np.argmin),
+           _fill(_extreme_samples, "min")),
+    OpInfo("amax", ("pg.amax(x, **kw)", "x.amax(**kw)"), _amax(np.max), _amax_samples),
+    OpInfo("amin", ("pg.amin(x, **kw)", "x.amin(**kw)"), _amax(np.min), _amax_samples),
+    OpInfo("var", ("pg.var(x, **kw)", "x.var(**kw)"), _var, _var_samples),
+    OpInfo("std", ("pg.std(x, **kw)", "x.std(**kw)"), lambda x, **kw: np.sqrt(_var(x, **kw)),
+           _var_samples),
+    OpInfo("logsumexp", ("pg.logsumexp(x, **kw)", "x.logsumexp(**kw)"), _logsumexp,
+           _logsumexp_samples),
+    OpInfo("softmax", ("pg.softmax(x, **kw)", "x.softmax(**kw)"), _softmax, _softmax_samples),
+    OpInfo("log_softmax", ("pg.log_softmax(x, **kw)", "x.log_softmax(**kw)"), _log_softmax,
+           _softmax_samples),
+    OpInfo("argmax", ("pg.argmax(x, **kw)", "x.argmax(**kw)"), _arg(np.argmax),
+           lambda rng: [s for s in _extreme_samples(rng) if "binary" not in s.desc] +
+           [Sample("all_keepdim", (_u(rng, (3, 4)),), kw={"keepdim": True})],
+           differentiable=False),
+    OpInfo("argmin", ("pg.argmin(x, **kw)", "x.argmin(**kw)"), _arg(np.argmin),
+           lambda rng: [s for s in _extreme_samples(rng) if "binary" not in s.desc],
+           differentiable=False),
+    OpInfo("all", ("pg.all(x, **kw)", "x.all(**kw)"), _logical_reduce(np.all),
+           lambda rng: [Sample(s.desc, tuple(np.where(np.abs(a) < 0.3, 0.0, a)
+                                             for a in s.inputs), kw=s.kw, noncontig=s.noncontig)
+                        for s in _reduction_samples(zero_d=False)(rng)],
+           differentiable=False),
+    OpInfo("any", ("pg.any(x, **kw)", "x.any(**kw)"), _logical_reduce(np.any),
+           lambda rng: [Sample(s.desc, tuple(np.where(np.abs(a) < 1.5, 0.0, a)
+                                             for a in s.inputs), kw=s.kw, noncontig=s.noncontig)
+                        for s in _reduction_samples(zero_d=False)(rng)],
+           differentiable=False),
+    # shapes and indexing
+    OpInfo("reshape", (), None, _reshape_samples),
+    OpInfo("view", (), None, _view_samples),
+    OpInfo("flatten", (), None, _flatten_samples),
+    OpInfo("squeeze", (), None, _squeeze_samples),
+    OpInfo("unsqueeze", (), None, _unsqueeze_samples),
+    OpInfo("permute", (), None, _permute_samples),
+    OpInfo("transpose", (), None, _transpose_samples),
+    OpInfo("movedim", (), None, _movedim_samples),
+    OpInfo("expand", (), None, _expand_samples),
+    OpInfo("cat", (), None, _cat_samples),
+    OpInfo("stack", (), None, _stack_samples),
+    OpInfo("split", (), None, _split_samples),
+    OpInfo("chunk", (), None, _chunk_samples),
+    OpInfo("unbind", (), None, _unbind_samples),
+    OpInfo("narrow", (), None, _narrow_samples),
+    OpInfo("getitem", (), None, _getitem_samples),
+    # linear algebra
+    OpInfo("matmul", ("pg.matmul(x, y)", "x @ y", "x.matmul(y)"), np.matmul, _matmul_samples),
+    OpInfo("mm", ("pg.mm(x, y)", "x.mm(y)"), np.matmul, _mm_samples),
+    OpInfo("bmm", ("pg.bmm(x, y)", "x.bmm(y)"), np.matmul, _bmm_samples),
+    OpInfo("dot", ("pg.dot(x, y)", "x.dot(y)"), np.dot, _dot_samples),
+)
+
+BY_NAME = {op.name: op for op in OPS}
+
+# Public names that are not ops, or whose behaviour the engine cases check instead.
+NOT_OPS = {
+    # plugrad functions
+    "broadcast_shapes": "computes a shape from shapes; no tensors involved",
+    "detach": "leaves the graph; an engine case checks it",
+    "is_tensor": "a type test",
+    "numel": "metadata",
+    "save": "file I/O",
+    "load": "file I/O",
+    # Tensor attributes and methods that are not ops
+    "Tensor.backward": "the engine; engine cases",
+    "Tensor.register_hook": "hooks; engine cases",
+    "Tensor.register_post_accumulate_grad_hook": "hooks; engine cases",
+    "Tensor.retain_grad": "engine cases",
+    "Tensor.retains_grad": "engine cases",
+    "Tensor.requires_grad": "engine cases",
+    "Tensor.requires_grad_": "engine cases",
+    "Tensor.grad": "engine cases",
+    "Tensor.grad_fn": "engine cases",
+    "Tensor.is_leaf": "engine cases",
+    "Tensor.detach": "engine cases",
+    "Tensor.detach_": "engine cases",
+    "Tensor.zero_": "in place fill; engine cases",
+    "Tensor.fill_": "in place fill; engine cases",
+    "Tensor.backend": "metadata",
+    "Tensor.data": "the backend array itself",
+    "Tensor.dtype": "metadata",
+    "Tensor.shape": "metadata",
+    "Tensor.ndim": "metadata",
+    "Tensor.dim": "metadata",
+    "Tensor.size": "metadata",
+    "Tensor.numel": "metadata",
+    "Tensor.nelement": "metadata",
+    "Tensor.is_floating_point": "metadata",
+    "Tensor.item": "conversion to Python; engine cases",
+    "Tensor.tolist": "conversion to Python; every check reads results with it",
+    "Tensor.numpy": "conversion to NumPy; engine cases",
+    "Tensor.__array__": "conversion to NumPy",
+    "Tensor.__array_ufunc__": "None: makes NumPy defer to the reflected operators",
+    "Tensor.__bool__": "conversion to Python",
+    "Tensor.__float__": "conversion to Python",
+    "Tensor.__int__": "conversion to Python",
+    "Tensor.__index__": "conversion to Python",
+    "Tensor.__len__": "metadata",
+    "Tensor.__iter__": "iterates with getitem, which has an entry",
+    "Tensor.__rmatmul__": "only reached with a non-tensor on the left, which matmul refuses",
+}
+
+_OP_MODULES = ("plugrad.pointwise", "plugrad.reduction", "plugrad.shape", "plugrad.linalg",
+               "plugrad")
+
+
+def public_ops() -> list:
+    """The public names to account for: functions of plugrad's op modules and Tensor members.
+
+    Names are "exp" for `plugrad.exp` and "Tensor.exp" / "Tensor.__add__" for
+    members of Tensor. Classes, modules, creation functions, grad modes and
+    dtype helpers are not ops and are not listed.
+    """
+    import inspect
+
+    import plugrad as pg
+    names = set()
+    for name in dir(pg):
+        if name.startswith("_"):
+            continue
+        obj = getattr(pg, name)
+        if inspect.isclass(obj) or inspect.ismodule(obj) or not callable(obj):
+            continue
+        if getattr(obj, "__module__", None) in _OP_MODULES:
+            names.add(name)
+    skip = set(dir(object)) | {"__slots__", "__module__", "__weakref__", "__dict__",
+                               "__annotations__"}
+    for name in dir(pg.Tensor):
+        if name.startswith("_") and not name.startswith("__"):
+            continue
+        if name in skip:
+            continue
+        names.add(f"Tensor.{name}")
+    for name in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
+        if getattr(pg.Tensor, name) is not getattr(object, name, None):
+            names.add(f"Tensor.{name}")
+    return sorted(names)
+
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
+           ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or"}
+_CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
+           ast.GtE: "ge"}
+_UNOPS = {ast.USub: "__neg__", ast.UAdd: "__pos__", ast.Invert: "__invert__"}
+
+
+def names_called(expr: str, tensors=("x", "y", "z")) -> set:
+    """The public names an expression reaches: pg.exp(x) -> exp, x.exp() -> Tensor.exp, ..."""
+    tree = ast.parse(expr, mode="eval")
+    found = set()
+
+    def is_tensor(node) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in tensors
+        return isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.BinOp)) and not (
+            isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "pg")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id == "pg":
+                found.add(node.attr)
+            elif is_tensor(node.value):
+                found.add(f"Tensor.{node.attr}")
+        elif isinstance(node, ast.Attribute) and is_tensor(node.value):
+            found.add(f"Tensor.{node.attr}")
+        elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            op = _BINOPS[type(node.op)]
+            if is_tensor(node.left):
+                found.add(f"Tensor.__{op}__")
+            elif is_tensor(node.right):
+                found.add(f"Tensor.__r{op}__")
+        elif isinstance(node, ast.Compare):
+            for op in node.ops:
+                found.add(f"Tensor.__{_CMPOPS[type(op)]}__")
+        elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNOPS and is_tensor(node.operand):
+            found.add(f"Tensor.{_UNOPS[type(node.op)]}")
+        elif isinstance(node, ast.Subscript) and is_tensor(node.value):
+            found.add("Tensor.__getitem__")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "abs":
+            found.add("Tensor.__abs__")
+    return found
+
+
+def covered_names() -> dict:
+    """Public name -> the entries whose samples call it."""
+    covered: dict = {}
+    for op in OPS:
+        for sample in op.sample_list():
+            tensors = tuple("xyz"[:len(sample.inputs)]) + tuple(sample.consts)
+            for name in names_called(sample.call, tensors):
+                covered.setdefault(name, set()).add(op.name)
+    return covered
+
+
+def uncovered() -> list:
+    """Public ops that no entry calls and NOT_OPS does not account for."""
+    covered = covered_names()
+    return [name for name in public_ops() if name not in covered and name not in NOT_OPS]

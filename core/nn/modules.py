@@ -1,0 +1,217 @@
+"""The layers: Linear, the activations, Dropout, Sequential and the loss modules.
+
+Each is a thin Module around a function of plugrad.nn.functional.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+from .. import dtypes
+from ..creation import empty
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Linear", "ReLU", "Tanh", "Sigmoid", "Dropout", "Sequential", "Identity",
+           "CrossEntropyLoss", "NLLLoss", "MSELoss"]
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, for x of shape (*, in_features).
+
+    Weight (out_features, in_features) and bias (out_features,) start uniform in
+    (-1/sqrt(in_features), 1/sqrt(in_features)), torch's default. `backend`
+    plays the part of torch's `device`.
+
+    >>> import plugrad as pg
+    >>> from plugrad import nn
+    >>> layer = nn.Linear(3, 2)
+    >>> layer(pg.ones(4, 3)).shape
+    plugrad.Size([4, 2])
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 backend=None, dtype=None) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        dtype = dtype or dtypes.get_default_dtype()
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype, backend=backend))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw new starting weights (torch's kaiming_uniform with a=sqrt(5))."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        # straight from the table: self.weight goes through Module.__getattr__, which
+        # costs more than the rest of this call for a small layer
+        params = self._parameters
+        return F.linear(input, params["weight"], params["bias"])
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.relu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Tanh(Module):
+    """tanh(x), elementwise."""
+
+    def forward(self, input):
+        return input.tanh()
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
+    def forward(self, input):
+        return input.sigmoid()
+
+
+class Identity(Module):
+    """Returns its input (a placeholder layer)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability p and scale the rest by 1/(1-p).
+
+    >>> import plugrad as pg
+    >>> from plugrad import nn
+    >>> nn.Dropout(0.5).eval()(pg.ones(2))
+    tensor([1., 1.])
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Sequential(Module):
+    """Layers applied one after the other; Sequential(a, b) or Sequential(OrderedDict(...)).
+
+    >>> import plugrad as pg
+    >>> from plugrad import nn
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> model(pg.ones(1, 4)).shape
+    plugrad.Size([1, 2])
+    >>> model[0]
+    Linear(in_features=4, out_features=8, bias=True)
+    """
+
+    def __init__(self, *args) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(args):
+                self.add_module(str(i), module)
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        items = list(self._modules.items())
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(items[idx]))
+        if not -len(items) <= idx < len(items):
+            raise IndexError(f"index {idx} is out of range")
+        return items[idx][1]
+
+    def append(self, module: Module) -> "Sequential":
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class CrossEntropyLoss(Module):
+    """F.cross_entropy as a module: loss_fn(logits, targets).
+
+    >>> import plugrad as pg
+    >>> from plugrad import nn
+    >>> nn.CrossEntropyLoss()(pg.tensor([[0.0, 0.0]]), pg.tensor([0]))
+    tensor(0.6931)
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
+        self.reduction = F._reduction(size_average, reduce, reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(Module):
+    """F.nll_loss as a module: loss_fn(log_probabilities, targets)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
+        self.reduction = F._reduction(size_average, reduce, reduction)
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class MSELoss(Module):
+    """F.mse_loss as a module: loss_fn(prediction, target)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = F._reduction(size_average, reduce, reduction)
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)

@@ -1,0 +1,450 @@
+"""Backends: the contract, the generic Array API backend, NumPy and CuPy, and choosing one.
+
+Every backend implementation is run through the same battery of forward and
+backward computations and compared with the NumPy backend: the generic
+backend on NumPy's own namespace, on array_api_strict (when installed), the
+CuPy backend's code on a stand-in `cupy` made of NumPy (so its code runs on
+any machine), and real CuPy when a GPU is there (skipped otherwise, with the
+reason plugrad gives).
+"""
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import types
+
+import numpy as np
+import plugrad as pg
+import pytest
+from plugrad import backends
+from plugrad.backend import (
+    OPTIONAL,
+    REQUIRED,
+    Backend,
+    BackendUnavailable,
+    missing_primitives,
+)
+from plugrad.backends import builtin
+from plugrad.backends.array_api import ArrayAPIBackend
+from plugrad.cli import main
+
+
+# -- the backends under test -----------------------------------------------------------------
+def fake_cupy(monkeypatch, devices=1, device_error=None):
+    """A `cupy` (and `cupyx`) made of NumPy, so the CuPy backend's code runs without a GPU."""
+    cp = types.ModuleType("cupy")
+    for name in dir(np):
+        if not name.startswith("__"):
+            setattr(cp, name, getattr(np, name))
+    cp.__version__ = "0.0+fake"
+    cp.asnumpy = np.asarray
+    cp.random = types.SimpleNamespace(RandomState=np.random.RandomState)
+
+    def count():
+        if device_error is not None:
+            raise device_error
+        return devices
+    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=count))
+    cupyx = types.ModuleType("cupyx")
+    cupyx.scatter_add = np.add.at
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
+    monkeypatch.delitem(sys.modules, "plugrad.backends.cupy_backend", raising=False)
+    return cp
+
+
+def _generic_numpy(monkeypatch):
+    return ArrayAPIBackend(np, "numpy_generic")
+
+
+def _generic_strict(monkeypatch):
+    strict = pytest.importorskip("array_api_strict")
+    return ArrayAPIBackend(strict, "array_api_strict_test")
+
+
+def _cupy_code_on_numpy(monkeypatch):
+    fake_cupy(monkeypatch)
+    return builtin.make_cupy()
+
+
+def _real_cupy(monkeypatch):
+    row = next(r for r in backends.status() if r.name == "cupy")
+    if row.status != "ready":
+        pytest.skip(f"cupy backend: {row}")
+    return backends.get("cupy")
+
+
+MAKERS = {"generic-numpy": _generic_numpy, "generic-array_api_strict": _generic_strict,
+          "cupy-code-on-numpy": _cupy_code_on_numpy, "cupy": _real_cupy}
+
+
+@pytest.fixture(params=sorted(MAKERS))
+def other(request, monkeypatch):
+    """A backend other than the default NumPy one."""
+    return MAKERS[request.param](monkeypatch)
+
+
+# -- the battery -----------------------------------------------------------------------------
+X = [[0.5, -1.25, 2.0, 0.0], [1.5, 0.25, -0.75, 3.0], [-2.0, 1.0, 0.5, -0.5]]
+W = [[1.0, -1.0], [0.5, 2.0], [0.0, 1.5], [-1.0, 0.25]]
+
+
+def _values(t):
+    return np.asarray(t.detach().tolist(), dtype=np.float64)
+
+
+def battery(bk):
+    """Named results (forward values and gradients) of a spread of ops on backend `bk`."""
+    out = {}
+    x = pg.tensor(X, dtype=pg.float64, backend=bk, requires_grad=True)
+    w = pg.tensor(W, dtype=pg.float64, backend=bk, requires_grad=True)
+    y = (x.exp() * x.sin() + x.tanh() ** 2 - x.sigmoid() / (1 + x.abs())).sum(1)
+    z = (x @ w).relu().softmax(-1).log_softmax(0) + (x.abs() + 1).sqrt().log().mean(0)[:2]
+    loss = y.sum() + z.mean() + x.var() + x.max(1).values.sum() + x.logsumexp(0).sum() \
+        + x.clamp(-1, 1).prod() + pg.where(x > 0, x, x * 0.1).sum() \
+        + pg.maximum(x, (x @ w @ w.T) * 0.1).sum()
+    loss.backward()
+    out["loss"], out["x.grad"], out["w.grad"] = _values(loss), _values(x.grad), _values(w.grad)
+    # indexing: repeated indices add up in backward; mixed and masked indices
+    x.grad = None
+    idx = pg.tensor([2, 0, 2, 2], backend=bk)
+    picked = x[idx] * 2 + x[:, [1, 1]].sum() + x[x > 0].sum() + x[None, 0].sum() \
+        + x[..., 1].sum() + x[1, 2]
+    picked.sum().backward()
+    out["picked"], out["picked.grad"] = _values(picked), _values(x.grad)
+    # movement
+    x.grad = None
+    parts = pg.cat([x.reshape(4, 3).permute(1, 0), x.transpose(0, 1).reshape(3, 4)], 0)
+    moved = pg.stack(parts.split(2, 0)[:2], 0).expand(2, 2, 2, 4).flatten() * pg.arange(
+        32, dtype=pg.float64, backend=bk)
+    moved.sum().backward()
+    out["moved"], out["moved.grad"] = _values(moved), _values(x.grad)
+    # integers, bools, creation
+    ints = pg.tensor([[1, 2, 3], [4, 5, 6]], backend=bk)
+    out["ints"] = np.asarray([ints.sum().item(), (ints * 2 - 1).max().item(),
+                              ints.argmax().item(), ints.argmin(1).tolist()[1]])
+    flags = (x > 0) & (x < 2) | ~(x == 0)
+    out["flags"] = np.asarray(flags.tolist() + [[flags.any().item(), flags.all().item()] * 2])
+    out["created"] = np.concatenate([
+        np.ravel(pg.zeros(2, 3, backend=bk).tolist()), np.ravel(pg.ones(2, backend=bk).tolist()),
+        pg.linspace(0, 1, 5, backend=bk).tolist(), np.ravel(pg.eye(2, 3, backend=bk).tolist()),
+        pg.full((2,), 7, backend=bk).tolist(), pg.arange(1, 2, 0.25, backend=bk).tolist()])
+    return out
+
+
+def test_the_generic_backend_on_numpy_matches_the_numpy_backend():
+    want, got = battery(backends.get("numpy")), battery(ArrayAPIBackend(np, "numpy_generic"))
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-12, err_msg=key)
+
+
+def test_every_other_backend_matches_the_numpy_backend(other):
+    want, got = battery(backends.get("numpy")), battery(other)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-10, err_msg=key)
+
+
+def test_random_numbers_on_other_backends(other):
+    other.seed(7)  # what manual_seed does to every registered backend
+    a = pg.rand(3, 4, backend=other)
+    b = pg.randn(2, dtype=pg.float64, backend=other)
+    c = pg.randint(2, 5, (50,), backend=other)
+    assert a.dtype is pg.float32 and a.shape == (3, 4) and b.dtype is pg.float64
+    values = _values(a)
+    assert ((values >= 0) & (values < 1)).all()
+    assert set(c.tolist()) <= {2, 3, 4} and c.dtype is pg.int64
+    other.seed(7)
+    assert pg.rand(3, 4, backend=other).tolist() == a.tolist()
+
+
+def test_the_generic_index_add_sums_repeated_indices_exactly():
+    strict = pytest.importorskip("array_api_strict")
+    bk = ArrayAPIBackend(strict, "strict_scatter")
+    x = strict.zeros((3, 4), dtype=strict.float64)
+    idx = strict.asarray([2, 0, 2, 2, 1, 0])
+    bk.index_add(x, (idx, slice(1, 3)), strict.ones((6, 2), dtype=strict.float64))
+    assert bk.tolist(x) == [[0, 2, 2, 0], [0, 1, 1, 0], [0, 3, 3, 0]]
+    bk.index_add(x, (Ellipsis,), strict.ones((3, 4), dtype=strict.float64))
+    assert bk.tolist(x)[0] == [1, 3, 3, 1]
+
+
+def test_generic_indexing_errors_are_index_errors():
+    x = pg.zeros(3, 2, backend=ArrayAPIBackend(np, "numpy_generic"))
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[pg.tensor([0, 5], backend=x.backend)]
+    with pytest.raises(IndexError):
+        x[pg.tensor([True, False], backend=x.backend)]
+
+
+# -- the contract ----------------------------------------------------------------------------
+def test_required_and_optional_primitives_are_disjoint_and_cover_the_old_list():
+    assert not set(REQUIRED) & set(OPTIONAL)
+    for name in ("exp", "index_add", "to_host", "asarray", "seed"):
+        assert name in REQUIRED
+    for name in ("sigmoid", "from_host", "tolist"):
+        assert name in OPTIONAL
+
+
+def test_builtin_backends_implement_every_required_primitive():
+    assert missing_primitives(backends.get("numpy")) == []
+    assert missing_primitives(ArrayAPIBackend(np, "numpy_generic")) == []
+    assert "exp" in missing_primitives(Backend())
+
+
+class _Minimal(Backend):
+    """The required primitives only (borrowed from NumPy): the optional ones fall back."""
+
+    name = "minimal"
+
+    def __init__(self):
+        numpy_bk = backends.get("numpy")
+        for name in REQUIRED:
+            setattr(self, name, getattr(numpy_bk, name))
+
+
+def test_optional_primitives_fall_back_to_the_required_ones():
+    bk, numpy_bk = _Minimal(), backends.get("numpy")
+    assert missing_primitives(bk) == []
+    data = np.array([-3.0, 0.0, 2.5], dtype=np.float32)
+    np.testing.assert_array_equal(bk.sigmoid(data), 1 / (1 + np.exp(-data)))
+    np.testing.assert_array_equal(numpy_bk.sigmoid(data), bk.sigmoid(data))
+    assert bk.tolist(data) == data.tolist()
+    copied = bk.from_host(data, pg.float64)
+    assert copied.dtype == np.float64 and copied is not data
+
+
+def test_the_numpy_sigmoid_fast_path_equals_the_composition_in_every_float_dtype():
+    bk = backends.get("numpy")
+    for dtype in (np.float16, np.float32, np.float64):
+        data = np.linspace(-20, 20, 101).astype(dtype)
+        np.testing.assert_array_equal(bk.sigmoid(data), Backend.sigmoid(bk, data))
+    assert bk.sigmoid(np.float32(0.0)) == 0.5  # a NumPy scalar, as 0-d results are
+
+
+def test_numpy_keeps_raw_ufuncs_as_class_attributes():
+    # the per-op speed of the default backend: no Python wrapper between core and NumPy
+    bk = backends.get("numpy")
+    for name in ("add", "mul", "tanh", "exp"):
+        assert isinstance(getattr(bk, name), np.ufunc)
+        assert name not in vars(bk)
+
+
+def test_a_backend_without_float16_says_so():
+    strict = pytest.importorskip("array_api_strict")
+    with pytest.raises(TypeError, match="no float16"):
+        pg.zeros(2, dtype=pg.float16, backend=ArrayAPIBackend(strict, "strict16"))
+
+
+# -- CuPy ------------------------------------------------------------------------------------
+def test_cupy_is_listed_with_the_reason_it_is_not_available():
+    row = next(r for r in backends.status() if r.name == "cupy")
+    if row.status == "ready":
+        assert backends.get("cupy").name == "cupy"
+    else:
+        assert row.reason and "cupy" in str(row)
+        with pytest.raises(BackendUnavailable, match="not available") as err:
+            pg.zeros(2, backend="cupy")
+        assert isinstance(err.value, RuntimeError) and "numpy" in str(err.value)
+
+
+def test_make_cupy_without_cupy_is_unavailable(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy raises ImportError
+    with pytest.raises(BackendUnavailable, match=r"pip install 'plugrad\[cupy\]'"):
+        builtin.make_cupy()
+
+
+def test_make_cupy_without_a_device_is_unavailable(monkeypatch):
+    fake_cupy(monkeypatch, devices=0)
+    with pytest.raises(BackendUnavailable, match="no CUDA device found"):
+        builtin.make_cupy()
+    fake_cupy(monkeypatch, device_error=RuntimeError("CUDA driver version is insufficient"))
+    with pytest.raises(BackendUnavailable, match="driver version"):
+        builtin.make_cupy()
+
+
+def test_cupy_backend_uses_its_own_scatter_add(monkeypatch):
+    calls = []
+    fake_cupy(monkeypatch)
+    sys.modules["cupyx"].scatter_add = lambda *a: (calls.append(a), np.add.at(*a))
+    bk = builtin.make_cupy()
+    x = pg.tensor([1.0, 2.0, 3.0], backend=bk, requires_grad=True)
+    x[pg.tensor([0, 0, 2], backend=bk)].sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 1.0] and calls
+
+
+def test_importing_the_cupy_backend_module_is_deferred():
+    done = subprocess.run([sys.executable, "-c",
+                           "import sys, plugrad as pg; pg.zeros(1); pg.backends.available(); "
+                           "print('plugrad.backends.cupy_backend' in sys.modules, "
+                           "'plugrad.backends.numpy_backend' in sys.modules)"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    ready = "cupy" in backends.available()
+    assert done.stdout.split() == [str(ready), "True"]
+
+
+# -- choosing a backend ----------------------------------------------------------------------
+def test_available_lists_ready_names_and_why_the_others_are_not():
+    names = backends.available()
+    assert "numpy" in names and all(isinstance(n, str) for n in names)
+    for name, why in names.unavailable.items():
+        assert name not in names and why
+        assert name in repr(names) and why in repr(names)
+
+
+def test_status_rows_have_name_version_package_and_status():
+    numpy_row = backends.status()[0]
+    assert (numpy_row.name, numpy_row.status) == ("numpy", "ready")
+    assert numpy_row.version == np.__version__
+    assert numpy_row.package == f"plugrad {pg.__version__}"
+
+
+def test_an_unknown_backend_lists_what_is_available():
+    before = backends.default()
+    with pytest.raises(RuntimeError, match=r"unknown backend 'nope'; available: numpy"):
+        pg.ones(1, backend="nope")
+    with pytest.raises(RuntimeError, match="unknown backend"):
+        backends.set_default_backend("nope")
+    assert backends.default() is before
+
+
+def test_backend_argument_must_be_a_name_or_a_backend():
+    with pytest.raises(TypeError, match="backend name"):
+        pg.zeros(1, backend=3)
+
+
+def test_every_creation_function_takes_backend(other):
+    x = pg.tensor([1.0, 2.0], backend=other)
+    made = [pg.tensor([1], backend=other), pg.as_tensor([1.0], backend=other),
+            pg.zeros(2, backend=other), pg.ones(2, backend=other),
+            pg.full((2,), 3.0, backend=other), pg.empty(2, backend=other),
+            pg.arange(3, backend=other),
+            pg.linspace(0, 1, 3, backend=other), pg.eye(2, backend=other),
+            pg.rand(2, backend=other), pg.randn(2, backend=other),
+            pg.randint(3, (2,), backend=other), pg.zeros_like(x), pg.ones_like(x),
+            pg.full_like(x, 2), pg.empty_like(x), pg.rand_like(x), pg.randn_like(x),
+            pg.randint_like(x, 5)]
+    assert all(t.backend is other for t in made)
+
+
+def test_set_default_backend_and_the_context_manager(other):
+    before = backends.default()
+    with backends.default_backend(other) as bk:
+        assert bk is other and pg.zeros(1).backend is other
+        with backends.default_backend("numpy"):
+            assert pg.zeros(1).backend.name == "numpy"
+        assert pg.zeros(1).backend is other
+    assert backends.default() is before
+    with pytest.raises(ValueError):
+        with backends.default_backend(other):
+            raise ValueError("restored even so")
+    assert backends.default() is before
+    backends.set_default_backend(other)
+    try:
+        assert pg.ones(2).backend is other
+    finally:
+        backends.set_default_backend(before)
+
+
+@pytest.mark.parametrize("value, ok", [("numpy", True), ("nope", False)])
+def test_plugrad_backend_environment_variable(value, ok):
+    code = "import plugrad as pg; print(pg.zeros(1).backend.name)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env={**_env(), "PLUGRAD_BACKEND": value})
+    if ok:
+        assert done.returncode == 0 and done.stdout.strip() == value, done.stderr
+    else:
+        assert done.returncode != 0
+        assert "PLUGRAD_BACKEND=nope: unknown backend 'nope'; available: numpy" in done.stderr
+
+
+def _env():
+    import os
+    return {k: v for k, v in os.environ.items() if not k.startswith("PLUGRAD_")}
+
+
+# -- moving between backends -------------------------------------------------------------------
+def test_to_moves_data_and_the_gradient_flows_back(other):
+    x = pg.tensor([1.0, -2.0, 3.0], backend="numpy", requires_grad=True)
+    y = x.to(other)
+    assert y.backend is other and y.grad_fn.name() == "ToCopyBackward0"
+    assert y.tolist() == [1.0, -2.0, 3.0] and y.dtype is pg.float32
+    (y * y).sum().backward()
+    assert x.grad.backend is x.backend and x.grad.tolist() == [2.0, -4.0, 6.0]
+
+
+def test_to_and_back_and_second_derivatives(other):
+    x = pg.tensor([1.0, 2.0], dtype=pg.float64, backend="numpy", requires_grad=True)
+    y = (x.to(other) ** 3).to("numpy").sum()
+    (g,) = pg.autograd.grad(y, (x,), create_graph=True)
+    assert g.backend is x.backend and g.tolist() == [3.0, 12.0]
+    g.sum().backward()
+    assert x.grad.tolist() == [6.0, 12.0]
+
+
+def test_to_forms(other):
+    x = pg.tensor([1.0, 2.0], backend="numpy")
+    assert x.to("numpy") is x and x.to(backend="numpy") is x
+    y = x.to(other, pg.float64)
+    assert (y.backend, y.dtype) == (other, pg.float64)
+    assert x.to(y).backend is other and x.to(y).dtype is pg.float64
+    assert x.to(dtype=pg.float64, backend=other).backend is other
+    c = x.to("numpy", copy=True)
+    assert c is not x and c.tolist() == x.tolist()
+    with pg.no_grad():
+        assert x.requires_grad_().to(other).grad_fn is None
+    # the data is copied: writing into the original does not change the moved tensor
+    z = pg.tensor([5.0], backend="numpy").to(other)
+    with pg.no_grad():
+        src = z.to("numpy")
+        src.fill_(0.0)
+    assert z.tolist() == [5.0]
+
+
+def test_to_an_unknown_backend_raises():
+    with pytest.raises(RuntimeError, match="unknown backend 'nope'"):
+        pg.tensor([1.0]).to("nope")
+
+
+def test_ops_mixing_backends_raise_naming_both(other):
+    a, b = pg.ones(2, backend="numpy"), pg.ones(2, backend=other)
+    name = other.name
+    for op in (lambda: a + b, lambda: a * b, lambda: pg.maximum(a, b), lambda: a @ b,
+               lambda: pg.cat([a, b]), lambda: pg.where(a > 0, a, b), lambda: a.clamp(b, None),
+               lambda: a[pg.tensor([0], backend=other)]):
+        with pytest.raises(RuntimeError, match=rf"'numpy'.*'{name}'|'{name}'.*'numpy'"):
+            op()
+
+
+def test_grad_on_another_backend_is_refused(other):
+    x = pg.ones(2, backend="numpy", requires_grad=True)
+    with pytest.raises(RuntimeError, match="backend"):
+        x.grad = pg.ones(2, backend=other)
+    y = x.sum()
+    with pytest.raises(RuntimeError, match="backend"):
+        y.backward(pg.tensor(1.0, backend=other))
+
+
+# -- the command -------------------------------------------------------------------------------
+def test_plugrad_backends_prints_the_table(capsys):
+    assert main(["backends"]) == 0
+    out = capsys.readouterr().out
+    header, first = out.splitlines()[:2]
+    assert header.split() == ["name", "version", "package", "status"]
+    assert first.split()[:4] == ["numpy", np.__version__, "plugrad", pg.__version__]
+    assert first.rstrip().endswith("ready")
+    assert "cupy" in out and f"default: {backends.default().name}" in out
+
+
+def test_python_dash_m_plugrad_backends():
+    done = subprocess.run([sys.executable, "-m", "plugrad", "backends"], capture_output=True,
+                          text=True, timeout=60, env=_env())
+    assert done.returncode == 0, done.stderr
+    assert "numpy" in done.stdout and "ready" in done.stdout
+
+
+def test_the_builtin_module_imports_no_array_library():
+    source = importlib.util.find_spec("plugrad.backends.builtin").origin
+    text = open(source).read()
+    assert "\nimport numpy" not in text and "\nimport cupy" not in text

@@ -1,0 +1,322 @@
+"""The conformance suite: it passes on every available backend, and its runner reports honestly.
+
+The suite itself lives in plugrad.conformance; here it is run the way a
+backend author runs it (`python -m plugrad conformance BACKEND`, in a
+subprocess), on every backend available here and on the example third-party
+backend of examples/. The runner's own behaviour (exit codes, the per-op
+summary, declared gaps, the reproduction it prints) is checked on fake
+backends that break one kernel on purpose.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import plugrad
+import pytest
+from plugrad import backends
+from plugrad.conformance import doc_examples, op_table, plugin
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLE_PLUGIN = ROOT / "examples" / "plugrad-array-api-strict" / "src"
+
+pytest.importorskip("sybil")
+pytest.importorskip("hypothesis")
+
+
+def conformance(*args, env=None, cwd=None, timeout=300):
+    """Run `python -m plugrad conformance ARGS`; (exit status, everything printed)."""
+    done = subprocess.run([sys.executable, "-m", "plugrad", "conformance", *args],
+                          capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=cwd or ROOT)
+    return done.returncode, done.stdout + done.stderr
+
+
+def _env(*paths):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(p) for p in paths] +
+                                        [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+# -- the suite on real backends ------------------------------------------------------------
+@pytest.mark.parametrize("name", list(backends.available()))
+def test_the_suite_passes_on_every_available_backend(name, tmp_path):
+    status, out = conformance(name, cwd=tmp_path)  # any folder: the suite is in the package
+    assert status == 0, out[-6000:]
+    assert "verdict: PASS" in out
+    assert re.search(r"ops: \d+ entries: \d+ pass", out)
+    assert "autograd.md" in out
+
+
+def test_the_suite_passes_on_the_example_third_party_backend(tmp_path):
+    if "array_api_strict" in backends.available():
+        pytest.skip("installed here: run by name with the other available backends")
+    if not EXAMPLE_PLUGIN.is_dir():
+        pytest.skip("no example plugin in this checkout")
+    pytest.importorskip("array_api_strict")
+    status, out = conformance("plugrad_array_api_strict:make_backend", cwd=tmp_path,
+                              env=_env(EXAMPLE_PLUGIN))
+    assert status == 0, out[-6000:]
+    assert "verdict: PASS" in out
+
+
+# -- the runner, on backends broken on purpose --------------------------------------------------
+FAKES = '''
+import numpy as np
+from plugrad.backends.numpy_backend import NumpyBackend
+
+
+class BrokenTanh(NumpyBackend):
+    """tanh is off by 1%: only the tanh entry of the op table can notice."""
+    tanh = staticmethod(lambda x: np.tanh(x) * 1.01)
+
+
+class DeclaredTanh(BrokenTanh):
+    conformance_skips = {"tanh": "tanh is approximate on this device"}
+
+
+class NoTanh(NumpyBackend):
+    def tanh(self, x):
+        raise NotImplementedError("tanh is not written yet")
+
+
+class StaleDeclaration(NumpyBackend):
+    conformance_skips = {"op:sin": "said to be broken, but it works"}
+'''
+
+
+@pytest.fixture(scope="module")
+def fakes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fakes")
+    (folder / "fake_backends.py").write_text(FAKES)
+    return folder
+
+
+def test_an_undeclared_failure_fails_the_run_and_names_the_op(fakes):
+    status, out = conformance("fake_backends:BrokenTanh", "--op", "tanh", "--op", "sin",
+                              env=_env(fakes))
+    assert status == 1, out
+    assert re.search(r"^\s+tanh\s+FAIL\s+\d+/\d+", out, re.M), out
+    assert re.search(r"^\s+sin\s+pass\s+(\d+)/\1", out, re.M), out
+    assert "ops: 2 entries: 1 pass, 1 fail" in out
+    assert "verdict: FAIL" in out
+    assert "first failure: op tanh, case tanh-float32-" in out
+    assert "rerun it alone: plugrad conformance fake_backends:BrokenTanh -k" in out
+
+
+def test_the_first_failing_sample_can_be_reproduced_from_the_output(fakes):
+    status, out = conformance("fake_backends:BrokenTanh", "--op", "tanh", "-x",
+                              env=_env(fakes))
+    assert status == 1
+    summary = out.split("first failure:", 1)[1]
+    block = summary.split("  reproduce with:\n", 1)[1]
+    lines = []
+    for line in block.split("\n"):
+        if not line.startswith("    "):
+            break
+        lines.append(line[4:])
+    code = "\n".join(lines)
+    assert "from fake_backends import BrokenTanh" in code
+    assert "pg.tanh(x)" in code or "x.tanh()" in code
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(fakes), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "tensor(" in done.stdout
+    # and the rerun command it prints selects that one case
+    case = re.search(r"-k '([^']+)'", out).group(1)
+    status, again = conformance("fake_backends:BrokenTanh", "-k", case, env=_env(fakes))
+    assert status == 1 and "1 failed" in again
+
+
+def test_a_declared_gap_is_reported_and_does_not_fail_the_run(fakes):
+    status, out = conformance("fake_backends:DeclaredTanh", "--op", "tanh", "--op", "sin",
+                              env=_env(fakes))
+    assert status == 0, out
+    assert re.search(r"^\s+tanh\s+declared gap.*declared: tanh is approximate on this device",
+                     out, re.M), out
+    assert "1 declared gap" in out and "verdict: PASS" in out
+    assert "xfailed" in out
+
+
+def test_a_declared_gap_that_passes_is_pointed_out(fakes):
+    status, out = conformance("fake_backends:StaleDeclaration", "--op", "sin",
+                              env=_env(fakes))
+    assert status == 0, out
+    assert "declared case(s) pass now" in out
+
+
+def test_a_missing_kernel_is_reported_as_unsupported(fakes):
+    status, out = conformance("fake_backends:NoTanh", "--op", "tanh", env=_env(fakes))
+    assert status == 1, out
+    assert re.search(r"^\s+tanh\s+UNSUPPORTED", out, re.M), out
+    assert "NotImplementedError: tanh is not written yet" in out
+
+
+def test_pytest_pyargs_runs_the_same_suite_with_the_same_summary(fakes, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "plugrad.conformance", "-p",
+         "no:cacheprovider", "-q", "--plugrad-backend", "fake_backends:BrokenTanh",
+         "--plugrad-op", "tanh"], capture_output=True, text=True, timeout=300,
+        env=_env(fakes), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "plugrad conformance: backend 'fake_backends:BrokenTanh'" in done.stdout
+    assert re.search(r"^\s+tanh\s+FAIL", done.stdout, re.M)
+
+
+def test_an_unusable_backend_exits_with_status_2():
+    status, out = conformance("no_such_backend")
+    assert status == 2
+    assert "no_such_backend" in out and "cannot be used" in out
+
+
+def test_a_selection_that_matches_nothing_exits_with_status_5():
+    status, out = conformance("numpy", "-k", "no_case_has_this_id")
+    assert status == 5, out
+
+
+def test_help_lists_the_conformance_command():
+    done = subprocess.run([sys.executable, "-m", "plugrad", "conformance", "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "conformance_skips" in done.stdout
+
+
+# -- the pieces, in process -------------------------------------------------------------------
+def test_every_public_op_has_an_entry():
+    assert op_table.uncovered() == []
+
+
+def test_a_new_public_op_without_an_entry_is_caught(monkeypatch):
+    monkeypatch.setattr(plugrad.Tensor, "cosh", lambda self: self, raising=False)
+    assert "Tensor.cosh" in op_table.uncovered()
+
+
+def test_coverage_is_read_from_what_samples_call():
+    assert op_table.names_called("x + 2.0") == {"Tensor.__add__"}
+    assert op_table.names_called("2.0 - x") == {"Tensor.__rsub__"}
+    assert op_table.names_called("pg.exp(x).sum()") == {"exp", "Tensor.sum"}
+    assert op_table.names_called("x[i] @ y.mT", ("x", "y", "i")) == {
+        "Tensor.__getitem__", "Tensor.__matmul__", "Tensor.mT"}
+    assert op_table.names_called("a & ~b", ("a", "b")) == {"Tensor.__and__",
+                                                          "Tensor.__invert__"}
+
+
+def test_every_op_has_broadcast_0d_empty_and_noncontiguous_samples_where_they_apply():
+    for op in op_table.OPS:
+        samples = op.sample_list()
+        descs = " ".join(s.desc for s in samples)
+        assert any(s.noncontig for s in samples) or op.name.startswith("logical"), op.name
+        assert "empty" in descs, op.name
+        if op.samples in (op_table.unary, op_table.binary) or "0d" in descs:
+            assert "0d" in descs, op.name
+
+
+def test_declared_patterns_match_names_groups_and_case_ids():
+    skips = {"matmul": "a", "docs:autograd.md": "b", "*-float16-*": "c"}
+    assert plugin.declared_reason(skips, "op", "matmul", "matmul-float64-x") == "a"
+    assert plugin.declared_reason(skips, "docs", "autograd.md", "autograd.md:14") == "b"
+    assert plugin.declared_reason(skips, "op", "to", "to-float16-half") == "c"
+    assert plugin.declared_reason(skips, "op", "mm", "mm-float64-x") is None
+
+
+@pytest.mark.parametrize("expected, printed, ok", [
+    ("tensor([4., 6.])", "tensor([4., 6.])", True),
+    ("tensor([4., 6.])", "tensor([4.0000, 6.0000])", True),            # float noise
+    ("tensor([0.1235, 2.])", "tensor([0.1234, 2.0000])", True),       # last printed digit
+    ("tensor([4., 6.])", "tensor([4.0000, 6.0010])", False),
+    ("tensor([1., 2.], dtype=plugrad.float64)",
+     "tensor([1.0000001, 2.], dtype=plugrad.float64)", False),       # float64 is strict
+    ("tensor([1., 2.], dtype=plugrad.float16)",
+     "tensor([1.0005, 2.], dtype=plugrad.float16)", True),           # float16 is not
+    ("tensor([1, 2])", "tensor([1., 2.])", False),                    # integers exactly
+    ("False None", "FalseNone", False),
+    ("<AddBackward0 object at 0x...>", "<AddBackward0 object at 0x7f3a>", True),
+    ("tensor(2.)\nAddBackward0", "tensor(2.)\nMulBackward0", False),
+])
+def test_output_comparison(expected, printed, ok):
+    assert doc_examples.outputs_match(expected, printed)[0] is ok
+
+
+def test_the_backend_suffix_of_the_backend_under_test_is_ignored():
+    assert doc_examples.outputs_match("tensor([1., 2.])", "tensor([1., 2.], backend='mylib')",
+                                      "mylib")[0]
+    assert not doc_examples.outputs_match("tensor([1., 2.])",
+                                          "tensor([1., 2.], backend='other')", "mylib")[0]
+
+
+def test_every_page_of_the_docs_is_in_the_suite():
+    source = sorted(p.relative_to(ROOT / "docs").as_posix()
+                    for p in (ROOT / "docs").rglob("*.md"))
+    assert doc_examples.pages() == source
+
+
+def test_the_docs_site_lists_every_page():
+    mkdocs = (ROOT / "mkdocs.yml").read_text()
+    for page in doc_examples.pages():
+        assert f" {page}" in mkdocs, f"docs/{page} is not in the nav of mkdocs.yml"
+
+
+def test_the_wheel_ships_the_docs_the_ini_and_the_pytest_plugin(tmp_path):
+    src = tmp_path / "src"
+    for name in ("core", "backends", "conformance", "docs"):
+        shutil.copytree(ROOT / name, src / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    code = "from setuptools import build_meta; print(build_meta.build_wheel('dist'))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=src, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import zipfile
+    wheel = zipfile.ZipFile(src / "dist" / done.stdout.strip().splitlines()[-1])
+    names = set(wheel.namelist())
+    for page in doc_examples.pages():
+        assert f"plugrad/conformance/docs/{page}" in names
+    assert "plugrad/conformance/pytest.ini" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "plugrad.conformance.plugin" in wheel.read(entry_points).decode()
+
+
+def test_the_tour_examples_are_the_autograd_page():
+    from plugrad.conformance import examples
+    assert [e.code for e in examples.EXAMPLES] == [
+        e.code for e in doc_examples.examples_of("autograd.md")]
+
+
+def test_a_page_runs_as_one_session_and_reports_each_example(tmp_path):
+    (tmp_path / "page.md").write_text(textwrap.dedent("""\
+        # A page
+
+        ```python
+        x = pg.tensor([1.0, 2.0])
+        ```
+
+        ```python
+        print(x * 2)
+        ```
+        ```text
+        tensor([2., 4.])
+        ```
+
+        <!-- skip: next -->
+        ```python
+        raise SystemExit("never run")
+        ```
+
+        ```python
+        print(x.sum())
+        ```
+        ```text
+        tensor(4.)
+        ```
+        """))
+    run = doc_examples.PageRun("page.md", "numpy", root=tmp_path)
+    outcomes = run.run_all()
+    assert [o.status for o in outcomes] == ["pass", "pass", "skip", "fail"]
+    assert "differs from the documented 4." in outcomes[3].message
+    assert outcomes[1].example.title == "A page"
