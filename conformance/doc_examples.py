@@ -318,8 +318,10 @@ def outputs_match(expected: str, printed: str, backend: str | None = None):
         return False, "the printed text differs from the documented output\n" + diff
     for (want_num, dtype), got_num in zip(numbers, match.groups()):
         if not _close(want_num, got_num, dtype):
-            return False, (f"number {got_num} differs from the documented {want_num} by more "
-                           f"than the {dtype} tolerance\n" + diff)
+            within = ("is not that integer" if _is_integer_literal(want_num) else
+                      f"differs from it by more than the {dtype} tolerance")
+            return False, (f"the number {got_num} is documented as {want_num} and {within}\n"
+                           + diff)
     return True, ""
 
 

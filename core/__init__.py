@@ -157,6 +157,9 @@ def detach(x: Tensor) -> Tensor:
 
 
 set_default_backend = backends.set_default_backend
+default_backend = backends.default_backend
+
+from . import nn, optim  # noqa: E402 - they build on everything above
 
 
 def save(obj, f) -> None:

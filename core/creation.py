@@ -99,7 +99,7 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None) -> Te
         data = data.detach()
         bk = resolve_backend(backend) if backend is not None else data.backend
         if bk is not data.backend:
-            raise RuntimeError("tensor(): moving between backends is not supported yet")
+            data = data.to(bk)  # a copy on the other backend, like torch.tensor(t, device=...)
         arr = bk.copy(data.data) if dtype is None or dtype is data.dtype else \
             bk.astype(data.data, dtype)
         return _finish(arr, dtype or data.dtype, bk, requires_grad)

@@ -572,7 +572,7 @@ def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e ** -x), elementwise."""
     data, d = _unary_input(x, "sigmoid")
     k = x.backend
-    out = _make(k.div(1, k.add(1, k.exp(k.neg(data)))), d, k)
+    out = _make(k.sigmoid(data), d, k)  # an optional kernel: Backend composes it if absent
     if x._rg and STATE.grad_enabled:
         record1(out, "SigmoidBackward0", _sigmoid_backward, x, (out.data,))
     return out

@@ -318,5 +318,5 @@ def test_a_page_runs_as_one_session_and_reports_each_example(tmp_path):
     run = doc_examples.PageRun("page.md", "numpy", root=tmp_path)
     outcomes = run.run_all()
     assert [o.status for o in outcomes] == ["pass", "pass", "skip", "fail"]
-    assert "differs from the documented 4." in outcomes[3].message
+    assert "is documented as 4." in outcomes[3].message
     assert outcomes[1].example.title == "A page"

@@ -48,3 +48,20 @@ def test_ci_runs_the_readme_test_command_verbatim():
 def test_readme_main_command_is_the_tour():
     readme = (ROOT / "README.md").read_text()
     assert "python -m pip install . && plugrad tour" in readme
+
+
+def test_every_subpackage_is_listed_for_installation():
+    # pip install . (not -e) ships only the packages pyproject names
+    tomllib = __import__("tomllib") if sys.version_info >= (3, 11) else None
+    if tomllib is None:
+        import pytest
+        pytest.skip("tomllib needs Python 3.11")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    roots = {v: k for k, v in config["package-dir"].items()}
+    found = set()
+    for folder, package in roots.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder)
+            found.add(".".join([package, *rel.parts]) if rel.parts else package)
+    assert found <= listed, f"not installed: {sorted(found - listed)}"
