@@ -45,9 +45,9 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert test_command in ci.splitlines()
 
 
-def test_readme_main_command_is_the_tour():
+def test_readme_main_command_is_the_demo():
     readme = (ROOT / "README.md").read_text()
-    assert "python -m pip install . && plugrad tour" in readme
+    assert 'python -m pip install ".[demo]" && plugrad demo' in readme
 
 
 def test_every_subpackage_is_listed_for_installation():
