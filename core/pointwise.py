@@ -831,11 +831,15 @@ def ge(a, b) -> Tensor:
     return _compare(a, b, "ge")
 
 
+def _truth(x):
+    """x as bools: non-zero is True, as torch's logical ops read numbers."""
+    if isinstance(x, Tensor):
+        return x if x.dtype is dtypes.bool else ne(x, 0)
+    return bool(x)
+
+
 def _logical(a, b, op: str) -> Tensor:
-    for x in (a, b):
-        if isinstance(x, Tensor) and x.dtype is not dtypes.bool:
-            raise TypeError(f"{op}: only bool tensors are supported here, got {x.dtype.name}")
-    return _compare(a, b, op)
+    return _compare(_truth(a), _truth(b), op)
 
 
 def logical_and(a, b) -> Tensor:
@@ -851,4 +855,4 @@ def logical_or(a, b) -> Tensor:
 def logical_not(x: Tensor) -> Tensor:
     """not x, elementwise."""
     _tensor_arg(x, "logical_not")
-    return _make(x.backend.logical_not(x.data), dtypes.bool, x.backend)
+    return _make(x.backend.logical_not(_truth(x).data), dtypes.bool, x.backend)

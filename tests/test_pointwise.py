@@ -762,3 +762,10 @@ def test_matches_torch(op, shapes, dts):
         assert mine.grad.dtype.name == str(other.grad.dtype).removeprefix("torch.")
         gtol = dict(rtol=1e-4, atol=1e-5) if single else tol
         np.testing.assert_allclose(as_numpy(mine.grad), other.grad.numpy(), **gtol)
+
+
+def test_logical_ops_read_numbers_as_truth_values_like_torch():
+    a, b = pg.tensor([1.0, 0.0, -2.0]), pg.tensor([3, 0, 0])
+    assert pg.logical_and(a, b).tolist() == [True, False, False]
+    assert pg.logical_or(a, b).tolist() == [True, False, True]
+    assert pg.logical_not(a).tolist() == [False, True, False]
