@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 
 __all__ = ["default", "get", "loaded", "available", "status", "set_default_backend",
            "default_backend", "BackendUnavailable", "PluginWarning", "PluginError"]
@@ -37,6 +38,7 @@ class PluginError(RuntimeError):
 
 _instances: dict = {}      # name -> backend, filled by the registry as backends are created
 _registry = None           # the Registry, made on first need (it imports pluggy)
+_registry_lock = threading.Lock()  # threads using a backend first at once share one Registry
 _default_name = os.environ.get("PLUGRAD_BACKEND") or "numpy"
 _default = None            # the default backend once resolved
 
@@ -53,7 +55,9 @@ def _get_registry():
     global _registry
     if _registry is None:
         from .registry import Registry
-        _registry = Registry(_instances)
+        with _registry_lock:
+            if _registry is None:
+                _registry = Registry(_instances)
     return _registry
 
 

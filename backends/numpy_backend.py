@@ -155,7 +155,7 @@ class NumpyBackend(ArrayAPIBackend):
     @staticmethod
     def dtype_of(x):
         try:
-            return _FROM_NATIVE[x.dtype]
+            return _FROM_NATIVE[x.dtype if x.dtype.isnative else x.dtype.newbyteorder("=")]
         except KeyError:
             raise TypeError(f"plugrad has no dtype for NumPy's {x.dtype}") from None
 

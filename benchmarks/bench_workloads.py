@@ -5,7 +5,8 @@ the same float32 inputs (made from a fixed seed) and returns its gradients:
 
 * ``numpy``: a hand-written forward and backward with no graph, the floor any
   autograd built on NumPy is measured against;
-* ``plugrad``: plugrad on its default NumPy backend;
+* ``plugrad``: plugrad on its default backend, and ``plugrad-NAME`` plugrad on
+  backend NAME (every ready backend: `bench_backends()`);
 * ``torch``: PyTorch on the CPU, when it is importable.
 
 plugrad and torch run the *same* function (plugrad's API is torch's), given the
@@ -17,7 +18,10 @@ one forward+backward and returns the gradients (framework-native tensors);
 """
 from __future__ import annotations
 
+import gc
 import math
+import os
+import tracemalloc
 from dataclasses import dataclass
 from typing import Callable
 
@@ -82,11 +86,37 @@ def load_plugrad():
     return plugrad
 
 
+def split_framework(framework: str) -> tuple[str, str | None]:
+    """'plugrad-cupy' -> ('plugrad', 'cupy'); 'plugrad' -> ('plugrad', None: the default)."""
+    if framework.startswith("plugrad-"):
+        return "plugrad", framework[len("plugrad-"):]
+    return framework, None
+
+
+def bench_backends() -> list[str]:
+    """The plugrad backends to benchmark: PLUGRAD_BENCH_BACKENDS (comma-separated) when set,
+    otherwise every backend that is ready here (`plugrad.backends.available()`)."""
+    chosen = os.environ.get("PLUGRAD_BENCH_BACKENDS", "").strip()
+    if chosen:
+        return [b.strip() for b in chosen.split(",") if b.strip()]
+    import warnings
+
+    plugrad = load_plugrad()
+    with warnings.catch_warnings():  # a faulty plugin is listed by `plugrad backends`
+        warnings.simplefilter("ignore")
+        return list(plugrad.backends.available())
+
+
+def bench_frameworks() -> list[str]:
+    """numpy (the floor), plugrad on each benchmarked backend, torch (a peer; may be absent)."""
+    return ["numpy"] + [f"plugrad-{b}" for b in bench_backends()] + ["torch"]
+
+
 def library(framework: str):
     """The module a framework's workloads run on (None for numpy, which needs none)."""
     if framework == "numpy":
         return None
-    if framework == "plugrad":
+    if split_framework(framework)[0] == "plugrad":
         return load_plugrad()
     if framework == "torch":
         return load_torch()
@@ -323,7 +353,35 @@ def build(key: str, framework: str, inputs: dict) -> Callable[[], list]:
     lib = library(framework)
     if lib is None:
         raise RuntimeError(f"{framework} is not importable here")
+    kind, backend = split_framework(framework)
+    if kind == "plugrad" and backend is not None:
+        # tensors made while building live on `backend`; every op follows its inputs there
+        with lib.backends.default_backend(backend):
+            return w.autograd(lib, inputs)
     return w.autograd(lib, inputs)
+
+
+def peak_bytes(run: Callable[[], list]) -> int | None:
+    """Bytes allocated at the peak of one call of `run`, over what was held before it.
+
+    tracemalloc sees NumPy's data buffers (NumPy reports them to it) and Python's
+    objects, so this works for the floor and for plugrad on NumPy; torch's allocator
+    and a GPU's memory are invisible to it (`traces_memory`). The call before the measured one
+    leaves its gradients held, as in a training loop; freeing them is not counted.
+    """
+    run()
+    gc.collect()
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        run()
+        return max(0, tracemalloc.get_traced_memory()[1] - before)
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
 
 
 def grads_to_numpy(grads) -> list[np.ndarray]:
@@ -381,3 +439,103 @@ def check_floor(key: str, inputs: dict, seed: int = 1) -> None:
     assert math.isclose(analytic, numeric, rel_tol=1e-5, abs_tol=1e-7 * max(1.0, abs(numeric))), (
         f"{key}: the NumPy floor's gradient is wrong: <grad, v> = {analytic!r} but the "
         f"finite difference is {numeric!r}")
+
+
+def traces_memory(framework: str) -> bool:
+    """Whether `peak_bytes` sees this framework's arrays (NumPy-backed ones only)."""
+    kind, backend = split_framework(framework)
+    return kind == "numpy" or (kind == "plugrad" and (backend or "numpy") == "numpy")
+
+
+def series_label(framework: str) -> str:
+    """How a framework is named on the dashboard: 'numpy floor', 'plugrad · cupy', 'torch'."""
+    kind, backend = split_framework(framework)
+    if kind == "numpy":
+        return "numpy floor"
+    if kind == "plugrad":
+        return f"plugrad · {backend or 'default'}"
+    return kind
+
+
+def describe(benchmark, key: str, framework: str, kind: str = "workload", **extra) -> None:
+    """Label a pytest-benchmark result so that the dashboard can place it.
+
+    extra_info gets kind (workload, long, op-forward, op-backward, import),
+    key (W1, or the op's name), framework (numpy, plugrad, torch), backend
+    (plugrad's backend; None for the others) and series (the legend label).
+    """
+    fw, backend = split_framework(framework)
+    if fw == "plugrad" and backend is None:
+        backend = load_plugrad().backends.default().name
+    series = extra.pop("series", None) or series_label(f"plugrad-{backend}" if backend else fw)
+    benchmark.extra_info.update(kind=kind, key=key, framework=fw, backend=backend,
+                                series=series, **extra)
+
+
+# -- W4's long variant: a 1,000,000-op chain, run once in a fresh process for memory -----------
+W4_LONG_STEPS = 1_000_000
+W4_LONG_FACTOR = 1.000001   # 1.0001 ** 1e6 overflows float32; this one's power is about e
+
+
+def long_chain(framework: str, steps: int = W4_LONG_STEPS) -> dict:
+    """One forward+backward of `steps` multiplications; times and peak memory (this process).
+
+    Meant for a fresh interpreter (`python bench_workloads.py long-chain FRAMEWORK`):
+    ru_maxrss is the process's high-water mark, so its growth over the call is the
+    memory the graph (and the floor's arrays) needed. The gradient is checked against
+    the floor's float32 product and against factor ** steps.
+    """
+    import resource
+    import time
+
+    x0 = make_inputs("W4")["x"]
+    c32 = np.float32(W4_LONG_FACTOR)
+    kind, backend = split_framework(framework)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    if kind == "numpy":
+        y = x0
+        for _ in range(steps):
+            y = y * c32
+        t1 = time.perf_counter()
+        g = np.ones_like(y)
+        for _ in range(steps):
+            g = g * c32
+        grad = g
+    else:
+        lib = library(framework)
+        if lib is None:
+            raise RuntimeError(f"{framework} is not importable here")
+        if backend is not None:
+            x = lib.tensor(x0, requires_grad=True, backend=backend)
+        else:
+            x = lib.tensor(x0, requires_grad=True)
+        y = x
+        for _ in range(steps):
+            y = y * W4_LONG_FACTOR
+        t1 = time.perf_counter()
+        y.sum().backward()
+        grad = grads_to_numpy([x.grad])[0]
+    t2 = time.perf_counter()
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    expected = np.float32(float(c32) ** steps)
+    assert grad.dtype == np.float32 and grad.shape == x0.shape, (grad.dtype, grad.shape)
+    np.testing.assert_allclose(grad, np.full_like(grad, expected), rtol=1e-2,
+                               err_msg=f"long chain/{framework}")
+    scale = 1024 if os.uname().sysname != "Darwin" else 1   # Linux reports KiB, macOS bytes
+    return {"framework": framework, "steps": steps, "forward_s": t1 - t0,
+            "backward_s": t2 - t1, "total_s": t2 - t0, "grad": float(grad[0]),
+            "peak_rss_growth_bytes": (rss1 - rss0) * scale}
+
+
+if __name__ == "__main__":  # python bench_workloads.py long-chain FRAMEWORK [STEPS]
+    import json
+    import sys
+
+    if len(sys.argv) < 3 or sys.argv[1] != "long-chain":
+        sys.exit("usage: python bench_workloads.py long-chain FRAMEWORK [STEPS]")
+    if len(sys.argv) > 3:
+        steps_arg = int(sys.argv[3])
+    else:
+        steps_arg = W4_LONG_STEPS
+    print(json.dumps(long_chain(sys.argv[2], steps_arg)))

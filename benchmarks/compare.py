@@ -10,9 +10,11 @@ spinning. A sample repeats the call enough times to last ~25 ms. Reported
 times are medians over rounds; ratios are medians of the per-round ratios, so
 a slow stretch of a noisy machine hits both sides of a ratio alike.
 
-It also times `import plugrad` against `import torch`, each in a fresh
-subprocess (median of several). The default run takes about two minutes on a
-2-core machine; the output is Markdown, ready for benchmarks/README.md.
+It also times `import plugrad` and the first use of each ready backend
+against `import numpy` and `import torch`, each in a fresh subprocess (median
+of several), and measures W3's peak memory (tracemalloc) against the floor's.
+The default run takes about two minutes on a 2-core machine; the output is
+Markdown, ready for benchmarks/README.md.
 """
 from __future__ import annotations
 
@@ -34,12 +36,10 @@ import bench_workloads as bw  # noqa: E402
 SAMPLE_S = 0.025      # a sample repeats the call until it lasts about this long
 MAX_INNER = 200
 
-IMPORTS = {
-    "import plugrad": "import plugrad",
-    "import plugrad + first tensor": "import plugrad; plugrad.zeros(1)",
-    "import numpy": "import numpy",
-    "import torch": "import torch",
-}
+import bench_ops  # noqa: E402
+
+# statement -> (setup, timed statement), each in a fresh interpreter; see bench_ops
+IMPORTS = bench_ops.import_cases()
 
 
 def _time_calls(run, inner: int) -> float:
@@ -112,16 +112,24 @@ def measure(keys, frameworks, runs, inner, rounds, pause):
 def import_times(runs: int, with_torch: bool) -> dict:
     """Median seconds of each import statement, each run in a fresh interpreter."""
     stmts = {k: v for k, v in IMPORTS.items() if with_torch or "torch" not in k}
-    code = ("import time; t = time.perf_counter(); {stmt}; "
-            "print(repr(time.perf_counter() - t))")
     out = {k: [] for k in stmts}
     for i in range(runs + 1):                      # the first run only warms the caches
-        for name, stmt in stmts.items():
-            res = subprocess.run([sys.executable, "-c", code.format(stmt=stmt)],
+        for name, (setup, stmt) in stmts.items():
+            code = bench_ops.IMPORT_CHILD.format(setup=setup, stmt=stmt)
+            res = subprocess.run([sys.executable, "-c", code],
                                  capture_output=True, text=True, check=True)
             if i:
                 out[name].append(float(res.stdout.strip().splitlines()[-1]))
     return {k: statistics.median(v) for k, v in out.items()}
+
+
+def peak_memory(keys, frameworks) -> dict:
+    """W3's peak bytes of one call (tracemalloc) for the frameworks it can see."""
+    if "W3" not in keys:
+        return {}
+    inputs = bw.make_inputs("W3")
+    return {fw: bw.peak_bytes(bw.build("W3", fw, inputs)) for fw in frameworks
+            if bw.traces_memory(fw)}
 
 
 def _git_state() -> str:
@@ -203,14 +211,25 @@ def report(keys, frameworks, samples, faults, inner, imports, elapsed, args) -> 
         lines.append("| statement | ms |")
         lines.append("|---|---:|")
         for name, s in imports.items():
-            lines.append(f"| `{IMPORTS[name]}` | {s * 1e3:.1f} |")
+            setup, stmt = IMPORTS[name]
+            what = f"`{stmt}`" + (f" after `{setup}`" if setup != "pass" else "")
+            lines.append(f"| {what} | {s * 1e3:.1f} |")
         if "import torch" in imports:
             torch_s = imports["import torch"]
             lines.append("")
             lines.append(f"`import plugrad` / `import torch`: "
-                         f"{imports['import plugrad'] / torch_s:.3f}; "
-                         f"with the first tensor (loads NumPy): "
-                         f"{imports['import plugrad + first tensor'] / torch_s:.3f}")
+                         f"{imports['import plugrad'] / torch_s:.3f}")
+        lines.append("")
+    if args.memory:
+        lines.append("W3 peak memory of one forward+backward over what was held before it "
+                     "(tracemalloc, which sees NumPy's buffers; not torch's):")
+        lines.append("")
+        lines.append("| framework | peak MB | / floor |")
+        lines.append("|---|---:|---:|")
+        base = args.memory.get("numpy")
+        for fw, b in args.memory.items():
+            lines.append(f"| {fw} | {b / 1e6:.1f} | "
+                         f"{b / base if base else float('nan'):.2f} |")
         lines.append("")
     lines.append(f"Total run time {elapsed:.0f} s; 1-minute load average "
                  f"{args.load[0]:.2f} before, {args.load[1]:.2f} after "
@@ -262,6 +281,7 @@ def main(argv=None) -> int:
     runs, inner = prepare(keys, frameworks, args.pause)
     samples, faults = measure(keys, frameworks, runs, inner, args.rounds, args.pause)
     imports = import_times(args.import_runs, "torch" in frameworks) if args.import_runs else {}
+    args.memory = peak_memory(keys, frameworks)
     elapsed = time.perf_counter() - start
     args.load = (load_before, os.getloadavg()[0])
     print(report(keys, frameworks, samples, faults, inner, imports, elapsed, args))

@@ -80,10 +80,61 @@ except ImportError:  # still run every body once, with its checks
         return _RunOnce()
 
 
-@pytest.fixture(params=bw.FRAMEWORKS)
-def framework(request) -> str:
-    """The framework under test: numpy (the hand-written floor), plugrad, or torch."""
-    name = request.param
+def quick_mode(config) -> bool:
+    """True under the plain test command: each benchmark body runs once, untimed."""
+    session = getattr(config, "_benchmarksession", None)
+    if session is not None:
+        return bool(session.disabled)
+    return bool(getattr(config.option, "benchmark_disable", True))
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrise by framework: the floor, plugrad on every ready backend, torch.
+
+    `framework`: numpy, plugrad-NAME for each backend of `bw.bench_backends()`
+    (PLUGRAD_BENCH_BACKENDS or every ready one), torch. `op_framework`: the same
+    without the floor (per-op micro-benchmarks have no hand-written floor).
+    `import_case`: the import-time statements; `import torch` (about a second)
+    only when benchmarks are timed.
+    """
+    frameworks = bw.bench_frameworks()
+    if "framework" in metafunc.fixturenames:
+        metafunc.parametrize("framework", frameworks)
+    if "op_framework" in metafunc.fixturenames:
+        metafunc.parametrize("op_framework", [f for f in frameworks if f != "numpy"])
+    if "import_case" in metafunc.fixturenames:
+        import bench_ops
+
+        cases = list(bench_ops.import_cases())
+        if quick_mode(metafunc.config):
+            cases = [c for c in cases if "torch" not in c]
+        metafunc.parametrize("import_case", cases)
+
+
+def _skip_missing_torch(name: str) -> None:
     if name == "torch" and bw.load_torch() is None:
         pytest.skip("torch is not importable here")
-    return name
+
+
+@pytest.fixture
+def framework(request) -> str:
+    """The framework under test: numpy (the hand-written floor), plugrad-BACKEND, or torch."""
+    _skip_missing_torch(request.param)
+    return request.param
+
+
+@pytest.fixture
+def op_framework(request) -> str:
+    """plugrad-BACKEND or torch, for the per-op micro-benchmarks."""
+    _skip_missing_torch(request.param)
+    return request.param
+
+
+@pytest.fixture
+def import_case(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def quick(request) -> bool:
+    return quick_mode(request.config)

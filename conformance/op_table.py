@@ -838,6 +838,91 @@ def _fill(samples_fn, name):
     return samples
 
 
+# -- in place --------------------------------------------------------------------------------------
+# An in-place op runs on a copy of x (a leaf that requires grad refuses in-place
+# changes), so the call is x.clone().op_(...): the checks then see the copy's
+# rebased history, whose gradient must reach x and y as the twin's does.
+def _in_place_unary(rng):
+    unary_ops = (("neg_", np.negative, _u), ("abs_", np.abs, _away), ("exp_", np.exp, _u),
+                 ("log_", np.log, _pos), ("sqrt_", np.sqrt, _pos), ("sin_", np.sin, _u),
+                 ("cos_", np.cos, _u), ("tanh_", np.tanh, _u), ("sigmoid_", _sigmoid, _u),
+                 ("relu_", lambda x: np.maximum(x, 0.0), _away), ("sign_", np.sign, _away),
+                 ("square_", np.square, _u),
+                 ("zero_", np.zeros_like, _u), ("fill_", lambda x: np.full_like(x, 0.5), _u))
+    out = []
+    for i, (name, ref, gen) in enumerate(unary_ops):
+        shape = ((2, 3), (), (4,))[i % 3]
+        arg = "0.5" if name == "fill_" else ""
+        out.append(Sample(name.rstrip("_"), (gen(rng, shape),), call=f"x.clone().{name}({arg})",
+                          ref=ref))
+    out.append(Sample("clamp", (_u(rng, (2, 3)),), call="x.clone().clamp_(-0.5, 0.7)",
+                      ref=lambda x: np.clip(x, -0.5, 0.7)))
+    out.append(Sample("clip", (_u(rng, (4,)),), call="x.clone().clip_(max=0.3)",
+                      ref=lambda x: np.minimum(x, 0.3)))
+    out.append(Sample("noncontig", (_u(rng, (3, 4)),), call="x.clone().exp_()", ref=np.exp,
+                      noncontig=True))
+    out.append(Sample("empty", (_u(rng, (0, 3)),), call="x.clone().tanh_()", ref=np.tanh))
+    return out
+
+
+def _in_place_binary(rng):
+    forms = (("add", "x.clone().add_(y)", np.add), ("sub", "x.clone().sub_(y, alpha=2)",
+                                                     lambda x, y: x - 2 * y),
+             ("mul", "x.clone().mul_(y)", np.multiply), ("div", "x.clone().div_(y)", np.divide),
+             ("true_divide", "x.clone().true_divide_(y)", np.divide),
+             ("pow", "x.clone().pow_(y)", np.power), ("copy", "x.clone().copy_(y)",
+                                                      lambda x, y: np.broadcast_to(y, x.shape)),
+             ("iadd", "x.clone().__iadd__(y)", np.add), ("isub", "x.clone().__isub__(y)",
+                                                         np.subtract),
+             ("imul", "x.clone().__imul__(y)", np.multiply),
+             ("itruediv", "x.clone().__itruediv__(y)", np.divide),
+             ("ipow", "x.clone().__ipow__(y)", np.power))
+    out = []
+    for i, (desc, call, ref) in enumerate(forms):
+        shape_y = ((3, 4), (4,), ())[i % 3]
+        positive = desc in ("pow", "ipow", "div", "true_divide", "itruediv")
+        gen = _pos if positive else _u
+        out.append(Sample(f"{desc}_{len(shape_y)}d", (gen(rng, (3, 4)), gen(rng, shape_y)),
+                          call=call, ref=ref))
+    out.append(Sample("mul_number", (_u(rng, (3,)),), call="x.clone().mul_(2.5)",
+                      ref=lambda x: x * 2.5))
+    out.append(Sample("empty", (_u(rng, (0, 3)), _u(rng, (3,))), call="x.clone().mul_(y)",
+                      ref=np.multiply))
+    out.append(Sample("noncontig", (_u(rng, (3, 4)), _u(rng, (3, 4))),
+                      call="x.clone().sub_(y)", ref=np.subtract, noncontig=True))
+    return out
+
+
+def _set(index):
+    def ref(x, y):
+        out = np.array(x)
+        out[index] = y
+        return out
+    return ref
+
+
+def _setitem_samples(rng):
+    return [
+        Sample("rows", (_u(rng, (3, 4)), _u(rng, (2, 4))),
+               call="[x := x.clone(), x.__setitem__(slice(0, 2), y), x][2]",
+               ref=_set(slice(0, 2))),
+        Sample("column_bcast", (_u(rng, (3, 4)), _u(rng, (1,))),
+               call="[x := x.clone(), x.__setitem__((slice(None), 1), y), x][2]",
+               ref=_set((slice(None), 1))),
+        Sample("index_list", (_u(rng, (3, 4)), _u(rng, (2, 4))),
+               call="[x := x.clone(), x.__setitem__([2, 0], y), x][2]", ref=_set([2, 0])),
+        Sample("number", (_u(rng, (3, 4)),),
+               call="[x := x.clone(), x.__setitem__((1, 2), 0.5), x][2]",
+               ref=lambda x: _set((1, 2))(x, 0.5)),
+        Sample("empty", (_u(rng, (0, 4)), _u(rng, (4,))),
+               call="[x := x.clone(), x.__setitem__(slice(None), y), x][2]",
+               ref=_set(slice(None))),
+        Sample("noncontig", (_u(rng, (3, 4)), _u(rng, (3,))),
+               call="[x := x.clone(), x.__setitem__((slice(None), 0), y), x][2]",
+               ref=_set((slice(None), 0)), noncontig=True),
+    ]
+
+
 OPS: tuple = (
     # elementwise, one tensor
     _unary("neg", np.negative, symbol="-x"),
@@ -966,6 +1051,10 @@ OPS: tuple = (
     OpInfo("unbind", (), None, _unbind_samples),
     OpInfo("narrow", (), None, _narrow_samples),
     OpInfo("getitem", (), None, _getitem_samples),
+    # in place (on a copy: see _in_place_unary)
+    OpInfo("in_place_unary", (), None, _in_place_unary),
+    OpInfo("in_place_binary", (), None, _in_place_binary),
+    OpInfo("setitem", (), None, _setitem_samples),
     # linear algebra
     OpInfo("matmul", ("pg.matmul(x, y)", "x @ y", "x.matmul(y)"), np.matmul, _matmul_samples),
     OpInfo("mm", ("pg.mm(x, y)", "x.mm(y)"), np.matmul, _mm_samples),
@@ -997,8 +1086,6 @@ NOT_OPS = {
     "Tensor.is_leaf": "engine cases",
     "Tensor.detach": "engine cases",
     "Tensor.detach_": "engine cases",
-    "Tensor.zero_": "in place fill; engine cases",
-    "Tensor.fill_": "in place fill; engine cases",
     "Tensor.backend": "metadata",
     "Tensor.data": "the backend array itself",
     "Tensor.dtype": "metadata",

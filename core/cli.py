@@ -46,6 +46,57 @@ def list_backends(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- bench: the benchmark suite and its dashboard (the work is done in benchmarks/bench_cli.py) --
+def _bench_module(root: str | None):
+    """benchmarks/bench_cli.py of a source checkout: --root, PLUGRAD_BENCH_ROOT, the checkout
+    this plugrad was installed from (editable), or the current directory."""
+    import importlib.util
+    import os
+    import pathlib
+
+    here = pathlib.Path(__file__).resolve().parents[1]
+    for base in (root, os.environ.get("PLUGRAD_BENCH_ROOT"), here, os.getcwd()):
+        path = pathlib.Path(base, "benchmarks", "bench_cli.py") if base else None
+        if path is not None and path.is_file():
+            spec = importlib.util.spec_from_file_location("plugrad_bench_cli", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    raise SystemExit("plugrad bench: no benchmarks/ folder found; run it from a clone of the "
+                     "plugrad repository (or pass --root)")
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Run the timed benchmark suite and save it, or render the dashboard."""
+    module = _bench_module(args.root)
+    return module.dashboard(args) if args.bench_command == "dashboard" else module.run(args)
+
+
+def _add_bench_parser(sub) -> None:
+    p = sub.add_parser("bench", help="time the benchmark suite on every ready backend, save "
+                                     "it (pytest-benchmark autosave) and render the dashboard",
+                       description="Run benchmarks/ timed (pytest-benchmark) for every ready "
+                       "backend next to the NumPy floor and torch, save the results as "
+                       "STORAGE/<machine>/NNNN_<commit>_<date>.json, and render "
+                       "STORAGE/dashboard.html. 'plugrad bench dashboard' only renders it.")
+    p.add_argument("--backend", action="append", metavar="NAME",
+                   help="benchmark this backend (repeatable; default: every ready backend)")
+    p.add_argument("--storage", help="where runs are saved (default: <checkout>/.benchmarks)")
+    p.add_argument("--root", help="the plugrad checkout holding benchmarks/ (default: found)")
+    p.add_argument("--out", help="the dashboard file (default: STORAGE/dashboard.html)")
+    p.add_argument("-k", metavar="EXPR", help="only the benchmarks matching (pytest -k)")
+    p.add_argument("--max-time", type=float, default=0.5,
+                   help="pytest-benchmark's --benchmark-max-time per case (default 0.5 s)")
+    p.add_argument("--threads", type=int, help="BLAS/OpenMP threads (1 is steadier)")
+    p.add_argument("--no-long", action="store_true", help="skip W4's 1,000,000-op chain")
+    p.add_argument("--no-dashboard", action="store_true", help="do not render the page")
+    bench_sub = p.add_subparsers(dest="bench_command", metavar="{dashboard}")
+    p_dash = bench_sub.add_parser("dashboard", help="render the dashboard from the saved runs")
+    for flag in ("--storage", "--root", "--out"):  # also accepted after the word dashboard
+        p_dash.add_argument(flag, default=argparse.SUPPRESS, help="as above")
+    p.set_defaults(func=bench, bench_command=None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="plugrad", description="PyTorch-style autograd on pluggable array backends.")
@@ -62,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     # conformance: the shared suite on one backend; its options live in conformance/runner.py
     from plugrad.conformance.runner import add_parser as add_conformance_parser
     add_conformance_parser(sub)
+    _add_bench_parser(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

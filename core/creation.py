@@ -6,6 +6,7 @@ or object; the default backend when omitted), as torch's take `device=`.
 from __future__ import annotations
 
 import numbers
+import os
 
 from . import dtypes
 from .tensor import Tensor, _make
@@ -38,6 +39,34 @@ def _finish(data, dtype, backend, requires_grad: bool) -> Tensor:
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _memory_bytes() -> int | None:
+    """This machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _checked(size: tuple, dtype) -> tuple:
+    """size, once dtype is a plugrad dtype and the tensor could fit in this machine's memory.
+
+    Checked before allocating: a request larger than the whole memory would otherwise
+    get a library-specific error or, where the OS overcommits, the process killed.
+    """
+    if not isinstance(dtype, dtypes.dtype):
+        raise TypeError(f"argument 'dtype' must be a plugrad dtype (e.g. plugrad.float32), "
+                        f"not {type(dtype).__name__}")
+    n = dtype.itemsize
+    for s in size:
+        n *= s
+    limit = _memory_bytes()
+    if limit is not None and n > limit:
+        raise RuntimeError(f"not enough memory: you tried to allocate {n} bytes for a tensor "
+                           f"of shape {list(size)} and dtype {dtype}; this machine has {limit} "
+                           f"bytes")
+    return size
 
 
 def _sizes(size) -> tuple:
@@ -83,6 +112,19 @@ def _check_data(data) -> None:
                             f"number; data must be numbers or nested sequences of numbers")
 
 
+def _check_range(data, dtype) -> None:
+    """RuntimeError, as torch raises, for Python values an integer dtype cannot hold."""
+    half = 2 ** (8 * dtype.itemsize - 1)
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif not isinstance(x, bool) and not (-half <= x < half):  # False for nan too
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without "
+                               f"overflow")
+
+
 def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
     """A new leaf tensor holding a copy of `data` (nested lists, a number, an array).
 
@@ -103,16 +145,25 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None) -> Te
         arr = bk.copy(data.data) if dtype is None or dtype is data.dtype else \
             bk.astype(data.data, dtype)
         return _finish(arr, dtype or data.dtype, bk, requires_grad)
+    if dtype is not None and not isinstance(dtype, dtypes.dtype):
+        raise TypeError(f"tensor(): argument 'dtype' must be a plugrad dtype, not "
+                        f"{type(dtype).__name__}")
     bk = resolve_backend(backend)
-    from_python = isinstance(data, (list, tuple, numbers.Number))
+    # a NumPy scalar (np.float64 is a float) keeps its dtype, as an array does
+    from_python = isinstance(data, (list, tuple)) or \
+        (isinstance(data, numbers.Number) and not hasattr(data, "dtype"))
     if from_python:
         _check_data(data)
         ragged = _ragged_message(data)
         if ragged:
             raise ValueError(ragged)
+        if dtype is dtypes.int64 or dtype is dtypes.int32:
+            _check_range(data, dtype)  # NumPy would wrap around silently
     try:
         arr = bk.asarray(data, None)
     except (ValueError, TypeError) as err:
+        if data is None or isinstance(data, (dict, set, frozenset)) or type(data) is object:
+            raise RuntimeError(f"Could not infer dtype of {type(data).__name__}") from None
         raise TypeError(f"tensor(): could not convert the data to a tensor: {err}") from None
     inferred = bk.dtype_of(arr)
     if dtype is None:
@@ -134,6 +185,8 @@ def as_tensor(data, dtype=None, backend=None) -> Tensor:
 def from_numpy(array) -> Tensor:
     """A tensor sharing memory with a NumPy array (NumPy backend)."""
     bk = resolve_backend("numpy")
+    if not isinstance(array, type(bk.asarray(0, None))):  # numpy.ndarray
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     return _make(array, bk.dtype_of(array), bk)
 
 
@@ -147,21 +200,22 @@ def full(size, fill_value, *, dtype=None, requires_grad: bool = False, backend=N
         fill_value = fill_value.item()
     dtype = dtype or _fill_dtype(fill_value)
     bk = resolve_backend(backend)
-    return _finish(bk.full(_sizes((size,)), fill_value, dtype), dtype, bk, requires_grad)
+    return _finish(bk.full(_checked(_sizes((size,)), dtype), fill_value, dtype), dtype, bk,
+                   requires_grad)
 
 
 def zeros(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
     """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
     dtype = dtype or dtypes.get_default_dtype()
     bk = resolve_backend(backend)
-    return _finish(bk.full(_sizes(size), 0, dtype), dtype, bk, requires_grad)
+    return _finish(bk.full(_checked(_sizes(size), dtype), 0, dtype), dtype, bk, requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
     """A tensor of ones: ones(2, 3) or ones((2, 3))."""
     dtype = dtype or dtypes.get_default_dtype()
     bk = resolve_backend(backend)
-    return _finish(bk.full(_sizes(size), 1, dtype), dtype, bk, requires_grad)
+    return _finish(bk.full(_checked(_sizes(size), dtype), 1, dtype), dtype, bk, requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
@@ -190,6 +244,7 @@ def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False,
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or dtypes.get_default_dtype()
+    _checked((int(steps),), dtype)
     bk = resolve_backend(backend)
     return _finish(bk.linspace(start, end, steps, dtype), dtype, bk, requires_grad)
 
@@ -198,6 +253,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False
         backend=None) -> Tensor:
     """An n x m matrix with ones on the diagonal."""
     dtype = dtype or dtypes.get_default_dtype()
+    _checked((int(n), int(n if m is None else m)), dtype)
     bk = resolve_backend(backend)
     return _finish(bk.eye(n, n if m is None else m, dtype), dtype, bk, requires_grad)
 
@@ -219,14 +275,14 @@ def rand(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor
     """Uniform random numbers on [0, 1)."""
     dtype = dtype or dtypes.get_default_dtype()
     bk = resolve_backend(backend)
-    return _finish(bk.uniform(_sizes(size), dtype), dtype, bk, requires_grad)
+    return _finish(bk.uniform(_checked(_sizes(size), dtype), dtype), dtype, bk, requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
     """Standard normal random numbers."""
     dtype = dtype or dtypes.get_default_dtype()
     bk = resolve_backend(backend)
-    return _finish(bk.normal(_sizes(size), dtype), dtype, bk, requires_grad)
+    return _finish(bk.normal(_checked(_sizes(size), dtype), dtype), dtype, bk, requires_grad)
 
 
 def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = False,
@@ -243,7 +299,8 @@ def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = Fals
                            f">= to={high}")
     dtype = dtype or dtypes.int64
     bk = resolve_backend(backend)
-    return _finish(bk.randint(int(low), int(high), _sizes((size,)), dtype), dtype, bk,
+    return _finish(bk.randint(int(low), int(high), _checked(_sizes((size,)), dtype), dtype),
+                   dtype, bk,
                    requires_grad)
 
 

@@ -11,11 +11,13 @@ checks go through `_slow_path`.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 
+from . import graph as _graph
 from .grad_mode import STATE
 from .graph import ANOMALY, FREED_MESSAGE, AccumulateGrad, PerOutput, forward_trace
-from .tensor import Tensor, _make, _shareable, accumulator
+from .tensor import Tensor, _make, _shareable, accumulator, check_saved
 
 __all__ = ["backward", "grad"]
 
@@ -122,19 +124,26 @@ def _mark_shared(grads: tuple, shared: set, keep: list) -> None:
             seen.add(id(gi))
 
 
+# Held only while a .grad is read and updated (once per leaf per backward, never per op), so
+# that backward passes in several threads accumulating into one leaf lose no contribution.
+_GRAD_LOCK = threading.Lock()
+
+
 def _store_grad(t: Tensor, g: Tensor, owned: bool, create_graph: bool) -> None:
     """Add g into t.grad: adopt it if owned, else copy; accumulate in place when we may."""
     if g.dtype is not t.dtype:
         g, owned = g.to(t.dtype), True
-    current = t._grad
-    if current is None:
-        if not owned:
-            g = g.clone() if create_graph else _make(g.backend.copy(g.data), g.dtype, g.backend)
-        t._grad = g
-    elif create_graph or current._rg:
-        t._grad = current + g
-    else:
-        current.backend.index_add(_shareable(current), (Ellipsis,), g.data)
+    with _GRAD_LOCK:
+        current = t._grad
+        if current is None:
+            if not owned:
+                g = g.clone() if create_graph else \
+                    _make(g.backend.copy(g.data), g.dtype, g.backend)
+            t._grad = g
+        elif create_graph or current._rg:
+            t._grad = current + g
+        else:
+            current.backend.index_add(_shareable(current), (Ellipsis,), g.data)
 
 
 class _Walk:
@@ -170,6 +179,16 @@ def _run_tensor_hooks(hooks: dict, g: Tensor) -> Tensor:
     for hook in list(hooks.values()):
         result = hook(g)
         if result is not None:
+            # a replacement must be a gradient for the same tensor, as torch insists
+            if not isinstance(result, Tensor):
+                raise TypeError(f"hook '{_hook_name(hook)}' returned {type(result).__name__}, "
+                                f"expected a Tensor or None")
+            if tuple(result.data.shape) != tuple(g.data.shape):
+                raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value "
+                                   f"(from {list(g.data.shape)} to {list(result.data.shape)})")
+            if result.dtype is not g.dtype:
+                raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value "
+                                   f"(from {g.dtype.name} to {result.dtype.name})")
             g = result
     return g
 
@@ -307,6 +326,8 @@ def _slow_path(node, g, walk: _Walk):
     saved = node.saved
     if saved is None:
         raise RuntimeError(FREED_MESSAGE)
+    if saved and node._stamp != _graph.CLOCK:
+        check_saved(node)
     grads = _anomaly_backward(node, g) if walk.anomaly else node.backward(node, g)
     if saved and not walk.retain_graph:
         node.saved = None
@@ -360,6 +381,8 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
                 saved = node.saved
                 if saved is None:
                     raise RuntimeError(FREED_MESSAGE)
+                if saved and node._stamp != _graph.CLOCK:
+                    check_saved(node)  # something was changed in place since it saved
                 grads = node.backward(node, g)
                 if saved and not retain_graph:
                     node.saved = None

@@ -21,6 +21,11 @@ __all__ = ["Node", "AccumulateGrad", "Hooks", "PerOutput", "RemovableHandle", "H
 
 _handle_ids = itertools.count()
 
+# Counts in-place changes of tensor data, process-wide. A node remembers its
+# value when it is made (`_stamp`): while it has not moved, nothing the node
+# saved can have changed, so backward checks versions only when it did.
+CLOCK = 0
+
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved "
     "tensors after they have already been freed). Saved intermediate values of the "
@@ -134,9 +139,10 @@ class Node:
     ('SumBackward0', 'MulBackward0')
     """
 
-    # _trace is only assigned while anomaly detection is on (see set_anomaly)
-    __slots__ = ("inputs", "backward", "saved", "args", "_name", "hooks", "_trace",
-                 "__weakref__")
+    # _trace is only assigned while anomaly detection is on (see set_anomaly); _dirty
+    # only when an output this node saved as data is changed in place (tensor.bump)
+    __slots__ = ("inputs", "backward", "saved", "args", "_name", "hooks", "_stamp", "_trace",
+                 "_dirty", "__weakref__")
 
     def __init__(self, name: str, backward: Callable, inputs: tuple,
                  saved: tuple = (), args=None) -> None:
@@ -146,6 +152,7 @@ class Node:
         self.saved = saved
         self.args = args
         self.hooks = None
+        self._stamp = CLOCK
 
     def name(self) -> str:
         return self._name
@@ -160,9 +167,17 @@ class Node:
 
     def __call__(self, grad):
         """Run this node's backward formula on the gradient of its output."""
-        if self.saved is None:
+        saved = self.saved
+        if saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        if saved and self._stamp != CLOCK:
+            from .tensor import check_saved
+            check_saved(self)
         return self.backward(self, grad)
+
+    def _saving_node(self) -> tuple:
+        """(node that holds this output's saved data, output index): self and 0 here."""
+        return self, 0
 
     def _hooks(self) -> Hooks:
         hooks = self.hooks

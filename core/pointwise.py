@@ -12,7 +12,8 @@ from . import dtypes
 from .grad_mode import STATE
 from .graph import Node
 from .recording import edge, record, record1, saved_output
-from .tensor import Tensor, _make, accumulator
+from .shape import _store, commit
+from .tensor import Tensor, _check_inplace, _make, _shareable, accumulator, bump, root
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log",
            "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "sign", "clamp", "clip",
@@ -856,3 +857,121 @@ def logical_not(x: Tensor) -> Tensor:
     """not x, elementwise."""
     _tensor_arg(x, "logical_not")
     return _make(x.backend.logical_not(_truth(x).data), dtypes.bool, x.backend)
+
+
+# -- in place ------------------------------------------------------------------------------------
+# x.op_(...) computes op(x, ...) out of place and writes the result into x's
+# memory (commit): views see the new values, the version counter moves and x's
+# history becomes the op's node. The backend contract has no in-place
+# arithmetic, and this way every in-place op shares its out-of-place twin's
+# checks, dtype rules and backward formula.
+def _keep_saved_input(node, x: Tensor) -> None:
+    """The op saved x itself, whose memory is about to be overwritten: save a copy instead."""
+    saved = node.saved
+    if saved and any(s is x for s in saved):
+        keep = _make(x.backend.copy(x.data), x.dtype, x.backend)
+        keep.grad_fn, keep._rg = x.grad_fn, x._rg  # the old x, in the graph as x was
+        node.saved = tuple([keep if s is x else s for s in saved])
+
+
+def _in_place(op, name: str):
+    def method(self, *args, **kwargs):
+        if type(self) is not Tensor:
+            raise TypeError(f"{name}(): self must be a Tensor, not {type(self).__name__}")
+        _check_inplace(self)
+        res = op(self, *args, **kwargs)
+        node = res.grad_fn
+        if node is not None and node.saved:
+            _keep_saved_input(node, self)
+        return commit(self, res)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (f"In-place {op.__name__}: the result is written into this tensor's memory "
+                      f"(its views see it); returns self.")
+    return method
+
+
+IN_PLACE = {}
+for _op in (add, sub, mul, div, pow, neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu,
+            sign, clamp, square):
+    IN_PLACE[_op.__name__ + "_"] = _in_place(_op, _op.__name__ + "_")
+IN_PLACE["true_divide_"] = _in_place(div, "true_divide_")
+IN_PLACE["clip_"] = _in_place(clamp, "clip_")
+del _op
+
+
+def fill_(x: Tensor, value) -> Tensor:
+    """Fill with `value` (a number or a one-element tensor) in place; returns x."""
+    _tensor_arg(x, "fill_")
+    _check_inplace(x)
+    vt = value if type(value) is Tensor else None
+    if vt is not None:
+        if vt.data.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {vt.data.ndim} dimensions.")
+    else:
+        value = _number(value, "fill_")
+    k = x.backend
+    if not (STATE.grad_enabled and x.dtype.is_floating_point and
+            (x._rg or (vt is not None and vt._rg))):
+        # the common case (zeroing a gradient buffer): one write, no graph
+        if vt is not None:
+            value = vt.item()
+        r = root(x)
+        before = r.data
+        _store(k, _shareable(x), value)
+        bump(x, before)
+        return x
+    shape = tuple(x.data.shape)
+    if vt is None:
+        res = _make(k.full(shape, value, x.dtype), x.dtype, k)
+        record(res, "FillBackward0", _fill_backward, (x, None), ())
+    else:
+        res = _make(k.copy(k.broadcast_to(cast(vt, x.dtype), shape)), x.dtype, k)
+        record(res, "FillBackward1", _fill_backward, (x, vt), (), vt.dtype)
+    return commit(x, res)
+
+
+def _fill_backward(node, g):
+    # torch gives the overwritten tensor zeros, not nothing
+    gx = g * 0 if node.inputs[0] is not None else None
+    gv = None
+    if node.inputs[1] is not None:
+        gv = g.sum()
+        if gv.dtype is not node.args:
+            gv = to_dtype(gv, node.args)
+    return gx, gv
+
+
+def zero_(x: Tensor) -> Tensor:
+    """Fill with zeros in place (also seen through views and detached copies); returns x."""
+    return fill_(x, 0)
+
+
+def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+    """Copy src's values into x (broadcast, converted to x's dtype and backend); returns x.
+
+    Differentiable with respect to src; what x held before gets a zero gradient.
+    """
+    _tensor_arg(x, "copy_")
+    if type(src) is not Tensor:
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    _check_inplace(x)
+    if src.backend is not x.backend:
+        src = src.to(x.backend)
+    k = x.backend
+    shape = tuple(x.data.shape)
+    try:
+        data = k.broadcast_to(cast(src, x.dtype), shape)
+    except Exception:
+        raise RuntimeError(f"The size of tensor a ({list(shape)}) must match the size of "
+                           f"tensor b ({list(src.shape)}) to copy") from None
+    res = _make(k.copy(data), x.dtype, k)
+    if STATE.grad_enabled and x.dtype.is_floating_point and (x._rg or src._rg):
+        record(res, "CopyBackwards", _copy_backward, (x, src), (),
+               (tuple(src.data.shape), src.dtype))
+    return commit(x, res)
+
+
+def _copy_backward(node, g):
+    return (g * 0 if node.inputs[0] is not None else None,
+            _like(g, *node.args) if node.inputs[1] is not None else None)

@@ -6,15 +6,17 @@ moves the gradient back into the input's layout.
 from __future__ import annotations
 
 import operator
+import weakref
 
 from . import dtypes
 from .grad_mode import STATE
-from .recording import record, record1
-from .tensor import Tensor, _make, _shareable
+from .graph import Node
+from .recording import edge, record, record1
+from .tensor import Tensor, _check_inplace, _make, _shareable, bump, legacy_name, root
 
 __all__ = ["reshape", "view", "permute", "transpose", "swapaxes", "movedim", "squeeze",
            "unsqueeze", "expand", "expand_as", "broadcast_to", "flatten", "cat", "concat",
-           "stack", "split", "chunk", "unbind", "narrow", "getitem", "normalize_dim"]
+           "stack", "split", "chunk", "unbind", "narrow", "getitem", "setitem", "normalize_dim"]
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
@@ -528,3 +530,239 @@ def index_add_into_zeros(g: Tensor, shape: tuple, idx: tuple, advanced: bool) ->
 
 def _index_add_backward(node, g):
     return (take(g, *node.args),)
+
+
+# -- writing: x[index] = value, and the in-place machinery ------------------------------------
+def setitem(x: Tensor, index, value) -> None:
+    """x[index] = value (a number or a tensor broadcast to x[index]); differentiable in both.
+
+    Recorded as torch records it: CopySlices for basic indexing, IndexPutBackward0
+    for index tensors; x's history becomes that node.
+    """
+    if type(value) is not Tensor:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            from .pointwise import _number
+            value = _number(value, "setitem")
+    elif value.backend is not x.backend:
+        raise RuntimeError(f"setitem: the value is on backend {value.backend.name!r} but the "
+                           f"tensor is on {x.backend.name!r}; move it with .to()")
+    idx, advanced = _normalize_index(x, index)
+    _check_inplace(x)
+    if STATE.grad_enabled and (x._rg or (type(value) is Tensor and value._rg)) and \
+            x.dtype.is_floating_point:
+        commit(x, index_put(x, idx, value, advanced))
+        return
+    k = x.backend
+    data = value
+    if type(value) is Tensor:
+        data = value.data if value.dtype is x.dtype else k.astype(value.data, x.dtype)
+    before = root(x).data
+    _put(k, _shareable(x), idx, data, advanced)
+    bump(x, before)
+
+
+def _put(k, target, idx: tuple, values, advanced: bool) -> None:
+    """target[idx] = values through the backend, with torch's error types."""
+    try:
+        k.setitem(target, idx, values)
+    except IndexError as err:
+        if not advanced or "bound" in str(err):
+            raise IndexError(str(err).replace("axis", "dimension")) from None
+        _put_by_adding(k, target, idx, values)  # no index arrays in the backend's setitem
+    except ValueError as err:
+        raise RuntimeError(f"setitem: {err}") from None
+    except (TypeError, NotImplementedError):
+        if not advanced:
+            raise
+        _put_by_adding(k, target, idx, values)
+
+
+def _put_by_adding(k, target, idx: tuple, values) -> None:
+    """target[idx] = values with index_add (the contract's scatter): add the difference.
+
+    Exact when each element is selected once; a repeated index would add twice.
+    """
+    shape = tuple(target.shape)
+    hits = k.full(shape, 0, dtypes.int64)
+    k.index_add(hits, idx, k.full(tuple(k.getitem(hits, idx).shape), 1, dtypes.int64))
+    if k.tolist(k.sum(k.astype(k.gt(hits, 1), dtypes.int64), None, False)):
+        raise NotImplementedError("setitem with a repeated index is not supported on this "
+                                  "backend")
+    k.index_add(target, idx, k.sub(values, k.getitem(target, idx)))
+
+
+def index_put(x: Tensor, idx: tuple, value, advanced: bool) -> Tensor:
+    """A copy of x with value written at idx (backend-form index); differentiable in both."""
+    k = x.backend
+    data = k.copy(x.data)
+    vd = value
+    if type(value) is Tensor:
+        vd = value.data if value.dtype is x.dtype else k.astype(value.data, x.dtype)
+    _put(k, data, idx, vd, advanced)
+    out = _make(data, x.dtype, k)
+    if STATE.grad_enabled and (x._rg or (type(value) is Tensor and value._rg)):
+        meta = (tuple(value.data.shape), value.dtype) if type(value) is Tensor else None
+        record(out, "IndexPutBackward0" if advanced else "CopySlices", _index_put_backward,
+               (x, value), (), (idx, advanced, meta))
+    return out
+
+
+def _index_put_backward(node, g):
+    idx, advanced, meta = node.args
+    gx = gv = None
+    if node.inputs[0] is not None:
+        gx = index_put(g, idx, 0, advanced)  # what was overwritten gets nothing
+    if node.inputs[1] is not None:
+        gv = take(g, idx, advanced)
+        shape, dtype = meta
+        lead = len(shape) - gv.ndim
+        if lead > 0:  # the value had leading size-1 dims that indexing drops
+            gv = gv.reshape((1,) * lead + tuple(gv.data.shape))
+        from .pointwise import _like
+        gv = _like(gv, shape, dtype)
+    return gx, gv
+
+
+def _can_cast(src, dst) -> bool:
+    # torch's canCast: no float to integer, no number to bool
+    return src.category <= dst.category
+
+
+def commit(x: Tensor, res: Tensor) -> Tensor:
+    """Make `res` (x's new value, computed out of place) x's value in place; returns x.
+
+    The values are written into x's memory, so views and aliases see them, and
+    the version is bumped. When res is recorded, x's history becomes res's
+    (x.grad_fn is the in-place op's node, whose input edge is x's old grad_fn).
+    A view in a graph instead rebases its root base (CopySlices, below).
+    """
+    if res.data.shape != x.data.shape:
+        raise RuntimeError(f"output with shape {list(x.data.shape)} doesn't match the "
+                           f"broadcast shape {list(res.data.shape)}")
+    if res.dtype is not x.dtype:
+        if not _can_cast(res.dtype, x.dtype):
+            raise RuntimeError(f"result type {legacy_name(res.dtype)} can't be cast to the "
+                               f"desired output type {legacy_name(x.dtype)}")
+        from .pointwise import to_dtype
+        res = to_dtype(res, x.dtype)
+    node = res.grad_fn
+    if node is None or not STATE.grad_enabled:
+        _write(x, res.data)
+        return x
+    if x._base is not None:
+        r = root(x)
+        if r._rg and r.grad_fn is None:
+            if x.grad_fn is not None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                                   "an in-place operation.")
+        elif x.grad_fn is not None or not r._rg:
+            _copy_slices(x, r, res)
+            return x
+        # else: an alias made by detach() or under no_grad: it has no history to rebase
+    _write(x, res.data)
+    old = x.grad_fn
+    x.grad_fn = node
+    x._rg = True
+    if x._retains:  # torch keeps the gradient of the newest version
+        old.hooks.retained = None
+        node.retained = weakref.ref(x)
+    saved = node.saved
+    if saved:
+        # the op saved its output as data: point it at x's memory (what torch saves), so a
+        # later change of x is caught by the version check rather than silently unseen
+        rd, xd = res.data, x.data
+        node.saved = tuple([xd if s is rd else s for s in saved])
+    return x
+
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
+            "a single memory location. Please clone() the tensor before performing the "
+            "operation.")
+
+
+def _write(x: Tensor, data) -> None:
+    before = root(x).data
+    _store(x.backend, _shareable(x), data)
+    bump(x, before)
+
+
+def _store(k, target, data) -> None:
+    try:
+        k.setitem(target, (Ellipsis,), data)
+    except ValueError as err:  # NumPy's broadcast (expanded) views are read-only
+        raise RuntimeError(_OVERLAP if "read-only" in str(err) else f"in-place write: {err}") \
+            from None
+
+
+def _copy_slices(x: Tensor, r: Tensor, res: Tensor) -> None:
+    """In place on a view in a graph: the root gets a CopySlices node, the view a gather.
+
+    Which elements of the root the view covers is found by writing marks
+    through the view (whatever chain of view ops made it), then restoring.
+    """
+    positions = _positions(x, r)
+    if positions is None:  # no shared memory after all: x is on its own
+        _write(x, res.data)
+        x.grad_fn, x._rg = res.grad_fn, True
+        return
+    _write(x, res.data)
+    shape = tuple(r.data.shape)
+    old = r.grad_fn
+    node = Node("CopySlices", _copy_slices_backward, (edge(r), res.grad_fn), (), (positions, shape))
+    r.grad_fn = node
+    r._rg = True
+    if r._retains:
+        old.hooks.retained = None
+        node.retained = weakref.ref(r)
+    x.grad_fn = Node("AsStridedBackward0", _gather_backward, (node,), (), (positions, shape))
+    x._rg = True
+
+
+_MARK_LIMIT = {"float16": 2048, "bfloat16": 256, "float32": 1 << 24}
+
+
+def _positions(x: Tensor, r: Tensor):
+    """For each element of view x, its flat position in root r (int64, x's shape)."""
+    k = r.backend
+    m, n = x.numel(), r.numel()
+    if m == 0:
+        return None
+    if m >= _MARK_LIMIT.get(r.dtype.name, 1 << 53):
+        raise RuntimeError(f"in-place change of a view of {m} {r.dtype.name} elements in a "
+                           f"graph is not supported (too many to tell apart); clone() it first")
+    rd = _shareable(r)
+    keep = k.copy(rd)
+    try:
+        k.setitem(rd, (Ellipsis,), 0)
+        marks = k.reshape(k.arange(1, m + 1, 1, r.dtype), tuple(x.data.shape))
+        _store(k, _shareable(x), marks)
+        seen = k.astype(k.reshape(k.copy(rd), (n,)), dtypes.int64)
+    finally:
+        k.setitem(rd, (Ellipsis,), keep)
+    found = k.full((m + 1,), 0, dtypes.int64)
+    k.index_add(found, (seen,), k.arange(0, n, 1, dtypes.int64))
+    count = k.full((m + 1,), 0, dtypes.int64)
+    k.index_add(count, (seen,), k.full((n,), 1, dtypes.int64))
+    counts = k.tolist(count)[1:]
+    if not any(counts):
+        return None
+    if any(c != 1 for c in counts):
+        raise RuntimeError(_OVERLAP)
+    return k.reshape(k.getitem(found, (slice(1, None),)), tuple(x.data.shape))
+
+
+def _copy_slices_backward(node, g):
+    positions, shape = node.args
+    flat = g.reshape(-1)
+    g_old = None
+    if node.inputs[0] is not None:
+        g_old = index_put(flat, (positions,), 0, True).reshape(shape)
+    return g_old, take(flat, (positions,), True, "IndexBackward0")
+
+
+def _gather_backward(node, g):
+    positions, shape = node.args
+    n = 1
+    for s in shape:
+        n *= s
+    return (index_add_into_zeros(g, (n,), (positions,), True).reshape(shape),)

@@ -11,6 +11,7 @@ import weakref
 from typing import Any, Callable
 
 from . import dtypes
+from . import graph as _graph
 from .graph import AccumulateGrad, Hooks, RemovableHandle, add_hook
 
 __all__ = ["Tensor", "Size"]
@@ -44,8 +45,10 @@ class Tensor:
     tensor([4., 6.])
     """
 
+    # _ver: the version counter of data this tensor owns (None until first changed in
+    # place); a view or alias counts through its root base instead (see bump)
     __slots__ = ("data", "dtype", "backend", "_rg", "grad_fn", "_grad", "_base",
-                 "_acc", "_hooks", "_retains", "__weakref__")
+                 "_acc", "_hooks", "_retains", "_ver", "__weakref__")
 
     def __init__(self, *args, **kwargs) -> None:
         raise TypeError("create tensors with plugrad.tensor(...), plugrad.zeros(...) and friends")
@@ -74,6 +77,12 @@ class Tensor:
                                f"(this one is {self.dtype.name}); convert it first, e.g. x.float()")
         self._rg = requires_grad
         return self
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's data was changed in place (shared with its views)."""
+        counter = root(self)._ver
+        return 0 if counter is None else counter.value
 
     @property
     def is_leaf(self) -> bool:
@@ -301,31 +310,18 @@ class Tensor:
         kind = "float" if d.is_floating_point else ("bool" if d is dtypes.bool else "int")
         return tensor_repr(self.backend.tolist(self.data), tuple(self.data.shape), kind, suffixes)
 
-    # -- zeroing and copying ------------------------------------------------------
-    def zero_(self) -> "Tensor":
-        """Fill with zeros in place (also seen through views and detached copies)."""
-        return self.fill_(0)
-
-    def fill_(self, value) -> "Tensor":
-        """Fill with `value` in place."""
-        _check_inplace(self, "fill_")
-        self.backend.setitem(_shareable(self), (Ellipsis,), value)
-        return self
-
+    # -- copying ------------------------------------------------------------------
     def clone(self) -> "Tensor":
         """A copy with its own data; gradients flow back to self."""
         from .pointwise import clone
         return clone(self)
 
 
-def _check_inplace(t: Tensor, op: str) -> None:
+def _check_inplace(t: Tensor) -> None:
     from .grad_mode import STATE
     if t._rg and t.grad_fn is None and STATE.grad_enabled:
-        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
-                           f"operation ({op}); wrap it in plugrad.no_grad() or use .detach()")
-    if t.grad_fn is not None and STATE.grad_enabled:
-        raise RuntimeError(f"in-place {op} on a tensor that is part of a graph is not supported "
-                           f"yet; use the out-of-place form or .detach() first")
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
 
 
 def _shareable(t: Tensor):
@@ -350,7 +346,130 @@ def _make(data, dtype, backend, base=None) -> Tensor:
     t._acc = None
     t._hooks = None
     t._retains = False
+    t._ver = None
     return t
+
+
+# -- version counters -----------------------------------------------------------------------
+class _Version:
+    """The version counter of one piece of data, kept by the tensor that owns it.
+
+    `history` holds (clock, grad_fn name before the change) for the latest
+    changes, enough to tell a node which version it saw and what the tensor
+    was then, for the error message.
+    """
+
+    __slots__ = ("value", "history")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.history = []
+
+
+_HISTORY = 64  # changes remembered per counter; older ones only make messages vaguer
+
+
+def root(t: Tensor) -> Tensor:
+    """The tensor that owns t's data: t itself, or the base at the end of its _base chain."""
+    b = t._base
+    while b is not None:
+        t = b
+        b = t._base
+    return t
+
+
+def bump(t: Tensor, before=None) -> None:
+    """Record one in-place change of t's data (call it right after the write).
+
+    `before` is the root's data object before the write, when writing replaced
+    it (a library scalar made mutable). Nodes that saved this data as their
+    output are marked, since they cannot tell otherwise (they hold the array,
+    not the tensor).
+    """
+    r = root(t)
+    counter = r._ver
+    if counter is None:
+        counter = r._ver = _Version()
+    fn = r.grad_fn
+    if fn is not None:
+        _mark_saved_output(fn, r, counter, before)
+    _graph.CLOCK += 1
+    counter.value += 1
+    history = counter.history
+    history.append((_graph.CLOCK, None if fn is None else fn.name()))
+    if len(history) > _HISTORY:
+        del history[0]
+
+
+def _mark_saved_output(fn, r: Tensor, counter: _Version, before) -> None:
+    owner, index = fn._saving_node()
+    saved = owner.saved
+    if not saved:
+        return
+    data = r.data
+    for s in saved:
+        if type(s) is Tensor:
+            continue  # saved tensors carry their own version: check_saved reads it
+        held = s if s is data or s is before else getattr(s, "data", None)  # _SavedOutput
+        if held is data or (before is not None and held is before):
+            entry = (counter, counter.value, index, fn.name(), tuple(r.data.shape), r.dtype)
+            dirty = getattr(owner, "_dirty", None)
+            if dirty is None:
+                owner._dirty = [entry]
+            else:
+                dirty.append(entry)
+            return
+
+
+_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+           "bool": "Bool"}
+
+
+def legacy_name(d) -> str:
+    """torch's short name of a dtype, as its error messages spell it (Float, Long, ...)."""
+    return _LEGACY.get(d.name, d.name)
+
+
+def _modified(shape: tuple, dtype, fn_name, index: int, now: int, expected: int) -> RuntimeError:
+    which = f", which is output {index} of {fn_name}," if fn_name else ""
+    if _graph.ANOMALY.enabled:
+        hint = ("Hint: the backtrace further above shows the operation that failed to compute "
+                "its gradient. The variable in question was changed in there or anywhere later. "
+                "Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute "
+                "its gradient, with plugrad.autograd.set_detect_anomaly(True).")
+    # the type is spelled as torch spells it, so that messages compare equal
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [torch.{legacy_name(dtype)}Tensor {list(shape)}]{which} is at "
+        f"version {now}; expected version {expected} instead. {hint}")
+
+
+def check_saved(node) -> None:
+    """Raise torch's error if something `node` saved was changed in place after it saved it.
+
+    Called only when the clock moved since the node was made, so programs that
+    change nothing in place never get here.
+    """
+    stamp = node._stamp
+    for s in node.saved:
+        if type(s) is Tensor:
+            r = root(s)
+            counter = r._ver
+            if counter is not None and counter.history and counter.history[-1][0] > stamp:
+                newer = [h for h in counter.history if h[0] > stamp]
+                expected = counter.value - len(newer)
+                if s is r:
+                    name = newer[0][1]
+                else:
+                    name = None if s.grad_fn is None else s.grad_fn.name()
+                raise _modified(tuple(s.data.shape), s.dtype, name, 0, counter.value, expected)
+    dirty = getattr(node, "_dirty", None)
+    if dirty:
+        counter, expected, index, name, shape, dtype = dirty[0]
+        raise _modified(shape, dtype, name, index, counter.value, expected)
 
 
 def accumulator(t: Tensor) -> AccumulateGrad:
@@ -416,6 +535,18 @@ Tensor.__and__ = pointwise.logical_and
 Tensor.__or__ = pointwise.logical_or
 Tensor.__invert__ = pointwise.logical_not
 Tensor.__getitem__ = shape.getitem
+Tensor.__setitem__ = shape.setitem
+# in place: x.add_(y), x += y (Python rebinds x to the returned self), x.zero_(), ...
+for _name, _method in pointwise.IN_PLACE.items():
+    setattr(Tensor, _name, _method)
+Tensor.zero_ = pointwise.zero_
+Tensor.fill_ = pointwise.fill_
+Tensor.copy_ = pointwise.copy_
+Tensor.__iadd__ = pointwise.IN_PLACE["add_"]
+Tensor.__isub__ = pointwise.IN_PLACE["sub_"]
+Tensor.__imul__ = pointwise.IN_PLACE["mul_"]
+Tensor.__itruediv__ = pointwise.IN_PLACE["div_"]
+Tensor.__ipow__ = pointwise.IN_PLACE["pow_"]
 
 for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log",
               "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "sign", "clamp", "clip",

@@ -23,10 +23,11 @@ from __future__ import annotations
 import functools
 import weakref
 
+from .. import graph as _graph
 from ..grad_mode import STATE, no_grad
 from ..graph import FREED_MESSAGE, Node, PerOutput
 from ..recording import edge
-from ..tensor import Tensor, _make, _shareable, accumulator
+from ..tensor import Tensor, _make, _shareable, accumulator, check_saved
 
 __all__ = ["Function", "FunctionCtx", "BackwardFunction", "once_differentiable"]
 
@@ -44,6 +45,7 @@ class FunctionCtx:
         self.materialize_grads = True
         self._to_save = None           # what save_for_backward got, until apply packs it
         self._non_differentiable = ()
+        self._dirty = ()               # inputs forward changed in place (mark_dirty)
         self._node = None              # weakref to the recorded node, once there is one
         # filled in by apply when it records a node
         self._input_meta = self._output_meta = self._output_nodes = None
@@ -82,6 +84,8 @@ class FunctionCtx:
         saved = None if node is None else node.saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        if saved and node._stamp != _graph.CLOCK:
+            check_saved(node)  # torch checks versions when saved tensors are unpacked
         return tuple([_unpack(entry, node) for entry in saved])
 
     def mark_non_differentiable(self, *tensors) -> None:
@@ -100,8 +104,29 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def mark_dirty(self, *tensors) -> None:
-        raise NotImplementedError("in-place custom Functions (ctx.mark_dirty) are not supported "
-                                  "yet; return a new tensor from forward instead")
+        """Declare inputs that forward changed in place (and returns): they are rebased, not copied.
+
+        >>> import plugrad as pg
+        >>> class AddOne_(pg.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         x.add_(1)
+        ...         ctx.mark_dirty(x)
+        ...         return x
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         return grad
+        >>> a = pg.tensor([1.0, 2.0], requires_grad=True)
+        >>> b = a * 2
+        >>> c = AddOne_.apply(b)
+        >>> c is b, b.grad_fn.name()
+        (True, 'AddOne_Backward')
+        """
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"mark_dirty only accepts tensors, but argument {i} is of type "
+                                f"{type(t).__name__}")
+        self._dirty = tuple(self._dirty) + tensors
 
 
 class _SavedOutput:
@@ -306,7 +331,10 @@ def _record(cls, ctx: FunctionCtx, args: tuple, output):
     ctx._output_meta = tuple([(tuple(o.data.shape), o.dtype, o.backend)
                               if isinstance(o, Tensor) else None for o in outputs])
     ctx._output_nodes = None if single else [_dead] * len(outputs)
-    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    dirty = {id(t) for t in ctx._dirty}
+    ctx._dirty = ()
+    # a dirty input that forward returns is the output itself, rebased like an in-place op
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)} - dirty
     non_diff = {id(t) for t in ctx._non_differentiable}
     ctx._non_differentiable = ()
     results, differentiable = [], {}
@@ -314,7 +342,13 @@ def _record(cls, ctx: FunctionCtx, args: tuple, output):
         if not isinstance(o, Tensor):
             results.append(o)
             continue
-        out = _alias(o) if (id(o) in input_ids or o._rg or o.grad_fn is not None) else o
+        if id(o) in dirty:
+            if o._rg and o.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
+            out = o
+        else:
+            out = _alias(o) if (id(o) in input_ids or o._rg or o.grad_fn is not None) else o
         if o.dtype.is_floating_point and id(o) not in non_diff:
             if single:
                 out.grad_fn = node

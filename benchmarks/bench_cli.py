@@ -1,0 +1,70 @@
+"""What `plugrad bench` runs (the command's parser is in plugrad/cli.py; this file does the work).
+
+    plugrad bench                      # the timed suite, every ready backend, saved; the page
+    plugrad bench --backend numpy      # one backend (repeat the option for several)
+    plugrad bench dashboard            # only the page, from the runs saved so far
+
+The suite runs as `python -m pytest benchmarks --benchmark-only
+--benchmark-autosave`, so each run is saved by pytest-benchmark itself, as
+`<storage>/<machine_id>/NNNN_<commit>_<date>[_uncommitted-changes].json`, and
+`pytest-benchmark --storage <storage> compare` works on the saved runs.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def default_storage() -> str:
+    return os.path.join(ROOT, ".benchmarks")
+
+
+def suite_command(args) -> list[str]:
+    storage = os.path.abspath(args.storage or default_storage())
+    cmd = [sys.executable, "-m", "pytest", HERE, "--benchmark-only", "--benchmark-autosave",
+           f"--benchmark-storage=file://{storage}", f"--benchmark-max-time={args.max_time}",
+           "--benchmark-sort=name", "--benchmark-columns=median,iqr,rounds",
+           "-p", "no:cacheprovider", "-q"]
+    if args.k:
+        cmd += ["-k", args.k]
+    return cmd
+
+
+def run(args) -> int:
+    """Run the timed suite, save it in the autosave layout, then render the dashboard."""
+    storage = os.path.abspath(args.storage or default_storage())
+    env = dict(os.environ)
+    if args.backend:
+        env["PLUGRAD_BENCH_BACKENDS"] = ",".join(args.backend)
+    if not args.no_long:
+        env["PLUGRAD_BENCH_LONG"] = "1"
+    if args.threads:
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(
+            args.threads)
+    before = set(glob.glob(os.path.join(storage, "*", "*.json")))
+    cmd = suite_command(args)
+    print("plugrad bench: " + " ".join(cmd[2:]), flush=True)
+    code = subprocess.call(cmd, cwd=ROOT, env=env)   # cwd: pytest-benchmark reads git there
+    saved = sorted(set(glob.glob(os.path.join(storage, "*", "*.json"))) - before)
+    for path in saved:
+        print(f"plugrad bench: saved {os.path.relpath(path)}")
+    if saved and not args.no_dashboard:
+        dashboard(args)
+    return code
+
+
+def dashboard(args) -> int:
+    sys.path.insert(0, HERE)
+    import dashboard as page
+
+    storage = os.path.abspath(args.storage or default_storage())
+    out = args.out or os.path.join(storage, "dashboard.html")
+    page.write(storage, out)
+    print(f"plugrad bench: wrote {os.path.relpath(out)} ({page.summary(storage)}); open it "
+          f"in a browser (file://{os.path.abspath(out)})")
+    return 0
