@@ -99,9 +99,10 @@ def pytest_generate_tests(metafunc):
     """
     frameworks = bw.bench_frameworks()
     if "framework" in metafunc.fixturenames:
-        metafunc.parametrize("framework", frameworks)
+        metafunc.parametrize("framework", frameworks, indirect=True)
     if "op_framework" in metafunc.fixturenames:
-        metafunc.parametrize("op_framework", [f for f in frameworks if f != "numpy"])
+        metafunc.parametrize("op_framework", [f for f in frameworks if f != "numpy"],
+                             indirect=True)
     if "import_case" in metafunc.fixturenames:
         import bench_ops
 
