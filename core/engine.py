@@ -366,49 +366,68 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
                  anomaly)
     previous_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
-    pop, take, peek = ready.pop, buffers.pop, buffers.get
+    pop, take, peek, push = ready.pop, buffers.pop, buffers.get, ready.append
     try:
         while ready:
             node = pop()
             g = take(node, None)
-            if node.hooks is not None or slow:
-                grads = _slow_path(node, g, walk)
-                if grads is None:
-                    continue
-            elif g is None:
-                grads = (None,) * len(node.inputs)
-            else:
-                saved = node.saved
-                if saved is None:
-                    raise RuntimeError(FREED_MESSAGE)
-                if saved and node._stamp != _graph.CLOCK:
-                    check_saved(node)  # something was changed in place since it saved
-                grads = node.backward(node, g)
-                if saved and not retain_graph:
-                    node.saved = None
-                if len(grads) > 1 and (len(grads) > 2 or grads[0] is grads[1]):
-                    _mark_shared(grads, shared, keep)
-            for nxt, gi in zip(node.inputs, grads):
-                if nxt is None:
-                    continue
-                if gi is not None:
-                    prev = peek(nxt)
-                    if prev is None:
-                        buffers[nxt] = gi
-                    elif type(prev) is not Tensor or create_graph or prev.dtype is not gi.dtype:
-                        # (a PerOutput of a multi-output node sums itself with `+` too)
-                        buffers[nxt] = prev + gi
-                    elif prev._base is None and id(prev) not in shared and \
-                            prev.data.shape == gi.data.shape:
-                        # the engine holds the only reference: add in place, no new array
-                        prev.backend.index_add(_shareable(prev), (Ellipsis,), gi.data)
-                    else:
-                        buffers[nxt] = _make(prev.backend.add(prev.data, gi.data), prev.dtype,
-                                             prev.backend)
-                remaining = deps[nxt] - 1
-                deps[nxt] = remaining
-                if remaining == 0:
-                    ready.append(nxt)
+            while node is not None:
+                if node.hooks is not None or slow:
+                    grads = _slow_path(node, g, walk)
+                    if grads is None:
+                        break
+                elif g is None:
+                    grads = (None,) * len(node.inputs)
+                else:
+                    saved = node.saved
+                    if saved is None:
+                        raise RuntimeError(FREED_MESSAGE)
+                    if saved and node._stamp != _graph.CLOCK:
+                        check_saved(node)  # something was changed in place since it saved
+                    grads = node.backward(node, g)
+                    if saved and not retain_graph:
+                        node.saved = None
+                    if len(grads) > 1 and (len(grads) > 2 or grads[0] is grads[1]):
+                        _mark_shared(grads, shared, keep)
+                # The last node to become ready would be popped next anyway (the walk is
+                # LIFO): run it directly, its gradient in a local rather than in buffers.
+                pending = pending_g = None
+                for nxt, gi in zip(node.inputs, grads):
+                    if nxt is None:
+                        continue
+                    remaining = deps[nxt] - 1
+                    deps[nxt] = remaining
+                    if gi is not None:
+                        prev = peek(nxt)
+                        if prev is None:
+                            if remaining == 0:
+                                if pending is not None:
+                                    if pending_g is not None:
+                                        buffers[pending] = pending_g
+                                    push(pending)
+                                pending, pending_g = nxt, gi
+                                continue
+                            buffers[nxt] = gi
+                        elif type(prev) is not Tensor or create_graph or \
+                                prev.dtype is not gi.dtype:
+                            # (a PerOutput of a multi-output node sums itself with `+` too)
+                            buffers[nxt] = prev + gi
+                        elif prev._base is None and id(prev) not in shared and \
+                                prev.data.shape == gi.data.shape:
+                            # the engine holds the only reference: add in place, no new array
+                            prev.backend.index_add(_shareable(prev), (Ellipsis,), gi.data)
+                        else:
+                            buffers[nxt] = _make(prev.backend.add(prev.data, gi.data),
+                                                 prev.dtype, prev.backend)
+                    if remaining == 0:
+                        if pending is not None:
+                            if pending_g is not None:
+                                buffers[pending] = pending_g
+                            push(pending)
+                        pending, pending_g = nxt, None
+                if pending is not None and pending_g is None:
+                    pending_g = take(pending, None)
+                node, g = pending, pending_g
     finally:
         STATE.grad_enabled = previous_mode
 

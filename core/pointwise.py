@@ -285,8 +285,14 @@ def mul(a, b) -> Tensor:
     return _mul(a, b)
 
 
+# The hottest backward formulas also have a form on raw backend arrays, used when
+# the backward records no graph (create_graph=False, the usual case): the same
+# arithmetic without a Tensor per intermediate. Under create_graph they use
+# tensor ops, so higher derivatives still flow through them.
 def _scalar_mul_backward(node, g):
-    return g * node.args, None
+    if STATE.grad_enabled:
+        return g * node.args, None
+    return _make(g.backend.mul(g.data, node.args), g.dtype, g.backend), None
 
 
 def _rmul(a: Tensor, b) -> Tensor:
@@ -373,6 +379,13 @@ def _mul(a, b) -> Tensor:
 
 def _mul_backward(node, g):
     a, b = node.saved
+    if not STATE.grad_enabled and a.dtype is b.dtype is g.dtype and \
+            a.data.shape == b.data.shape == g.data.shape:
+        k, d = g.backend, g.dtype
+        if a is b:
+            return _make(k.mul(g.data, k.mul(a.data, 2)), d, k), None
+        return (_make(k.mul(g.data, b.data), d, k) if node.inputs[0] is not None else None,
+                _make(k.mul(g.data, a.data), d, k) if node.inputs[1] is not None else None)
     if a is b:
         # x * x: one pass for 2x instead of two products and their sum
         return _grad_for(g * (a * 2), a), None
@@ -500,6 +513,8 @@ def exp(x: Tensor) -> Tensor:
 
 
 def _exp_backward(node, g):
+    if not STATE.grad_enabled:
+        return (_make(g.backend.mul(g.data, node.saved[0]), g.dtype, g.backend),)
     return (g * saved_output(node, g, node.saved[0]),)
 
 
@@ -565,6 +580,9 @@ def tanh(x: Tensor) -> Tensor:
 
 
 def _tanh_backward(node, g):
+    if not STATE.grad_enabled:
+        k, y = g.backend, node.saved[0]
+        return (_make(k.mul(g.data, k.sub(1, k.mul(y, y))), g.dtype, k),)
     y = saved_output(node, g, node.saved[0])
     return (g * (1 - y * y),)
 
@@ -580,6 +598,9 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 def _sigmoid_backward(node, g):
+    if not STATE.grad_enabled:
+        k, y = g.backend, node.saved[0]
+        return (_make(k.mul(k.mul(g.data, y), k.sub(1, y)), g.dtype, k),)
     y = saved_output(node, g, node.saved[0])
     return (g * y * (1 - y),)
 
