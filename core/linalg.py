@@ -80,6 +80,14 @@ def _matmul_backward(node, g):
     a, b = node.saved
     na, nb = a.ndim, b.ndim
     ga = gb = None
+    if na == 2 and nb == 2 and not STATE.grad_enabled:
+        # no graph to record: the two products straight on the arrays
+        k, d = g.backend, g.dtype
+        if node.inputs[0] is not None:
+            ga = _make(k.matmul(g.data, k.permute(b.data, (1, 0))), d, k)
+        if node.inputs[1] is not None:
+            gb = _make(k.matmul(k.permute(a.data, (1, 0)), g.data), d, k)
+        return ga, gb
     if na == 1 and nb == 1:  # a dot product: g is 0-d
         if node.inputs[0] is not None:
             ga = g * b

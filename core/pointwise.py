@@ -118,6 +118,10 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if not STATE.grad_enabled:  # no graph to record: sum the array directly
+        k = g.backend
+        data = k.sum(g.data, dims, True) if dims else g.data
+        return _make(k.reshape(data, shape) if lead else data, g.dtype, k)
     if dims:
         g = g.sum(dims, keepdim=True)
     return g.reshape(shape) if lead else g
