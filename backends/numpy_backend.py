@@ -128,6 +128,10 @@ class NumpyBackend(ArrayAPIBackend):
             x[index] += values
 
     @staticmethod
+    def mul_into(x, y):
+        np.multiply(x, y, out=x)
+
+    @staticmethod
     def setitem(x, index, values):
         x[index] = values
 

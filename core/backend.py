@@ -54,7 +54,7 @@ OTHER = ("logical_not", "where", "matmul", "mutable", "reshape", "permute", "bro
          "asarray", "full", "arange", "linspace", "eye", "astype", "dtype_of",
          "to_host", "seed", "uniform", "normal", "randint")
 REQUIRED = UNARY + BINARY + REDUCE + OTHER
-OPTIONAL = ("sigmoid", "from_host", "tolist")
+OPTIONAL = ("sigmoid", "from_host", "tolist", "mul_into")
 PRIMITIVES = REQUIRED + OPTIONAL
 
 
@@ -231,6 +231,14 @@ class Backend:
     def sigmoid(self, x: Array) -> Array:
         """Optional. 1 / (1 + exp(-x)) of a floating array."""
         return self.div(1, self.add(1, self.exp(self.neg(x))))
+
+    def mul_into(self, x: Array, y: Array | float) -> None:
+        """Optional. In place: x *= y (optimizers scale their state with it).
+
+        The fallback computes the product and writes it back; a library with
+        in-place ufuncs saves the temporary array.
+        """
+        self.setitem(x, (Ellipsis,), self.mul(x, y))
 
 
 def missing_primitives(backend: Any) -> list:

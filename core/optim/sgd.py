@@ -61,7 +61,9 @@ class SGD(Optimizer):
                 if buf is None:
                     buf = state["momentum_buffer"] = new_state(k.copy(g), p)
                 else:
+                    # buf = momentum * buf + (1 - dampening) * g, in buf's own memory
                     scaled = g if dampening == 0 else k.mul(g, 1 - dampening)
-                    buf.data = k.add(k.mul(buf.data, momentum), scaled)
+                    k.mul_into(buf.data, momentum)
+                    k.index_add(buf.data, (Ellipsis,), scaled)
                 g = k.add(g, k.mul(buf.data, momentum)) if nesterov else buf.data
             add_into(p, k.mul(g, -lr))
