@@ -122,6 +122,9 @@ class NumpyBackend(ArrayAPIBackend):
 
     @staticmethod
     def index_add(x, index, values):
+        if len(index) == 1 and index[0] is Ellipsis:  # x += values: optimizers, gradient sums
+            np.add(x, values, out=x)
+            return
         if any(isinstance(i, np.ndarray) and i.dtype != np.bool_ for i in index):
             np.add.at(x, index, values)  # plain += would add a repeated index only once
         else:
