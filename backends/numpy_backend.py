@@ -48,6 +48,9 @@ def _arg_reduction(func):
     return kernel
 
 
+_RESHAPE_TAKES_COPY = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
+
+
 class NumpyBackend(ArrayAPIBackend):
     """plugrad on NumPy arrays (CPU)."""
 
@@ -99,6 +102,8 @@ class NumpyBackend(ArrayAPIBackend):
     @staticmethod
     def reshape(x, shape, copy=None):
         if copy is False:
+            if _RESHAPE_TAKES_COPY:  # NumPy 2.1+: raises ValueError rather than copy
+                return np.reshape(x, shape, copy=False)
             view = np.asarray(x).view()
             view.shape = shape  # raises AttributeError when a copy would be needed
             return view

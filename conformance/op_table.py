@@ -1133,8 +1133,9 @@ def public_ops() -> list:
             continue
         if getattr(obj, "__module__", None) in _OP_MODULES:
             names.add(name)
+    # class bookkeeping, not ops (__firstlineno__ and __static_attributes__ are new in 3.13)
     skip = set(dir(object)) | {"__slots__", "__module__", "__weakref__", "__dict__",
-                               "__annotations__"}
+                               "__annotations__", "__firstlineno__", "__static_attributes__"}
     for name in dir(pg.Tensor):
         if name.startswith("_") and not name.startswith("__"):
             continue

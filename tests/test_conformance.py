@@ -271,9 +271,9 @@ def test_the_wheel_ships_the_docs_the_ini_and_the_pytest_plugin(tmp_path):
     code = "from setuptools import build_meta; print(build_meta.build_wheel('dist'))"
     done = subprocess.run([sys.executable, "-c", code], cwd=src, capture_output=True,
                           text=True, timeout=120)
-    if done.returncode != 0 and "bdist_wheel" in done.stderr:
-        # setuptools < 70.1 without the `wheel` package (a fresh venv on Python 3.11):
-        # let pip build it in an isolated environment, as `pip install .` does
+    if done.returncode != 0 and ("bdist_wheel" in done.stderr or "setuptools" in done.stderr):
+        # no setuptools (a fresh venv on Python 3.12+), or one < 70.1 without the `wheel`
+        # package (3.11): let pip build it in an isolated environment, as `pip install .` does
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
                                "-w", "dist", "."], cwd=src, capture_output=True, text=True,
                               timeout=300)

@@ -50,7 +50,7 @@ def mlp_and_step(seed: int = 0):
 
 def test_2000_training_steps_keep_memory_flat():
     """2,000 SGD steps of an 8-32-32-4 MLP with the cyclic collector off: traced memory grows
-    by 0 bytes and the count of gc-tracked objects by 0 between step 300 and step 2,000."""
+    by (nearly) 0 bytes and gc-tracked objects by 0 between step 300 and step 2,000."""
     step = mlp_and_step()
     with gc_off():
         for _ in range(199):  # warm up: optimizer state, caches
@@ -72,7 +72,9 @@ def test_2000_training_steps_keep_memory_flat():
     print(f"2,000 steps: traced memory {after_mem - before_mem:+d} bytes, gc objects "
           f"{after_objects - before_objects:+d}, {unreachable} unreachable")
     assert last < first
-    assert after_mem - before_mem < 1024, (before_mem, after_mem)
+    # a leak of even one small object per step would add > 50 kB over 1,700 steps; Python
+    # 3.10 keeps ~20 kB of allocator noise (seen once, not growing), 3.11+ about 0
+    assert after_mem - before_mem < 32 * 1024, (before_mem, after_mem)
     assert after_objects - before_objects < 20, (before_objects, after_objects)
     assert unreachable < 20  # training makes no reference cycles to collect
 
