@@ -271,6 +271,8 @@ def _anomaly_backward(node, g):
 def _leaf(node: AccumulateGrad, g: Tensor, walk: _Walk) -> None:
     """Add the gradient reaching a leaf to its .grad, with the node's and tensor's hooks."""
     leaf = node.variable
+    if leaf is None:  # the tensor is gone: nobody can read its .grad
+        return
     hooks = node.hooks
     if hooks.pre:
         g = _run_pre_hooks(hooks.pre, g, walk)
@@ -293,7 +295,8 @@ def _slow_path(node, g, walk: _Walk):
     hooks = node.hooks
     # the gradient of the op's output tensor: its tensor hooks, then retain_grad (torch's order)
     if is_leaf:
-        tensor_hooks = node.variable._hooks
+        leaf = node.variable
+        tensor_hooks = None if leaf is None else leaf._hooks
         tensor_hooks = None if tensor_hooks is None else tensor_hooks.tensor
         retained = None
     elif hooks is not None:

@@ -229,15 +229,25 @@ class Node:
 
 
 class AccumulateGrad(Node):
-    """Adds the gradient reaching a leaf to `leaf.grad` (the leaf is `variable`)."""
+    """Adds the gradient reaching a leaf to `leaf.grad` (the leaf is `variable`).
 
-    __slots__ = ("variable",)
+    The leaf keeps its AccumulateGrad for good and the node refers back to the leaf
+    weakly (no reference cycle), so a training loop does not build a new one for
+    every parameter at every step.
+    """
+
+    __slots__ = ("_variable",)
 
     def __init__(self, variable) -> None:
         super().__init__("AccumulateGrad", None, ())
-        self.variable = variable
+        self._variable = weakref.ref(variable)
         # never None: the engine sends every leaf down its slow path with one test
         self.hooks = Hooks()
+
+    @property
+    def variable(self):
+        """The leaf tensor (None once it has been garbage collected)."""
+        return self._variable()
 
     def __call__(self, grad):
         raise RuntimeError("AccumulateGrad is run by the backward engine, not called directly")

@@ -473,12 +473,10 @@ def check_saved(node) -> None:
 
 
 def accumulator(t: Tensor) -> AccumulateGrad:
-    """The AccumulateGrad node of a leaf; one per leaf while a graph uses it."""
-    ref = t._acc
-    acc = ref() if ref is not None else None
+    """The AccumulateGrad node of a leaf, made on first use and kept by the leaf."""
+    acc = t._acc
     if acc is None:
-        acc = AccumulateGrad(t)
-        t._acc = weakref.ref(acc)
+        acc = t._acc = AccumulateGrad(t)
     return acc
 
 
