@@ -675,8 +675,10 @@ def commit(x: Tensor, res: Tensor) -> Tensor:
     return x
 
 
+# the backend only says "read-only": an expanded view, or memory the user shared read-only
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
-            "a single memory location. Please clone() the tensor before performing the "
+            "a single memory location, or its memory is read-only (e.g. from_numpy of a "
+            "read-only NumPy array). Please clone() the tensor before performing the "
             "operation.")
 
 

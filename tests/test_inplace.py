@@ -452,3 +452,13 @@ def test_double_backward_through_an_in_place_op():
     a = np.array([0.5, 1.5])
     np.testing.assert_allclose(as_numpy(g), 2 * a * np.exp(a * a), rtol=1e-6)
     np.testing.assert_allclose(as_numpy(x.grad), (2 + 4 * a * a) * np.exp(a * a), rtol=1e-5)
+
+
+def test_writing_into_read_only_numpy_memory_says_so():
+    import numpy as np
+    arr = np.ones(3, dtype=np.float32)
+    arr.setflags(write=False)
+    t = pg.from_numpy(arr)
+    with pytest.raises(RuntimeError, match="read-only"):
+        t.add_(1)
+    assert arr.tolist() == [1.0, 1.0, 1.0]
