@@ -1,10 +1,8 @@
 """Custom Functions: forward/backward pairs, ctx, multiple outputs, double backward, errors."""
 from __future__ import annotations
 
-import ast
 import doctest
 import gc
-import pathlib
 import weakref
 
 import numpy as np
@@ -567,25 +565,7 @@ def test_custom_functions_work_on_other_backends(other_backend):
     np.testing.assert_allclose(h.tolist(), expected_h, rtol=1e-10)
 
 
-# -- the package ---------------------------------------------------------------------------------
-ARRAY_LIBRARIES = {"numpy", "cupy", "torch", "jax", "dask", "array_api_strict"}
-
-
-def test_autograd_package_and_viz_import_no_array_library():
-    core = pathlib.Path(pg.__file__).parent
-    offenders = []
-    for path in [*core.glob("autograd/*.py"), core / "viz.py"]:
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names
-                          if n.split(".")[0] in ARRAY_LIBRARIES]
-    assert offenders == []
-
-
+# -- docstrings ----------------------------------------------------------------------------------
 def test_docstring_examples():
     import plugrad.autograd.function as module
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
