@@ -13,10 +13,13 @@ ARRAY_LIBRARIES = {"numpy", "cupy", "torch", "jax", "dask", "array_api_strict"}
 
 
 def test_core_modules_import_no_array_library():
-    # every module of the core package, subpackages (autograd, nn, optim) included
+    # every module of the core package, subpackages (autograd, nn, optim) included; an
+    # installed plugrad also holds backends/ and conformance/, which may import NumPy
     core = pathlib.Path(plugrad.__file__).parent
     offenders = []
     for path in core.rglob("*.py"):
+        if path.relative_to(core).parts[0] in ("backends", "conformance"):
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             names = []
             if isinstance(node, ast.Import):
