@@ -298,7 +298,7 @@ class ArrayAPIBackend(Backend):
                     raise IndexError(f"the shape of the mask {list(item.shape)} does not match "
                                      f"the shape {list(covered)} of the indexed axes starting "
                                      f"at axis {axis}")
-                for k, where in enumerate(xp.nonzero(item)):
+                for k, where in enumerate(self._nonzero(item)):
                     basic.append(slice(None))
                     adv.append((where, x.shape[axis + k], axis + k))
                     pos_in_y.append(out_axis)
@@ -316,12 +316,7 @@ class ArrayAPIBackend(Backend):
         arrays = xp.broadcast_arrays(*[a for a, _, _ in adv])
         flat = None
         for arr, (_, size, ax) in zip(arrays, adv):
-            arr = self.astype(arr, dtypes.int64)
-            if math.prod(arr.shape) and (bool(xp.any(arr >= size)) or
-                                         bool(xp.any(arr < -size))):
-                bad = int(xp.max(arr)) if bool(xp.any(arr >= size)) else int(xp.min(arr))
-                raise IndexError(f"index {bad} is out of bounds for axis {ax} with size {size}")
-            arr = xp.where(arr < 0, arr + size, arr)
+            arr = self._check_index(self.astype(arr, dtypes.int64), size, ax)
             flat = arr if flat is None else flat * size + arr
         bshape = tuple(arrays[0].shape)
         rest = [i for i in range(y.ndim) if i not in pos_in_y]
@@ -337,6 +332,19 @@ class ArrayAPIBackend(Backend):
             order = list(range(b, b + first)) + list(range(b)) + list(range(b + first, out.ndim))
             out = self.permute(out, tuple(order))
         return out
+
+    def _nonzero(self, mask):
+        """The indices of the True elements of a bool array, one int array per axis."""
+        return self.xp.nonzero(mask)
+
+    def _check_index(self, arr, size: int, axis: int):
+        """An int64 index array for an axis of `size`, negatives wrapped; IndexError when
+        one is out of bounds (take would wrap it). A lazy backend may defer the check."""
+        xp = self.xp
+        if math.prod(arr.shape) and (bool(xp.any(arr >= size)) or bool(xp.any(arr < -size))):
+            bad = int(xp.max(arr)) if bool(xp.any(arr >= size)) else int(xp.min(arr))
+            raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {size}")
+        return xp.where(arr < 0, arr + size, arr)
 
     def index_add(self, x, index, values):
         xp = self.xp

@@ -1,7 +1,7 @@
 """The built-in backends, registered through the same hook a third-party plugin implements.
 
 This module must stay light: it is registered whenever plugrad first needs a
-backend, and it imports neither NumPy nor CuPy. Each factory imports its
+backend, and it imports neither NumPy, CuPy nor Dask. Each factory imports its
 library when the backend is first used.
 """
 from __future__ import annotations
@@ -36,9 +36,24 @@ def make_cupy():
     return CupyBackend()
 
 
+def make_dask():
+    """The Dask backend (lazy, chunked arrays), or BackendUnavailable when dask is missing."""
+    try:
+        import dask.array  # noqa: F401
+    except ImportError as err:
+        if (err.name or "").split(".")[0] == "dask" or "dask" in str(err):
+            raise BackendUnavailable("dask is not installed (pip install 'plugrad[dask]')") \
+                from None
+        raise BackendUnavailable(f"dask failed to import: {err}") from None
+    from .dask_backend import DaskBackend
+    return DaskBackend()
+
+
 @hookimpl
 def plugrad_backends():
     return [
         BackendSpec("numpy", make_numpy, "NumPy arrays on the CPU (the default)"),
         BackendSpec("cupy", make_cupy, "CuPy arrays on an NVIDIA GPU (CUDA)"),
+        BackendSpec("dask", make_dask, "Dask arrays: lazy task graphs, chunked, out of core "
+                                       "or on a cluster"),
     ]

@@ -142,6 +142,10 @@ class NumpyBackend(ArrayAPIBackend):
         np.multiply(x, y, out=x)
 
     @staticmethod
+    def add_into(x, y):
+        np.add(x, y, out=x)
+
+    @staticmethod
     def setitem(x, index, values):
         x[index] = values
 

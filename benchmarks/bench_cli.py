@@ -3,6 +3,7 @@
     plugrad bench                      # the timed suite, every ready backend, saved; the page
     plugrad bench --backend numpy      # one backend (repeat the option for several)
     plugrad bench dashboard            # only the page, from the runs saved so far
+    plugrad bench --dask -k w3x100     # W3 at 100x on dask with a LocalCluster, and the floor
 
 The suite runs as `python -m pytest benchmarks --benchmark-only
 --benchmark-autosave`, so each run is saved by pytest-benchmark itself, as
@@ -43,6 +44,8 @@ def run(args) -> int:
         env["PLUGRAD_BENCH_BACKENDS"] = ",".join(args.backend)
     if not args.no_long:
         env["PLUGRAD_BENCH_LONG"] = "1"
+    if getattr(args, "dask", False):
+        env["PLUGRAD_BENCH_DASK"] = "1"     # W3x100 on dask with a LocalCluster
     if args.threads:
         env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(
             args.threads)

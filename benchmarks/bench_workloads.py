@@ -6,7 +6,7 @@ the same float32 inputs (made from a fixed seed) and returns its gradients:
 * ``numpy``: a hand-written forward and backward with no graph, the floor any
   autograd built on NumPy is measured against;
 * ``plugrad``: plugrad on its default backend, and ``plugrad-NAME`` plugrad on
-  backend NAME (every ready backend: `bench_backends()`);
+  backend NAME (every ready eager backend: `bench_backends()`);
 * ``torch``: PyTorch on the CPU, when it is importable.
 
 plugrad and torch run the *same* function (plugrad's API is torch's), given the
@@ -95,7 +95,14 @@ def split_framework(framework: str) -> tuple[str, str | None]:
 
 def bench_backends() -> list[str]:
     """The plugrad backends to benchmark: PLUGRAD_BENCH_BACKENDS (comma-separated) when set,
-    otherwise every backend that is ready here (`plugrad.backends.available()`)."""
+    otherwise every eager backend that is ready here (`plugrad.backends.available()`).
+
+    Lazy backends (`backend.lazy`, such as dask) are left out unless named: these
+    workloads time eager per-op and per-node costs on arrays that fit in memory,
+    which a lazy backend turns into graph building (W1's and W4's chains make
+    graphs thousands of tasks deep). The dask backend has its own benchmark, W3 at
+    100x the size on a LocalCluster (bench_dask.py, `plugrad bench --dask`).
+    """
     chosen = os.environ.get("PLUGRAD_BENCH_BACKENDS", "").strip()
     if chosen:
         return [b.strip() for b in chosen.split(",") if b.strip()]
@@ -104,7 +111,8 @@ def bench_backends() -> list[str]:
     plugrad = load_plugrad()
     with warnings.catch_warnings():  # a faulty plugin is listed by `plugrad backends`
         warnings.simplefilter("ignore")
-        return list(plugrad.backends.available())
+        return [name for name in plugrad.backends.available()
+                if not getattr(plugrad.backends.get(name), "lazy", False)]
 
 
 def bench_frameworks() -> list[str]:

@@ -10,10 +10,12 @@ bar or a point shows its exact figures (SVG titles).
 
 The page shows, for the latest run: every workload's median time per backend
 and peer with its ratios to the NumPy floor and to torch, W3's peak memory,
-W4's million-op chain, the per-op forward and backward times, and import
-times; for all runs: each workload's ratio to the floor over time (commit and
-date on the axis, a dot in the colour of the machine the run came from), and a
-table of the runs and their machines.
+W4's million-op chain, W3 at 100x on dask with a LocalCluster (time and the
+client's peak memory against the data; from the newest run that has it), the
+per-op forward and backward times, and import times; for all runs: each
+workload's ratio to the floor over time (commit and date on the axis, a dot in
+the colour of the machine the run came from), and a table of the runs and their
+machines.
 
 Results are placed by the `extra_info` the suite writes (`bench_workloads.describe`);
 results saved before that are placed by their group and parameters.
@@ -390,6 +392,58 @@ def long_chain_card(latest: Run, colours: Palette) -> str:
             f'{bar_chart(mem, colours, value_fmt=fmt_bytes)}</section>')
 
 
+SCALE_TITLE = "W3x100 on dask (LocalCluster)"
+
+
+def scale_card(runs: list[Run], colours: Palette) -> str:
+    """W3 at 100x on the dask backend with a LocalCluster, next to the floor: time, and the
+    client process's peak memory against the data's size (the newest run that has it)."""
+    run = next((r for r in reversed(runs) if any(x.kind == "scale" for x in r.results)), None)
+    if run is None:
+        return ""
+    rs = [r for r in run.results if r.kind == "scale" and r.key == "W3x100"]
+    order = series_order({r.series for r in rs})
+    rs.sort(key=lambda r: order.index(r.series))
+    floor = next((r for r in rs if r.series == FLOOR), None)
+    lazy = next((r for r in rs if r.series != FLOOR), None)
+    times, mem = [], []
+    data = max(float(r.extra.get("data_bytes") or 0) for r in rs)
+    if data:
+        mem.append(("data (x)", data, "", f"x: {int(rs[0].extra.get('n', 0)):,} float32"))
+    for r in rs:
+        note = f"{fmt_ratio(ratio(r, floor))} floor" if floor and r is not floor else ""
+        calls = ", ".join(fmt_time(t) for t in r.extra.get("times_s") or [])
+        times.append((r.series, r.seconds, note, f"{r.series}: median of "
+                      f"{r.extra.get('rounds', '?')} calls ({calls}) after a warm-up"))
+        peak = r.extra.get("peak_rss_bytes")
+        if peak:
+            where = ("the client process (client and scheduler; x and the gradient stay on "
+                     "the workers)" if r is lazy else "the process, holding x")
+            mem.append((r.series, float(peak), f"{peak / data:.2f}× data" if data else "",
+                        f"{r.series}: peak RSS (ru_maxrss) of {where}"))
+    what = "forward + backward of exp(0.5·log(x² + 1)).sum(), each side once in a fresh process"
+    if lazy is not None:
+        e = lazy.extra
+        what += (f"; dask: {e.get('workers', '?')} worker processes × "
+                 f"{e.get('threads_per_worker', '?')} thread, memory limit "
+                 f"{e.get('memory_limit', '?')} each, x in {e.get('chunks', '?')} chunks "
+                 f"drawn and kept on the workers")
+    badge = ""
+    if lazy is not None and lazy.extra.get("peak_rss_bytes") and data:
+        q = lazy.extra["peak_rss_bytes"] / data
+        badge = (f'<span class="badge {"met" if q < 1 else "miss"}">client peak '
+                 f'{fmt_bytes(lazy.extra["peak_rss_bytes"])} = {q:.2f}× data</span>')
+    since = "" if run is runs[-1] else (f" (from run {esc(run.label)} of {esc(run.day)}, "
+                                        f"the newest that has it)")
+    n = int(rs[0].extra.get("n") or 0)
+    return (f'<section class="card"><header><h3><span class="key">W3x100</span> '
+            f'{esc(SCALE_TITLE[7:])}</h3>{badge}</header><p class="what">'
+            f'{n:,} floats ({esc(fmt_bytes(data))}), {esc(what)}{since}</p>'
+            f'<h4>time per call, forward + backward (median)</h4>{bar_chart(times, colours)}'
+            f'<h4>peak memory of the client process vs the data</h4>'
+            f'{bar_chart(mem, colours, value_fmt=fmt_bytes)}</section>')
+
+
 def ops_table(runs: list[Run], latest: Run, colours: Palette) -> str:
     ops = []
     for r in latest.results:
@@ -596,7 +650,8 @@ def render(runs: list[Run], storage: str = "") -> str:
            f'within one run, the figure to compare across machines</p></div>')
     body = (f'<main><div class="legend">{legend}{machines}</div>{summary_tiles(latest)}'
             f'<div class="grid">{workload_cards(runs, latest, colours)}'
-            f'{long_chain_card(latest, colours)}{imports_card(latest, colours)}'
+            f'{long_chain_card(latest, colours)}{scale_card(runs, colours)}'
+            f'{imports_card(latest, colours)}'
             f'{ops_table(runs, latest, colours)}{runs_table(runs, colours)}</div>'
             f'<footer>Made by <code>plugrad bench dashboard</code> from '
             f'{esc(storage or "the saved runs")}. Every figure is a median of one run; '

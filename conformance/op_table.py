@@ -1069,6 +1069,7 @@ NOT_OPS = {
     # plugrad functions
     "broadcast_shapes": "computes a shape from shapes; no tensors involved",
     "detach": "leaves the graph; an engine case checks it",
+    "compute": "evaluates pending work of lazy tensors, values unchanged; an engine case",
     "is_tensor": "a type test",
     "numel": "metadata",
     "save": "file I/O",

@@ -29,6 +29,25 @@ def leaf(values, dtype=None):
     return pg.tensor(values, dtype=dtype, requires_grad=True)
 
 
+def test_compute_keeps_values_objects_versions_and_the_graph():
+    # pg.compute evaluates pending work (a lazy backend) or does nothing (an eager one);
+    # either way each tensor keeps its values, its identity, its version and its history
+    x = leaf([1.0, 2.0])
+    y = x * x
+    loss = y.sum()
+    loss.backward(retain_graph=True)
+    grad = x.grad
+    before = (y._version, y.grad_fn, loss.grad_fn)
+    out = pg.compute(loss, y, grad)
+    assert type(out) is tuple and out[0] is loss and out[1] is y and out[2] is grad
+    assert (y._version, y.grad_fn, loss.grad_fn) == before
+    assert close(loss.item(), 5.0) and close(y.tolist(), [1.0, 4.0])
+    assert close(grad.tolist(), [2.0, 4.0])
+    loss.backward()  # the graph is intact
+    assert close(x.grad.tolist(), [4.0, 8.0])
+    assert pg.compute() == ()
+
+
 # -- accumulation and graph lifetime ---------------------------------------------------------
 def test_tensors_are_made_on_the_backend_under_test(plugrad_target):
     x = pg.ones(2)

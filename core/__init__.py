@@ -156,6 +156,60 @@ def detach(x: Tensor) -> Tensor:
     return x.detach()
 
 
+def compute(*tensors) -> tuple:
+    """Evaluate the pending work of lazy tensors in one pass; returns the arguments as a tuple.
+
+    On a lazy backend (Dask) a tensor is a recipe until its values are needed.
+    `compute` evaluates all of `tensors` together, so work they share (the
+    forward pass behind a loss and its gradients) is done once, and keeps each
+    result in the same tensor object: its values are unchanged, so its
+    version, its `requires_grad` and its place in the autograd graph are too.
+    With a dask.distributed client the results stay on the workers. On an
+    eager backend (NumPy, CuPy) there is nothing pending and it does nothing.
+
+    A module stands for its parameters and buffers, an optimizer for its
+    parameters and its state (momentum, moments). In a training loop on Dask,
+    call `pg.compute(model, opt)` after each `opt.step()`: each step's update
+    is then built on computed values, instead of on a graph that every step
+    makes longer.
+
+    >>> import plugrad as pg
+    >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
+    >>> loss = (x * x).sum()
+    >>> loss.backward()
+    >>> loss, g = pg.compute(loss, x.grad)
+    >>> loss, g
+    (tensor(5., grad_fn=<SumBackward0>), tensor([2., 4.]))
+    """
+    groups: dict = {}
+    for t in _tensors_of(tensors):
+        groups.setdefault(id(t.backend), (t.backend, {}))[1].setdefault(id(t), t)
+    for bk, ts in groups.values():
+        ts = list(ts.values())
+        arrays = bk.compute([t.data for t in ts])
+        for t, data in zip(ts, arrays):
+            t.data = data
+    return tensors
+
+
+def _tensors_of(objects):
+    """The tensors of compute's arguments: tensors, modules, optimizers (and None: skipped)."""
+    for obj in objects:
+        if isinstance(obj, Tensor):
+            yield obj
+        elif isinstance(obj, nn.Module):
+            yield from obj.parameters()
+            yield from obj.buffers()
+        elif isinstance(obj, optim.Optimizer):
+            for group in obj.param_groups:
+                yield from group["params"]
+            for state in obj.state.values():
+                yield from (v for v in state.values() if isinstance(v, Tensor))
+        elif obj is not None:
+            raise TypeError(f"compute() takes tensors, modules and optimizers, got "
+                            f"{type(obj).__name__}")
+
+
 set_default_backend = backends.set_default_backend
 default_backend = backends.default_backend
 

@@ -31,6 +31,14 @@ Rules every kernel follows:
   error types with messages that name shapes and ops.
 * The host is NumPy: `to_host` returns a NumPy array and `from_host` takes
   one. Moving a tensor between two backends (`x.to("cupy")`) goes through it.
+* A lazy backend (`lazy = True`, such as Dask) returns arrays that stand for
+  work not done yet; `shape` and `dtype` must still be known at once. Its
+  values are computed by `to_host`, `tolist` and `compute`, and the core calls
+  those only when the user asks for values.
+* Creation kernels of a chunked backend (`full`, `arange`, `linspace`, `eye`,
+  `asarray`, `from_host`, `uniform`, `normal`, `randint`) take a keyword
+  `chunks=`, passed only when the user gives one (`pg.zeros(..., chunks=...)`);
+  a backend without chunked arrays need not accept it.
 
 The quickest way to write a backend is `plugrad.backends.array_api.ArrayAPIBackend`,
 which implements every kernel on any Array API standard namespace; see
@@ -54,7 +62,7 @@ OTHER = ("logical_not", "where", "matmul", "mutable", "reshape", "permute", "bro
          "asarray", "full", "arange", "linspace", "eye", "astype", "dtype_of",
          "to_host", "seed", "uniform", "normal", "randint")
 REQUIRED = UNARY + BINARY + REDUCE + OTHER
-OPTIONAL = ("sigmoid", "from_host", "tolist", "mul_into")
+OPTIONAL = ("sigmoid", "from_host", "tolist", "mul_into", "add_into", "compute")
 PRIMITIVES = REQUIRED + OPTIONAL
 
 
@@ -110,6 +118,9 @@ class Backend:
 
     name: str = "abstract"
     version: str = ""
+    # True for a backend whose arrays are deferred computations (Dask): the core then
+    # never forces values on its own and does not refuse arrays larger than memory
+    lazy: bool = False
 
     def __repr__(self) -> str:
         return f"<plugrad backend {self.name!r}>"
@@ -169,7 +180,9 @@ class Backend:
         """A new array with the same values."""
         raise NotImplementedError
 
-    # creation and conversion: `dtype` is a plugrad dtype
+    # creation and conversion: `dtype` is a plugrad dtype. A chunked backend's creation
+    # kernels (these, from_host and the random ones) also take `chunks=` (Dask's meaning:
+    # a block shape, or "auto"), which the core passes only when the user gives it
     def asarray(self, data: Any, dtype=None) -> Array:
         """An array from nested Python sequences, numbers or a host array.
 
@@ -211,7 +224,8 @@ class Backend:
         """Optional. Nested Python lists (a Python number for a 0-d array)."""
         return self.to_host(x).tolist()
 
-    # random numbers: each backend owns its generator; plugrad.manual_seed seeds it
+    # random numbers: each backend owns its generator; plugrad.manual_seed seeds it. A lazy
+    # backend draws them lazily (where the chunks are computed), never on the host
     def seed(self, seed: int) -> None:
         raise NotImplementedError
 
@@ -239,6 +253,24 @@ class Backend:
         in-place ufuncs saves the temporary array.
         """
         self.setitem(x, (Ellipsis,), self.mul(x, y))
+
+    def add_into(self, x: Array, y: Array | float) -> None:
+        """Optional. In place: x += y, y broadcast to x's shape (optimizers, gradient sums).
+
+        The fallback is `index_add` over the whole array; a library with in-place
+        ufuncs makes it one call.
+        """
+        self.index_add(x, (Ellipsis,), y)
+
+    def compute(self, arrays: list) -> list:
+        """Optional. Evaluate the pending work of `arrays` in one pass (`plugrad.compute`).
+
+        Returns arrays with the same values, to replace the given ones (the same
+        objects, where the backend can evaluate in place). An eager backend has
+        nothing pending: the default returns `arrays` unchanged. A lazy backend
+        computes them together, so work they share is done once.
+        """
+        return arrays
 
 
 def missing_primitives(backend: Any) -> list:

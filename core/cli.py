@@ -89,6 +89,9 @@ def _add_bench_parser(sub) -> None:
                    help="pytest-benchmark's --benchmark-max-time per case (default 0.5 s)")
     p.add_argument("--threads", type=int, help="BLAS/OpenMP threads (1 is steadier)")
     p.add_argument("--no-long", action="store_true", help="skip W4's 1,000,000-op chain")
+    p.add_argument("--dask", action="store_true",
+                   help="also run W3x100 (W3 on 2e8 floats) on the dask backend with a "
+                        "LocalCluster, next to the NumPy floor (needs dask and distributed)")
     p.add_argument("--no-dashboard", action="store_true", help="do not render the page")
     bench_sub = p.add_subparsers(dest="bench_command", metavar="{dashboard}")
     p_dash = bench_sub.add_parser("dashboard", help="render the dashboard from the saved runs")

@@ -2,6 +2,8 @@
 
 Every function takes `dtype=`, `requires_grad=` and `backend=` (a backend name
 or object; the default backend when omitted), as torch's take `device=`.
+On a chunked backend (Dask) they also take `chunks=`, the block shape of the
+new array (Dask's `"auto"` when omitted); other backends refuse it.
 """
 from __future__ import annotations
 
@@ -49,15 +51,32 @@ def _memory_bytes() -> int | None:
         return None
 
 
-def _checked(size: tuple, dtype) -> tuple:
+def _chunked(kernel, bk, chunks, *args):
+    """kernel(*args, chunks=chunks): the one path by which chunks= reaches a backend.
+
+    Called only when the user gave chunks=, so other backends pay nothing for it.
+    """
+    try:
+        return kernel(*args, chunks=chunks)
+    except TypeError as err:
+        if "chunks" not in str(err):
+            raise
+        raise TypeError(f"the {bk.name!r} backend has no chunked arrays: chunks= is for a "
+                        f"backend such as 'dask' (got chunks={chunks!r})") from None
+
+
+def _checked(size: tuple, dtype, bk=None) -> tuple:
     """size, once dtype is a plugrad dtype and the tensor could fit in this machine's memory.
 
     Checked before allocating: a request larger than the whole memory would otherwise
     get a library-specific error or, where the OS overcommits, the process killed.
+    A lazy backend (`bk.lazy`) allocates nothing now and may hold more than memory.
     """
     if not isinstance(dtype, dtypes.dtype):
         raise TypeError(f"argument 'dtype' must be a plugrad dtype (e.g. plugrad.float32), "
                         f"not {type(dtype).__name__}")
+    if bk is not None and bk.lazy:
+        return size
     n = dtype.itemsize
     for s in size:
         n *= s
@@ -125,10 +144,13 @@ def _check_range(data, dtype) -> None:
                                f"overflow")
 
 
-def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None,
+           chunks=None) -> Tensor:
     """A new leaf tensor holding a copy of `data` (nested lists, a number, an array).
 
-    Python floats become float32, ints int64, bools bool, as in torch.
+    Python floats become float32, ints int64, bools bool, as in torch. An array
+    of the backend's own library (a Dask array on the Dask backend) is taken
+    as it is, without computing it.
 
     >>> import plugrad as pg
     >>> pg.tensor([[1, 2], [3, 4]])
@@ -144,6 +166,8 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None) -> Te
             data = data.to(bk)  # a copy on the other backend, like torch.tensor(t, device=...)
         arr = bk.copy(data.data) if dtype is None or dtype is data.dtype else \
             bk.astype(data.data, dtype)
+        if chunks is not None:
+            arr = _chunked(bk.asarray, bk, chunks, arr, None)
         return _finish(arr, dtype or data.dtype, bk, requires_grad)
     if dtype is not None and not isinstance(dtype, dtypes.dtype):
         raise TypeError(f"tensor(): argument 'dtype' must be a plugrad dtype, not "
@@ -160,8 +184,11 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None) -> Te
         if dtype is dtypes.int64 or dtype is dtypes.int32:
             _check_range(data, dtype)  # NumPy would wrap around silently
     try:
-        arr = bk.asarray(data, None)
+        arr = bk.asarray(data, None) if chunks is None else \
+            _chunked(bk.asarray, bk, chunks, data, None)
     except (ValueError, TypeError) as err:
+        if chunks is not None and "chunked arrays" in str(err):
+            raise
         if data is None or isinstance(data, (dict, set, frozenset)) or type(data) is object:
             raise RuntimeError(f"Could not infer dtype of {type(data).__name__}") from None
         raise TypeError(f"tensor(): could not convert the data to a tensor: {err}") from None
@@ -175,11 +202,12 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None) -> Te
     return _finish(arr, dtype, bk, requires_grad)
 
 
-def as_tensor(data, dtype=None, backend=None) -> Tensor:
+def as_tensor(data, dtype=None, backend=None, *, chunks=None) -> Tensor:
     """Like `tensor`, but returns `data` itself when it already is a matching tensor."""
-    if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype) and \
+            (backend is None or resolve_backend(backend) is data.backend) and chunks is None:
         return data
-    return tensor(data, dtype=dtype, backend=backend)
+    return tensor(data, dtype=dtype, backend=backend, chunks=chunks)
 
 
 def from_numpy(array) -> Tensor:
@@ -194,37 +222,42 @@ def _fill_dtype(value) -> dtypes.dtype:
     return dtypes.scalar_dtype(value)
 
 
-def full(size, fill_value, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+def full(size, fill_value, *, dtype=None, requires_grad: bool = False, backend=None,
+         chunks=None) -> Tensor:
     """A tensor of `size` filled with `fill_value` (its dtype follows the value's type)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = dtype or _fill_dtype(fill_value)
     bk = resolve_backend(backend)
-    return _finish(bk.full(_checked(_sizes((size,)), dtype), fill_value, dtype), dtype, bk,
-                   requires_grad)
+    return _filled(bk, _sizes((size,)), fill_value, dtype, chunks, requires_grad)
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+def _filled(bk, size: tuple, value, dtype, chunks, requires_grad: bool) -> Tensor:
+    size = _checked(size, dtype, bk)
+    data = bk.full(size, value, dtype) if chunks is None else \
+        _chunked(bk.full, bk, chunks, size, value, dtype)
+    return _finish(data, dtype, bk, requires_grad)
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
     """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
     dtype = dtype or dtypes.get_default_dtype()
-    bk = resolve_backend(backend)
-    return _finish(bk.full(_checked(_sizes(size), dtype), 0, dtype), dtype, bk, requires_grad)
+    return _filled(resolve_backend(backend), _sizes(size), 0, dtype, chunks, requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+def ones(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
     """A tensor of ones: ones(2, 3) or ones((2, 3))."""
     dtype = dtype or dtypes.get_default_dtype()
-    bk = resolve_backend(backend)
-    return _finish(bk.full(_checked(_sizes(size), dtype), 1, dtype), dtype, bk, requires_grad)
+    return _filled(resolve_backend(backend), _sizes(size), 1, dtype, chunks, requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+def empty(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
     """A tensor whose values are unspecified (plugrad fills it with zeros)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, backend=backend)
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad, backend=backend, chunks=chunks)
 
 
 def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
-           backend=None) -> Tensor:
+           backend=None, chunks=None) -> Tensor:
     """Values from start up to (not including) end: arange(5), arange(1, 2, 0.25)."""
     if end is None:
         start, end = 0, start
@@ -235,27 +268,33 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
         dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) \
             else dtypes.get_default_dtype()
     bk = resolve_backend(backend)
-    return _finish(bk.arange(*values, dtype), dtype, bk, requires_grad)
+    data = bk.arange(*values, dtype) if chunks is None else \
+        _chunked(bk.arange, bk, chunks, *values, dtype)
+    return _finish(data, dtype, bk, requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False,
-             backend=None) -> Tensor:
+             backend=None, chunks=None) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or dtypes.get_default_dtype()
-    _checked((int(steps),), dtype)
     bk = resolve_backend(backend)
-    return _finish(bk.linspace(start, end, steps, dtype), dtype, bk, requires_grad)
+    _checked((int(steps),), dtype, bk)
+    data = bk.linspace(start, end, steps, dtype) if chunks is None else \
+        _chunked(bk.linspace, bk, chunks, start, end, steps, dtype)
+    return _finish(data, dtype, bk, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False,
-        backend=None) -> Tensor:
+        backend=None, chunks=None) -> Tensor:
     """An n x m matrix with ones on the diagonal."""
     dtype = dtype or dtypes.get_default_dtype()
-    _checked((int(n), int(n if m is None else m)), dtype)
     bk = resolve_backend(backend)
-    return _finish(bk.eye(n, n if m is None else m, dtype), dtype, bk, requires_grad)
+    m = n if m is None else m
+    _checked((int(n), int(m)), dtype, bk)
+    data = bk.eye(n, m, dtype) if chunks is None else _chunked(bk.eye, bk, chunks, n, m, dtype)
+    return _finish(data, dtype, bk, requires_grad)
 
 
 # -- random numbers ---------------------------------------------------------------------
@@ -271,22 +310,33 @@ def manual_seed(seed: int) -> None:
         bk.seed(seed)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
+def _random(kernel, bk, chunks, *args):
+    return kernel(*args) if chunks is None else _chunked(kernel, bk, chunks, *args)
+
+
+def rand(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
     """Uniform random numbers on [0, 1)."""
     dtype = dtype or dtypes.get_default_dtype()
     bk = resolve_backend(backend)
-    return _finish(bk.uniform(_checked(_sizes(size), dtype), dtype), dtype, bk, requires_grad)
+    data = _random(bk.uniform, bk, chunks, _checked(_sizes(size), dtype, bk), dtype)
+    return _finish(data, dtype, bk, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
-    """Standard normal random numbers."""
+def randn(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
+    """Standard normal random numbers.
+
+    On the Dask backend they are drawn lazily, chunk by chunk, where the chunks
+    are computed: `pg.randn(10**9, 4, backend="dask", chunks=(10**6, 4))`
+    allocates nothing.
+    """
     dtype = dtype or dtypes.get_default_dtype()
     bk = resolve_backend(backend)
-    return _finish(bk.normal(_checked(_sizes(size), dtype), dtype), dtype, bk, requires_grad)
+    data = _random(bk.normal, bk, chunks, _checked(_sizes(size), dtype, bk), dtype)
+    return _finish(data, dtype, bk, requires_grad)
 
 
 def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = False,
-            backend=None) -> Tensor:
+            backend=None, chunks=None) -> Tensor:
     """Random integers in [low, high): randint(10, (3,)) or randint(2, 10, (3,))."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
@@ -299,49 +349,63 @@ def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = Fals
                            f">= to={high}")
     dtype = dtype or dtypes.int64
     bk = resolve_backend(backend)
-    return _finish(bk.randint(int(low), int(high), _checked(_sizes((size,)), dtype), dtype),
-                   dtype, bk,
-                   requires_grad)
+    data = _random(bk.randint, bk, chunks, int(low), int(high),
+                   _checked(_sizes((size,)), dtype, bk), dtype)
+    return _finish(data, dtype, bk, requires_grad)
 
 
 # -- *_like ------------------------------------------------------------------------------
-def _like(x: Tensor, dtype, backend):
-    return dtype or x.dtype, backend or x.backend
+def _like(x: Tensor, dtype, backend, chunks=None):
+    """(dtype, backend, chunks) of a tensor made like x: on a chunked backend, x's chunks."""
+    backend = backend or x.backend
+    if chunks is None and backend is x.backend and x.backend.lazy:
+        chunks = getattr(x.data, "chunks", None)
+    return dtype or x.dtype, backend, chunks
 
 
-def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
-    dtype, backend = _like(x, dtype, backend)
-    return zeros(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend)
+def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+               chunks=None) -> Tensor:
+    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+    return zeros(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
+                 chunks=chunks)
 
 
-def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
-    dtype, backend = _like(x, dtype, backend)
-    return ones(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend)
+def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+              chunks=None) -> Tensor:
+    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+    return ones(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
+                chunks=chunks)
 
 
-def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
-    return zeros_like(x, dtype=dtype, requires_grad=requires_grad, backend=backend)
+def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+               chunks=None) -> Tensor:
+    return zeros_like(x, dtype=dtype, requires_grad=requires_grad, backend=backend,
+                      chunks=chunks)
 
 
 def full_like(x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False,
-              backend=None) -> Tensor:
-    dtype, backend = _like(x, dtype, backend)
+              backend=None, chunks=None) -> Tensor:
+    dtype, backend, chunks = _like(x, dtype, backend, chunks)
     return full(tuple(x.data.shape), fill_value, dtype=dtype, requires_grad=requires_grad,
-                backend=backend)
+                backend=backend, chunks=chunks)
 
 
-def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
-    dtype, backend = _like(x, dtype, backend)
-    return rand(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend)
+def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+              chunks=None) -> Tensor:
+    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+    return rand(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
+                chunks=chunks)
 
 
-def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None) -> Tensor:
-    dtype, backend = _like(x, dtype, backend)
-    return randn(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend)
+def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+               chunks=None) -> Tensor:
+    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+    return randn(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
+                 chunks=chunks)
 
 
 def randint_like(x: Tensor, low, high=None, *, dtype=None, requires_grad: bool = False,
-                 backend=None) -> Tensor:
-    dtype, backend = _like(x, dtype, backend)
+                 backend=None, chunks=None) -> Tensor:
+    dtype, backend, chunks = _like(x, dtype, backend, chunks)
     return randint(low, high, tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad,
-                   backend=backend)
+                   backend=backend, chunks=chunks)

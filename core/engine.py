@@ -143,7 +143,7 @@ def _store_grad(t: Tensor, g: Tensor, owned: bool, create_graph: bool) -> None:
         elif create_graph or current._rg:
             t._grad = current + g
         else:
-            current.backend.index_add(_shareable(current), (Ellipsis,), g.data)
+            current.backend.add_into(_shareable(current), g.data)
 
 
 class _Walk:
@@ -364,6 +364,7 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
     ready = [node for node in dict.fromkeys(root_nodes) if deps.get(node, 0) == 0]
     anomaly = ANOMALY.enabled
     slow = capture is not None or anomaly  # every node takes the slow path
+    plain_leaves = accumulate_into is None and not slow
     needed = _needed(root_nodes, capture) if capture is not None else None
     walk = _Walk(capture, needed, accumulate_into, shared, keep, create_graph, retain_graph,
                  anomaly)
@@ -376,6 +377,14 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
             g = take(node, None)
             while node is not None:
                 if node.hooks is not None or slow:
+                    if plain_leaves and type(node) is AccumulateGrad and g is not None:
+                        # a leaf without hooks (the usual case): straight into its .grad
+                        leaf, hooks = node._variable(), node.hooks
+                        if leaf is not None and leaf._hooks is None and not hooks.pre \
+                                and not hooks.post:
+                            _store_grad(leaf, g, id(g) not in shared and g._base is None,
+                                        create_graph)
+                            break
                     grads = _slow_path(node, g, walk)
                     if grads is None:
                         break
@@ -390,7 +399,9 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
                     grads = node.backward(node, g)
                     if saved and not retain_graph:
                         node.saved = None
-                    if len(grads) > 1 and (len(grads) > 2 or grads[0] is grads[1]):
+                    n = len(grads)
+                    if n > 1 and (grads[0] is grads[1] or n > 3 or n == 3 and (
+                            grads[2] is grads[0] or grads[2] is grads[1])):
                         _mark_shared(grads, shared, keep)
                 # The last node to become ready would be popped next anyway (the walk is
                 # LIFO): run it directly, its gradient in a local rather than in buffers.
@@ -418,7 +429,7 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
                         elif prev._base is None and id(prev) not in shared and \
                                 prev.data.shape == gi.data.shape:
                             # the engine holds the only reference: add in place, no new array
-                            prev.backend.index_add(_shareable(prev), (Ellipsis,), gi.data)
+                            prev.backend.add_into(_shareable(prev), gi.data)
                         else:
                             buffers[nxt] = _make(prev.backend.add(prev.data, gi.data),
                                                  prev.dtype, prev.backend)

@@ -625,6 +625,10 @@ def _relu_backward(node, g):
     # gradient is itself inf or nan at a unit that is off.
     k = g.backend
     passes = k.astype(k.logical_not(k.le(node.saved[0], 0)), g.dtype)
+    if not STATE.grad_enabled:
+        passes = k.mutable(passes)  # (a 0-d result may be a library scalar)
+        k.mul_into(passes, g.data)  # passes is this formula's own new array
+        return (_make(passes, g.dtype, k),)
     return (g * _make(passes, g.dtype, k),)
 
 
@@ -940,7 +944,8 @@ def fill_(x: Tensor, value) -> Tensor:
             (x._rg or (vt is not None and vt._rg))):
         # the common case (zeroing a gradient buffer): one write, no graph
         if vt is not None:
-            value = vt.item()
+            # a lazy backend writes the 0-d array itself: no computing it to a number
+            value = k.astype(vt.data, x.dtype) if k.lazy else vt.item()
         r = root(x)
         before = r.data
         _store(k, _shareable(x), value)

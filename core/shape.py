@@ -437,8 +437,10 @@ def _index_part(item, x: Tensor):
                                f"{item.backend.name!r} tensor; move the index with .to()")
         if item.dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int or bool tensors")
-        if item.data.ndim == 0 and item.dtype is not dtypes.bool:
-            return int(item.item()), False  # torch treats a 0-d integer tensor as an int
+        if item.data.ndim == 0 and item.dtype is not dtypes.bool and not x.backend.lazy:
+            # torch treats a 0-d integer tensor as an int; on a lazy backend it stays an
+            # index array (same result), so that indexing does not compute it
+            return int(item.item()), False
         return item.data, True
     if isinstance(item, (list, tuple)):
         arr = x.backend.asarray(item)

@@ -193,9 +193,17 @@ class Tensor:
         `gradient` is required unless self has one element. The graph's saved
         tensors are freed unless `retain_graph` (default: `create_graph`).
         """
-        from .engine import backward
-        backward((self,), None if gradient is None else (gradient,), retain_graph,
-                 create_graph, inputs=inputs)
+        from .engine import backward, execute
+        fn = self.grad_fn
+        if gradient is None and inputs is None and fn is not None and not self.data.shape:
+            # `loss.backward()`, the usual call: what engine.backward would check and
+            # build for it comes down to this (one 0-d gradient of ones)
+            bk, dtype = self.backend, self.dtype
+            ones = _make(bk.full((), 1, dtype), dtype, bk)
+            execute([(fn, ones)], create_graph if retain_graph is None else retain_graph,
+                    create_graph)
+            return
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # -- metadata -------------------------------------------------------------
     @property

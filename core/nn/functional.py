@@ -58,7 +58,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if bias.dtype is not input.dtype:
             raise RuntimeError(f"expected bias of dtype {input.dtype.name}, got "
                                f"{bias.dtype.name}")
-        out = k.add(out, bias.data)
+        k.add_into(out, bias.data)  # out is the matmul's new array: no second one
     out = _make(out, input.dtype, k)
     if STATE.grad_enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
         record(out, "AddmmBackward0" if bias is not None else "MmBackward0", _linear_backward,
@@ -194,18 +194,19 @@ def _classes_last(input: Tensor, target: Tensor):
     if target.dtype is not dtypes.int64:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_torch_name(target.dtype)}")
-    shape, tshape = tuple(input.shape), tuple(target.shape)
-    if input.ndim == 1:
+    shape, tshape = tuple(input.data.shape), tuple(target.data.shape)
+    ndim = len(shape)
+    if ndim == 1:
         if tshape != ():
             raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported "
                                f"(input {list(shape)}, target {list(tshape)})")
         return input.reshape(1, -1), target.reshape(1), ()
-    if input.ndim == 0:
+    if ndim == 0:
         raise ValueError("Expected input to have at least one dimension (the classes)")
     if not tshape or tshape[0] != shape[0]:
         raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
                          f"({tshape[0] if tshape else 0}).")
-    if input.ndim == 2:
+    if ndim == 2:
         if len(tshape) != 1:
             raise RuntimeError(f"1D target tensor expected, multi-target not supported "
                                f"(got target of shape {list(tshape)})")
@@ -225,7 +226,12 @@ def _targets(target: Tensor, classes: int, ignore_index: int, weight, dtype):
     k = target.backend
     t = target.data
     ignored = None
-    if t.shape[0]:
+    if k.lazy:
+        # no branch on values: ignored rows are masked unconditionally, and a target out of
+        # range raises IndexError when the loss is computed (the backend's index check)
+        ignored = k.eq(t, ignore_index)
+        t = k.where(ignored, 0, t)
+    elif t.shape[0]:
         lo, hi = k.tolist(k.min(t, None, False)), k.tolist(k.max(t, None, False))
         if lo <= ignore_index <= hi:
             mask = k.eq(t, ignore_index)
@@ -273,7 +279,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if label_smoothing:
         raise NotImplementedError("cross_entropy: label_smoothing is not supported yet")
     if isinstance(target, Tensor) and target.dtype.is_floating_point \
-            and tuple(target.shape) == tuple(input.shape):
+            and isinstance(input, Tensor) and target.data.shape == input.data.shape:
         return _soft_cross_entropy(input, target, weight, reduction)
     x, t, loss_shape = _classes_last(input, target)
     if not x.dtype.is_floating_point:
@@ -298,9 +304,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     else:
         out = k.sum(losses, None, False)
         if reduction == "mean":
-            divisor = k.tolist(k.sum(row_weight, None, False)) if row_weight is not None \
-                else rows
-            out = k.div(out, divisor) if divisor else k.mul(out, float("nan"))
+            divisor = rows if row_weight is None else k.sum(row_weight, None, False) \
+                if k.lazy else k.tolist(k.sum(row_weight, None, False))
+            # a lazy divisor stays an array: 0 / 0 is nan without asking
+            out = k.div(out, divisor) if k.lazy or divisor else k.mul(out, float("nan"))
     out = _make(out, x.dtype, k)
     if STATE.grad_enabled and x._rg:
         # the softmax is kept for the backward formula (it is the bulk of the gradient)
@@ -320,7 +327,7 @@ def _cross_entropy_backward(node, g):
     if reduction == "none":
         coeff = k.reshape(g.data, (rows, 1))
     elif reduction == "mean":
-        coeff = k.div(g.data, divisor) if divisor else k.mul(g.data, float("nan"))
+        coeff = k.div(g.data, divisor) if k.lazy or divisor else k.mul(g.data, float("nan"))
     else:
         coeff = g.data
     if row_weight is not None:
@@ -329,8 +336,8 @@ def _cross_entropy_backward(node, g):
         # no graph to build: work on the arrays, subtracting each row's coefficient at
         # its target (index_add: the contract's portable way to write at index arrays)
         grad = k.mul(probs, coeff)
-        per_row = k.reshape(coeff, (rows,)) if getattr(coeff, "ndim", 0) == 2 else \
-            k.broadcast_to(coeff, (rows,))
+        # a 0-d coefficient (mean or sum, no weights) broadcasts over the picked elements
+        per_row = k.reshape(coeff, (rows,)) if getattr(coeff, "ndim", 0) == 2 else coeff
         k.index_add(grad, picks, k.neg(per_row))
         return (_make(grad, x.dtype, k),)
     # create_graph: the same formula with tensor ops on x and g, so it can be differentiated
@@ -388,7 +395,12 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     total = losses.sum()
     if reduction == "sum":
         return total
-    divisor = k.tolist(k.sum(row_weight, None, False)) if row_weight is not None else rows
+    if row_weight is None:
+        divisor = rows
+    elif k.lazy:  # a lazy divisor stays a tensor: 0 / 0 is nan without asking
+        return total / _make(k.sum(row_weight, None, False), total.dtype, k)
+    else:
+        divisor = k.tolist(k.sum(row_weight, None, False))
     return total / divisor if divisor else total * float("nan")
 
 

@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 from .. import dtypes
 from ..creation import empty
+from ..pointwise import relu as _relu
 from . import functional as F
 from . import init
 from .module import Module
@@ -71,7 +72,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return _relu(input)  # F.relu without its `inplace` wrapper: this runs per layer
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

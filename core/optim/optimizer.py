@@ -2,7 +2,7 @@
 
 Subclasses implement `_update(group)`. Updates run under no_grad and write the
 new values into each parameter's own memory with the backend's in-place
-kernels (`index_add` for p += step, `setitem` for p = value): plugrad has no
+kernels (`add_into` for p += step, `setitem` for p = value): plugrad has no
 in-place tensor arithmetic (add_, mul_) yet, and writing in place keeps torch's
 semantics, where views of a parameter and tensors from an earlier state_dict()
 see the update.
@@ -77,10 +77,11 @@ class Optimizer:
         """Forget the gradients: set them to None (default) or fill them with zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                # parameters are leaves: read and clear ._grad directly (this runs every step)
+                if p._grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
                     p.grad.detach_()
                     p.grad.zero_()
@@ -171,7 +172,7 @@ _EVERYWHERE = (Ellipsis,)  # the index of a whole array
 
 def add_into(p: Tensor, delta) -> None:
     """p += delta, written into p's own memory (delta: a backend array)."""
-    p.backend.index_add(_shareable(p), _EVERYWHERE, delta)
+    p.backend.add_into(_shareable(p), delta)
 
 
 def write_into(p: Tensor, value) -> None:

@@ -1,7 +1,8 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, add_into, check_number, new_state
+from ..tensor import _shareable
+from .optimizer import Optimizer, check_number, new_state
 
 __all__ = ["SGD"]
 
@@ -64,6 +65,6 @@ class SGD(Optimizer):
                     # buf = momentum * buf + (1 - dampening) * g, in buf's own memory
                     scaled = g if dampening == 0 else k.mul(g, 1 - dampening)
                     k.mul_into(buf.data, momentum)
-                    k.index_add(buf.data, (Ellipsis,), scaled)
+                    k.add_into(buf.data, scaled)
                 g = k.add(g, k.mul(buf.data, momentum)) if nesterov else buf.data
-            add_into(p, k.mul(g, -lr))
+            k.add_into(_shareable(p), k.mul(g, -lr))
