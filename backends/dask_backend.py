@@ -442,14 +442,17 @@ class DaskBackend(ArrayAPIBackend):
             host = np.array(data, dtype=None if dtype is None else _TO_NATIVE[dtype])
             if host.dtype.kind == "O":
                 raise TypeError("could not convert the data to numbers")
-            out = da.from_array(host, chunks="auto" if chunks is None else chunks)
-            return out
+            # name=False: a fresh name rather than a hash of the values, which costs a
+            # pass over them and makes two tensors of equal data share keys (see from_host)
+            return da.from_array(host, chunks="auto" if chunks is None else chunks, name=False)
         return out if chunks is None else out.rechunk(chunks)
 
     @staticmethod
     def from_host(host, dtype, chunks=None):
+        # name=False: two tensors made from equal host data must not share task keys
+        # (a distributed scheduler then warns of different run_specs for one key)
         return da.from_array(np.array(host, dtype=_TO_NATIVE[dtype]),
-                             chunks="auto" if chunks is None else chunks)
+                             chunks="auto" if chunks is None else chunks, name=False)
 
     @staticmethod
     def full(shape, value, dtype, chunks=None):

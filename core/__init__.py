@@ -164,7 +164,9 @@ def compute(*tensors) -> tuple:
     forward pass behind a loss and its gradients) is done once, and keeps each
     result in the same tensor object: its values are unchanged, so its
     version, its `requires_grad` and its place in the autograd graph are too.
-    With a dask.distributed client the results stay on the workers. On an
+    With a dask.distributed client the results stay on the workers, and
+    `compute` returns once the work is handed to the scheduler (reading a
+    value waits for it; so do errors, which surface then). On an
     eager backend (NumPy, CuPy) there is nothing pending and it does nothing.
 
     A module stands for its parameters and buffers, an optimizer for its
