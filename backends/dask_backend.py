@@ -47,16 +47,8 @@ from dask.array.core import normalize_chunks
 from plugrad import dtypes
 
 from .array_api import ArrayAPIBackend
+from .numpy_backend import _FROM_NATIVE, _TO_NATIVE  # Dask arrays hold NumPy dtypes
 
-_TO_NATIVE = {
-    dtypes.bool: np.dtype(np.bool_),
-    dtypes.int32: np.dtype(np.int32),
-    dtypes.int64: np.dtype(np.int64),
-    dtypes.float16: np.dtype(np.float16),
-    dtypes.float32: np.dtype(np.float32),
-    dtypes.float64: np.dtype(np.float64),
-}
-_FROM_NATIVE = {v: k for k, v in _TO_NATIVE.items()}
 # graphs of at most this many tasks run in this thread (when the user has configured no
 # scheduler): no scheduler's overhead, and a graph this small has little to run in parallel
 _SYNC_TASKS = 200

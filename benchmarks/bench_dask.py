@@ -37,16 +37,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+# the out-of-core example measures its client's memory the same way: one definition
+sys.path.insert(1, os.path.join(os.path.dirname(HERE), "examples"))
 
 import bench_workloads as bw  # noqa: E402
+from dask_out_of_core import current_rss_bytes, peak_rss_bytes  # noqa: E402,F401
 
 W3X100_N = 100 * 2_000_000            # 100x W3: 200,000,000 float32, 800 MB
 CHUNK = 10_000_000                    # 40 MB chunks: 20 of them
@@ -54,34 +57,6 @@ WORKERS = 2
 MEMORY_LIMIT = "2GiB"                 # per worker; past it the workers spill to disk
 ROUNDS = 3
 CHECK_ROWS = 100_000                  # the slice whose gradient is checked
-
-
-def peak_rss_bytes() -> int:
-    """This process's peak resident set size so far, in bytes.
-
-    VmHWM from /proc/self/status where there is one (Linux): the high-water mark
-    of this program's own memory. ru_maxrss is the fallback (macOS: bytes), but on
-    Linux it is not this program's alone: a process started by fork/vfork + exec
-    inherits the peak of its parent (e.g. a whole pytest session) at the exec.
-    """
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024  # kB
-    except OSError:
-        pass
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-
-
-def current_rss_bytes() -> int:
-    try:
-        import psutil
-        return int(psutil.Process().memory_info().rss)
-    except ImportError:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _check_slice(x_slice: np.ndarray, g_slice: np.ndarray, where: str) -> float:
