@@ -172,6 +172,24 @@ def _nest(keys, blocks):
     return [_nest(k, blocks) if isinstance(k, list) else blocks[k] for k in keys]
 
 
+def _reduction(np_fn, da_fn):
+    """A reduction kernel: Dask's da_fn, with int64 results where the core wants them.
+
+    Sums and products of int32 give int64 (as the core's dtype rules say), arg-reductions
+    int64 indices; an input without elements is reduced by NumPy at once.
+    """
+    to_int64 = (np.int32,) if np_fn in (np.sum, np.prod) else \
+        (np.int32, np.int64) if np_fn in (np.argmax, np.argmin) else ()
+
+    def kernel(x, axis, keepdims):
+        if not x.size:
+            return _empty_reduction(np_fn, x, axis, keepdims)
+        out = da_fn(x, axis=axis, keepdims=keepdims)
+        return out.astype(np.int64) if out.dtype in to_int64 else out
+    kernel.__name__ = np_fn.__name__
+    return kernel
+
+
 class DaskBackend(ArrayAPIBackend):
     """plugrad on dask.array arrays: lazy, chunked, and as large as the disk or the cluster."""
 
@@ -206,43 +224,12 @@ class DaskBackend(ArrayAPIBackend):
 
     # -- reductions: an empty input is reduced by NumPy at once (nothing to compute; Dask
     # refuses some, such as the max over a non-empty axis of a (0, 3) array) ------------------
-    @staticmethod
-    def sum(x, axis, keepdims):
-        if not x.size:
-            return _empty_reduction(np.sum, x, axis, keepdims)
-        out = da.sum(x, axis=axis, keepdims=keepdims)
-        return out if out.dtype != np.int32 else out.astype(np.int64)
-
-    @staticmethod
-    def prod(x, axis, keepdims):
-        if not x.size:
-            return _empty_reduction(np.prod, x, axis, keepdims)
-        out = da.prod(x, axis=axis, keepdims=keepdims)
-        return out if out.dtype != np.int32 else out.astype(np.int64)
-
-    @staticmethod
-    def max(x, axis, keepdims):
-        if not x.size:
-            return _empty_reduction(np.max, x, axis, keepdims)
-        return da.max(x, axis=axis, keepdims=keepdims)
-
-    @staticmethod
-    def min(x, axis, keepdims):
-        if not x.size:
-            return _empty_reduction(np.min, x, axis, keepdims)
-        return da.min(x, axis=axis, keepdims=keepdims)
-
-    @staticmethod
-    def argmax(x, axis, keepdims):
-        if not x.size:
-            return _empty_reduction(np.argmax, x, axis, keepdims)
-        return da.argmax(x, axis=axis, keepdims=keepdims).astype(np.int64)
-
-    @staticmethod
-    def argmin(x, axis, keepdims):
-        if not x.size:
-            return _empty_reduction(np.argmin, x, axis, keepdims)
-        return da.argmin(x, axis=axis, keepdims=keepdims).astype(np.int64)
+    sum = staticmethod(_reduction(np.sum, da.sum))
+    prod = staticmethod(_reduction(np.prod, da.prod))
+    max = staticmethod(_reduction(np.max, da.max))
+    min = staticmethod(_reduction(np.min, da.min))
+    argmax = staticmethod(_reduction(np.argmax, da.argmax))
+    argmin = staticmethod(_reduction(np.argmin, da.argmin))
 
     # -- movement ---------------------------------------------------------------------------
     @staticmethod
