@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+from plugrad.declare import DECLARED
 
 __all__ = ["Sample", "OpInfo", "OPS", "BY_NAME", "NOT_OPS", "public_ops", "covered_names",
            "uncovered", "names_called"]
@@ -786,6 +787,8 @@ def _unary(name, ref, gen=_u, twice=True, symbol=None, **kw):
     calls = [f"pg.{name}(x)", f"x.{name}()"]
     if symbol:
         calls.append(symbol)
+    if DECLARED[name].inplace:  # on a copy: a leaf that requires grad refuses in-place changes
+        calls.append(f"x.clone().{DECLARED[name].inplace}()")
     return OpInfo(name, tuple(calls), ref, unary(gen), twice=twice, **kw)
 
 
@@ -931,6 +934,8 @@ OPS: tuple = (
     _unary("exp", np.exp),
     _unary("log", np.log, _pos),
     _unary("sqrt", np.sqrt, _pos),
+    _unary("rsqrt", lambda x: 1 / np.sqrt(x), _pos),
+    _unary("reciprocal", np.reciprocal, _away),
     _unary("sin", np.sin),
     _unary("cos", np.cos),
     _unary("tanh", np.tanh),
@@ -1112,11 +1117,13 @@ NOT_OPS = {
 }
 
 _OP_MODULES = ("plugrad.pointwise", "plugrad.reduction", "plugrad.shape", "plugrad.linalg",
-               "plugrad")
+               "plugrad.indexing", "plugrad.inplace", "plugrad")
 
 
 def public_ops() -> list:
-    """The public names to account for: functions of plugrad's op modules and Tensor members.
+    """The public names to account for: every name the op declarations export
+    (`plugrad.declare.public_names`), and any other function of plugrad's op
+    modules or Tensor member, so that an undeclared op is not missed either.
 
     Names are "exp" for `plugrad.exp` and "Tensor.exp" / "Tensor.__add__" for
     members of Tensor. Classes, modules, creation functions, grad modes and
@@ -1125,7 +1132,8 @@ def public_ops() -> list:
     import inspect
 
     import plugrad as pg
-    names = set()
+    from plugrad.declare import public_names
+    names = set(public_names())
     for name in dir(pg):
         if name.startswith("_"):
             continue

@@ -12,7 +12,7 @@ import builtins
 
 __version__ = "0.1.0"
 
-from . import autograd, backends, dtypes, viz
+from . import autograd, backends, dtypes, nn, optim, viz  # noqa: I001 - they build on the ops above
 from .creation import (
     arange,
     as_tensor,
@@ -57,82 +57,17 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .linalg import bmm, dot, matmul, mm
-from .pointwise import (  # noqa: F401
-    abs,
-    add,
-    broadcast_shapes,
-    clamp,
-    clip,
-    clone,
-    cos,
-    div,
-    eq,
-    exp,
-    ge,
-    gt,
-    le,
-    log,
-    logical_and,
-    logical_not,
-    logical_or,
-    lt,
-    maximum,
-    minimum,
-    mul,
-    ne,
-    neg,
-    pow,
-    relu,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    square,
-    sub,
-    tanh,
-    true_divide,
-    where,
-)
+
+# the ops: each module's __all__ is the list of its declared plugrad.* functions
+from .indexing import *  # noqa: F403
+from .inplace import *  # noqa: F403
+from .linalg import *  # noqa: F403
+from .methods import bind_methods as _bind_methods  # noqa: F401 - binds Tensor's methods
+from .operands import broadcast_shapes
+from .pointwise import *  # noqa: F403
 from .pointwise import to_dtype as _to_dtype
-from .reduction import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    log_softmax,
-    logsumexp,
-    max,
-    mean,
-    min,
-    prod,
-    softmax,
-    std,
-    sum,
-    var,
-)
-from .shape import (
-    broadcast_to,
-    cat,
-    chunk,
-    concat,
-    expand,
-    flatten,
-    movedim,
-    narrow,
-    permute,
-    reshape,
-    split,
-    squeeze,
-    stack,
-    swapaxes,
-    transpose,
-    unbind,
-    unsqueeze,
-    view,
-)
+from .reduction import *  # noqa: F403
+from .shape import *  # noqa: F403
 from .tensor import Size, Tensor
 
 float = float32  # noqa: A001 - torch.float
@@ -214,9 +149,6 @@ def _tensors_of(objects):
 
 set_default_backend = backends.set_default_backend
 default_backend = backends.default_backend
-
-from . import nn, optim  # noqa: E402 - they build on everything above
-
 
 def save(obj, f) -> None:
     """Write tensors (a state dict, or dicts/lists of tensors and numbers) to a .npz file.

@@ -11,6 +11,10 @@ import numbers
 import os
 
 from . import dtypes
+from .backend import Backend
+from .backends import default as default_backend
+from .backends import get as get_backend
+from .backends import loaded as loaded_backends
 from .tensor import Tensor, _make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
@@ -24,12 +28,10 @@ def resolve_backend(backend):
     An unknown or unavailable name raises BackendUnavailable (a RuntimeError)
     that lists the backends which are available.
     """
-    from . import backends  # plugrad.backends
     if backend is None:
-        return backends.default()
+        return default_backend()
     if isinstance(backend, str):
-        return backends.get(backend)
-    from .backend import Backend
+        return get_backend(backend)
     if not isinstance(backend, Backend):
         raise TypeError(f"backend must be a backend name or a plugrad Backend, got "
                         f"{type(backend).__name__}")
@@ -303,10 +305,9 @@ _seed: list = []  # the last manual_seed, applied to backends created after it
 
 def manual_seed(seed: int) -> None:
     """Seed the random generator of every backend in use (and of those used later)."""
-    from . import backends
     seed = int(seed)
     _seed[:] = [seed]
-    for bk in backends.loaded():
+    for bk in loaded_backends():
         bk.seed(seed)
 
 

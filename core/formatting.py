@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 PRECISION = 4
@@ -27,14 +26,19 @@ LINEWIDTH = 80
 _PREFIX = "tensor("
 
 
-@dataclass(frozen=True)
 class _Formatter:
     """How every element of one tensor is written, decided once per tensor."""
 
-    kind: str
-    int_mode: bool = True
-    sci_mode: bool = False
-    width: int = 1
+    # a plain class, not a dataclass: `import plugrad` imports this module, and dataclasses
+    # (with inspect behind it) would add milliseconds to that
+    __slots__ = ("kind", "int_mode", "sci_mode", "width")
+
+    def __init__(self, kind: str, int_mode: bool = True, sci_mode: bool = False,
+                 width: int = 1) -> None:
+        self.kind = kind
+        self.int_mode = int_mode
+        self.sci_mode = sci_mode
+        self.width = width
 
     def format(self, value: Any) -> str:
         if self.kind == "bool":

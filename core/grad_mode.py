@@ -21,6 +21,16 @@ class _State(threading.local):
 STATE = _State()
 
 
+class _Anomaly:
+    """Anomaly detection switches (process-wide, as in torch); see plugrad.autograd.anomaly_mode."""
+
+    enabled = False
+    check_nan = True
+
+
+ANOMALY = _Anomaly()
+
+
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are being recorded."""
     return STATE.grad_enabled

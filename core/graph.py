@@ -16,23 +16,14 @@ import os
 import weakref
 from typing import Callable
 
+from . import versions
+from .grad_mode import ANOMALY
+from .versions import check_node
+
 __all__ = ["Node", "AccumulateGrad", "Hooks", "PerOutput", "RemovableHandle", "HookDict",
-           "ANOMALY"]
+           "set_anomaly", "forward_trace"]
 
 _handle_ids = itertools.count()
-
-# Counts in-place changes of tensor data, process-wide. A node remembers its
-# value when it is made (`_stamp`): while it has not moved, nothing the node
-# saved can have changed, so backward checks versions only when it did.
-CLOCK = 0
-
-FREED_MESSAGE = (
-    "Trying to backward through the graph a second time (or directly access saved "
-    "tensors after they have already been freed). Saved intermediate values of the "
-    "graph are freed when you call .backward() or autograd.grad(). Specify "
-    "retain_graph=True if you need to backward through the graph a second time or "
-    "if you need to access saved tensors after calling backward."
-)
 
 
 class HookDict(dict):
@@ -112,16 +103,6 @@ class PerOutput:
         return PerOutput(merged)
 
 
-class _Anomaly:
-    """Anomaly detection switches (process-wide, as in torch)."""
-
-    enabled = False
-    check_nan = True
-
-
-ANOMALY = _Anomaly()
-
-
 class Node:
     """The grad_fn of a tensor: one recorded operation.
 
@@ -152,7 +133,7 @@ class Node:
         self.saved = saved
         self.args = args
         self.hooks = None
-        self._stamp = CLOCK
+        self._stamp = versions.CLOCK
 
     def name(self) -> str:
         return self._name
@@ -167,12 +148,7 @@ class Node:
 
     def __call__(self, grad):
         """Run this node's backward formula on the gradient of its output."""
-        saved = self.saved
-        if saved is None:
-            raise RuntimeError(FREED_MESSAGE)
-        if saved and self._stamp != CLOCK:
-            from .tensor import check_saved
-            check_saved(self)
+        check_node(self)
         return self.backward(self, grad)
 
     def _saving_node(self) -> tuple:

@@ -1,12 +1,13 @@
 """Matrix products."""
 from __future__ import annotations
 
+from .declare import Ops
 from .grad_mode import STATE
-from .pointwise import unbroadcast
+from .operands import unbroadcast
 from .recording import record
 from .tensor import Tensor, _make
 
-__all__ = ["matmul", "mm", "bmm", "dot"]
+ops = Ops(__name__)
 
 
 def _operands(a, b, op: str) -> None:
@@ -50,6 +51,12 @@ _NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
           (1, 2): "SqueezeBackward4"}
 
 
+def _rmatmul(a: Tensor, b) -> Tensor:
+    """b @ a (Tensor.__rmatmul__)."""
+    return matmul(b, a)
+
+
+@ops.declare(operators={"__matmul__": None, "__rmatmul__": _rmatmul})
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with torch's rules: 1-D operands are vectors, leading dims broadcast.
 
@@ -113,6 +120,7 @@ def _matmul_backward(node, g):
     return ga, gb
 
 
+@ops.declare
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """Product of two 2-D tensors."""
     _operands(a, b, "mm")
@@ -121,6 +129,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     return _product(a, b, "MmBackward0")
 
 
+@ops.declare
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched product of two 3-D tensors with the same batch size (no broadcasting)."""
     _operands(a, b, "bmm")
@@ -133,6 +142,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     return _product(a, b, "BmmBackward0")
 
 
+@ops.declare
 def dot(a: Tensor, b: Tensor) -> Tensor:
     """Inner product of two 1-D tensors of the same length."""
     _operands(a, b, "dot")
@@ -141,3 +151,6 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     if a.shape[0] != b.shape[0]:
         raise _shape_error(a, b)
     return _product(a, b, "DotBackward0")
+
+
+__all__ = ops.exported()

@@ -1,177 +1,54 @@
-"""Elementwise ops: each forward, then its backward, written with tensor ops.
+"""Elementwise ops, each declared once: its forward on backend kernels, its backward in
+tensor ops (so that it is differentiable again), and where it is exported.
 
 Binary ops accept a tensor or a Python number on either side, broadcast like
-torch, and promote dtypes with torch's rules (`dtypes.result_type`). Backward
+torch, and promote dtypes with torch's rules (plugrad.operands). Backward
 formulas sum a broadcast gradient back to each input's shape (`unbroadcast`).
+
+Two factories keep the common shapes of op to one line each:
+
+* `unary(name, dx=... | dy=...)`: a float op of one tensor on one kernel,
+  its gradient written in terms of the saved input x or the saved output y;
+* `_arithmetic(...)`: the fast path of +, -, * and / for what nearly every
+  program does (two tensors of one dtype, or a tensor and a Python number
+  that leaves its dtype alone); everything else takes the op's general path,
+  which gives the same results.
+
+The hottest backward formulas also have a `fast` form on raw backend arrays,
+used when the backward records no graph (create_graph=False, the usual case):
+the same arithmetic without a Tensor per intermediate. Under create_graph they
+use tensor ops, so higher derivatives still flow through them.
 """
 from __future__ import annotations
 
-import numbers
+import math
+from operator import attrgetter
 
 from . import dtypes
+from .creation import resolve_backend
+from .declare import Ops
 from .grad_mode import STATE
 from .graph import Node
+from .operands import (
+    cast,
+    coerce,
+    fits,
+    grad_for,
+    grad_like,
+    grad_on,
+    kernel_error,
+    meta,
+    number,
+    tensor_arg,
+    unbroadcast,
+)
 from .recording import edge, record, record1, saved_output
-from .shape import _store, commit
-from .tensor import Tensor, _check_inplace, _make, _shareable, accumulator, bump, root
+from .tensor import Tensor, _make, accumulator
 
-__all__ = ["add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log",
-           "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "sign", "clamp", "clip",
-           "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
-           "logical_and", "logical_or", "logical_not", "clone", "square", "to_dtype"]
+ops = Ops(__name__)
 
 
-# -- operand handling -----------------------------------------------------------
-def _number(value, op: str):
-    """A Python number for `value`, or a TypeError naming the op."""
-    if isinstance(value, numbers.Number) and not isinstance(value, complex):
-        if isinstance(value, bool) or type(value).__name__.startswith("bool"):
-            return bool(value)
-        if isinstance(value, numbers.Integral):
-            return int(value)
-        return float(value)
-    raise TypeError(f"{op}(): expected a Tensor or a Python number, got {type(value).__name__}")
-
-
-def cast(t: Tensor, d) -> object:
-    """t's data in dtype d (no copy when it already is)."""
-    return t.data if t.dtype is d else t.backend.astype(t.data, d)
-
-
-def _scalar_fits(d, s) -> bool:
-    """Whether a Python number leaves tensor dtype `d` unchanged (torch's rule)."""
-    ts = type(s)
-    if ts is float:
-        return d.category == 2
-    if ts is int:
-        return d.category >= 1
-    return True  # bool
-
-
-def coerce(a, b, op: str):
-    """(backend, a_data, b_data, dtype): both operands in the result dtype."""
-    if isinstance(a, Tensor):
-        bk = a.backend
-        if isinstance(b, Tensor):
-            if b.backend is not bk:
-                raise RuntimeError(f"{op}: expected all tensors on the same backend, but found "
-                                   f"{bk.name!r} and {b.backend.name!r}; move one with .to()")
-            d = a.dtype
-            if b.dtype is d:
-                return bk, a.data, b.data, d
-            d = dtypes.result_type(a, b)
-            return bk, cast(a, d), cast(b, d), d
-        if type(b) not in (float, int, bool):
-            b = _number(b, op)
-        d = a.dtype
-        if _scalar_fits(d, b):
-            return bk, a.data, b, d
-        d = dtypes.result_type(a, b)
-        return bk, cast(a, d), b, d
-    if not isinstance(b, Tensor):
-        raise TypeError(f"{op}(): expected at least one Tensor argument")
-    if type(a) not in (float, int, bool):
-        a = _number(a, op)
-    d = b.dtype
-    if _scalar_fits(d, a):
-        return b.backend, a, b.data, d
-    d = dtypes.result_type(a, b)
-    return b.backend, a, cast(b, d), d
-
-
-def _shape(x) -> tuple:
-    return tuple(x.data.shape) if isinstance(x, Tensor) else ()
-
-
-def broadcast_shapes(*shapes) -> tuple:
-    """torch.broadcast_shapes: the shape all `shapes` broadcast to, or RuntimeError."""
-    ndim = max((len(s) for s in shapes), default=0)
-    result = [1] * ndim
-    for shape in shapes:
-        for i, size in enumerate(shape):
-            j = ndim - len(shape) + i
-            if size != 1 and result[j] != 1 and size != result[j]:
-                # torch numbers the dimension in the broadcast result, not in `shape`
-                raise RuntimeError(
-                    f"The size of tensor a ({result[j]}) must match the size of tensor b "
-                    f"({size}) at non-singleton dimension {j}")
-            if size != 1:
-                result[j] = size
-    return tuple(result)
-
-
-def _kernel_error(op: str, err: Exception, *operands) -> Exception:
-    """Turn a backend's exception into torch's error type, naming the op and shapes."""
-    shapes = [list(_shape(x)) for x in operands if isinstance(x, Tensor)]
-    try:
-        broadcast_shapes(*[_shape(x) for x in operands])
-    except RuntimeError as bad:
-        return RuntimeError(f"{op}: {bad} (shapes {' and '.join(map(str, shapes))})")
-    return RuntimeError(f"{op} failed for shapes {' and '.join(map(str, shapes))}: {err}")
-
-
-def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
-    """Sum a broadcast gradient back down to `shape`."""
-    gshape = g.data.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    if not STATE.grad_enabled:  # no graph to record: sum the array directly
-        k = g.backend
-        data = k.sum(g.data, dims, True) if dims else g.data
-        return _make(k.reshape(data, shape) if lead else data, g.dtype, k)
-    if dims:
-        g = g.sum(dims, keepdim=True)
-    return g.reshape(shape) if lead else g
-
-
-def _like(g: Tensor, shape: tuple, dtype) -> Tensor:
-    """g summed back to `shape` and cast to `dtype`: the gradient torch hands an input."""
-    g = unbroadcast(g, shape)
-    return g if g.dtype is dtype else to_dtype(g, dtype)
-
-
-def _grad_for(g: Tensor, x: Tensor) -> Tensor:
-    """`_like` for a saved input tensor."""
-    return _like(g, tuple(x.data.shape), x.dtype)
-
-
-def _meta(x):
-    """(shape, dtype) of a tensor operand: what add-like backward formulas keep of it."""
-    return (tuple(x.data.shape), x.dtype) if isinstance(x, Tensor) else None
-
-
-def _tensor_arg(x, op: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
-
-
-def _grad_on(a, b) -> bool:
-    return STATE.grad_enabled and (
-        (type(a) is Tensor and a._rg) or (type(b) is Tensor and b._rg))
-
-
-def _float_dtype(x: Tensor):
-    """Ops like exp give floats also for int tensors."""
-    d = x.dtype
-    return d if d.is_floating_point else dtypes.get_default_dtype()
-
-
-# -- arithmetic -------------------------------------------------------------------
-# The four arithmetic ops start with a fast path for what nearly every program
-# does: two tensors of one dtype, or a tensor and a Python number that leaves
-# its dtype alone. Everything else (promotion, errors, alpha) takes the general
-# path below it, which gives the same results.
-def _fits(t: Tensor, s) -> bool:
-    """Whether a Python float or int leaves `t`'s dtype unchanged."""
-    ts = type(s)
-    if ts is float:
-        return t.dtype.is_floating_point
-    return ts is int and t.dtype.category >= 1
-
-
+# -- arithmetic ----------------------------------------------------------------------------
 def _record_scalar(out: Tensor, name: str, backward, t: Tensor, scalar, tensor_first=True):
     """Record an op between a tensor and a Python number (no edge for the number)."""
     fn = t.grad_fn
@@ -188,26 +65,43 @@ def _record_pair(out: Tensor, name: str, backward, a: Tensor, b: Tensor, saved, 
     return out
 
 
-def add(a, b, *, alpha=1) -> Tensor:
-    """a + alpha * b, broadcast."""
-    if type(a) is Tensor and alpha == 1:
-        if type(b) is Tensor:
-            if a.dtype is b.dtype and a.backend is b.backend:
-                sa, sb = a.data.shape, b.data.shape
-                try:
-                    out = _make(a.backend.add(a.data, b.data), a.dtype, a.backend)
-                except Exception as err:
-                    raise _kernel_error("add", err, a, b) from None
-                if STATE.grad_enabled and (a._rg or b._rg):
-                    _record_pair(out, "AddBackward0", _add_backward, a, b, (),
-                                 None if sa == sb else (sa, sb))
+def _arithmetic(kernel: str, node: str, backward, scalar_backward, general, *,
+                saves_operands: bool, min_category: int = 0):
+    """`op(a, b)` for +, -, * or /: the fast path, then `general(a, b)` for the rest.
+
+    The fast path takes a tensor of category >= min_category (bool 0, int 1,
+    float 2) on the left and, on the right, a tensor of its dtype and backend
+    or a Python number that leaves its dtype alone. A pair of tensors saves
+    both operands for backward (saves_operands) or only their shapes where
+    they differ (what add and sub need).
+    """
+    get_kernel = attrgetter(kernel)
+
+    def op(a, b):
+        if type(a) is Tensor and a.dtype.category >= min_category:
+            if type(b) is Tensor:
+                if a.dtype is b.dtype and a.backend is b.backend:
+                    k = a.backend
+                    try:
+                        out = _make(get_kernel(k)(a.data, b.data), a.dtype, k)
+                    except Exception as err:
+                        raise kernel_error(kernel, err, a, b) from None
+                    if STATE.grad_enabled and (a._rg or b._rg):
+                        if saves_operands:
+                            _record_pair(out, node, backward, a, b, (a, b), None)
+                        else:
+                            sa, sb = a.data.shape, b.data.shape
+                            _record_pair(out, node, backward, a, b, (),
+                                         None if sa == sb else (sa, sb))
+                    return out
+            elif fits(a, b):
+                out = _make(get_kernel(a.backend)(a.data, b), a.dtype, a.backend)
+                if a._rg and STATE.grad_enabled:
+                    _record_scalar(out, node, scalar_backward, a, b)
                 return out
-        elif _fits(a, b):
-            out = _make(a.backend.add(a.data, b), a.dtype, a.backend)
-            if a._rg and STATE.grad_enabled:
-                _record_scalar(out, "AddBackward0", _scalar_add_backward, a, b)
-            return out
-    return _add_sub(a, b, alpha, "add")
+        return general(a, b)
+    op.__name__ = op.__qualname__ = kernel
+    return op
 
 
 def _add_backward(node, g):
@@ -221,33 +115,6 @@ def _scalar_add_backward(node, g):
     return g, None
 
 
-def _radd(a: Tensor, b) -> Tensor:
-    """b + a for a Python number b (Tensor.__radd__)."""
-    return add(a, b) if type(b) is not Tensor else add(b, a)
-
-
-def sub(a, b, *, alpha=1) -> Tensor:
-    """a - alpha * b, broadcast."""
-    if type(a) is Tensor and alpha == 1 and a.dtype is not dtypes.bool:
-        if type(b) is Tensor:
-            if a.dtype is b.dtype and a.backend is b.backend:
-                sa, sb = a.data.shape, b.data.shape
-                try:
-                    out = _make(a.backend.sub(a.data, b.data), a.dtype, a.backend)
-                except Exception as err:
-                    raise _kernel_error("sub", err, a, b) from None
-                if STATE.grad_enabled and (a._rg or b._rg):
-                    _record_pair(out, "SubBackward0", _sub_backward, a, b, (),
-                                 None if sa == sb else (sa, sb))
-                return out
-        elif _fits(a, b):
-            out = _make(a.backend.sub(a.data, b), a.dtype, a.backend)
-            if a._rg and STATE.grad_enabled:
-                _record_scalar(out, "SubBackward0", _scalar_add_backward, a, b)
-            return out
-    return _add_sub(a, b, alpha, "sub")
-
-
 def _sub_backward(node, g):
     shapes = node.args
     if shapes is None:
@@ -255,73 +122,10 @@ def _sub_backward(node, g):
     return unbroadcast(g, shapes[0]), unbroadcast(-g, shapes[1])
 
 
-def _rsub(a: Tensor, b) -> Tensor:
-    """b - a for a Python number b (Tensor.__rsub__)."""
-    if type(b) is not Tensor and a.dtype is not dtypes.bool and _fits(a, b):
-        out = _make(a.backend.sub(b, a.data), a.dtype, a.backend)
-        if a._rg and STATE.grad_enabled:
-            _record_scalar(out, "RsubBackward1", _rsub_backward, a, b)
-        return out
-    return sub(b, a)
-
-
-def _rsub_backward(node, g):
-    return -g, None
-
-
-def mul(a, b) -> Tensor:
-    """a * b, broadcast."""
-    if type(a) is Tensor:
-        if type(b) is Tensor:
-            if a.dtype is b.dtype and a.backend is b.backend:
-                try:
-                    out = _make(a.backend.mul(a.data, b.data), a.dtype, a.backend)
-                except Exception as err:
-                    raise _kernel_error("mul", err, a, b) from None
-                if STATE.grad_enabled and (a._rg or b._rg):
-                    _record_pair(out, "MulBackward0", _mul_backward, a, b, (a, b), None)
-                return out
-        elif _fits(a, b):
-            out = _make(a.backend.mul(a.data, b), a.dtype, a.backend)
-            if a._rg and STATE.grad_enabled:
-                _record_scalar(out, "MulBackward0", _scalar_mul_backward, a, b)
-            return out
-    return _mul(a, b)
-
-
-# The hottest backward formulas also have a form on raw backend arrays, used when
-# the backward records no graph (create_graph=False, the usual case): the same
-# arithmetic without a Tensor per intermediate. Under create_graph they use
-# tensor ops, so higher derivatives still flow through them.
 def _scalar_mul_backward(node, g):
     if STATE.grad_enabled:
         return g * node.args, None
     return _make(g.backend.mul(g.data, node.args), g.dtype, g.backend), None
-
-
-def _rmul(a: Tensor, b) -> Tensor:
-    """b * a for a Python number b (Tensor.__rmul__)."""
-    return mul(a, b) if type(b) is not Tensor else mul(b, a)
-
-
-def div(a, b, *, rounding_mode=None) -> Tensor:
-    """a / b (true division: integers divide to floats)."""
-    if type(a) is Tensor and rounding_mode is None and a.dtype.is_floating_point:
-        if type(b) is Tensor:
-            if a.dtype is b.dtype and a.backend is b.backend:
-                try:
-                    out = _make(a.backend.div(a.data, b.data), a.dtype, a.backend)
-                except Exception as err:
-                    raise _kernel_error("div", err, a, b) from None
-                if STATE.grad_enabled and (a._rg or b._rg):
-                    _record_pair(out, "DivBackward0", _div_backward, a, b, (a, b), None)
-                return out
-        elif type(b) is float or type(b) is int:
-            out = _make(a.backend.div(a.data, b), a.dtype, a.backend)
-            if a._rg and STATE.grad_enabled:
-                _record_scalar(out, "DivBackward0", _scalar_div_backward, a, b)
-            return out
-    return _div(a, b, rounding_mode=rounding_mode)
 
 
 def _scalar_div_backward(node, g):
@@ -335,7 +139,7 @@ def _add_sub(a, b, alpha, op: str) -> Tensor:
                            "operator instead.")
     bk, ad, bd, d = coerce(a, b, op)
     if alpha != 1:
-        alpha = _number(alpha, op)
+        alpha = number(alpha, op)
         if type(alpha) is float and not d.is_floating_point:
             raise RuntimeError("For integral input tensors, argument alpha must not be a "
                                "floating point number.")
@@ -344,14 +148,14 @@ def _add_sub(a, b, alpha, op: str) -> Tensor:
     try:
         out = _make(getattr(bk, op)(ad, bd), d, bk)
     except Exception as err:
-        raise _kernel_error(op, err, a, b) from None
-    if _grad_on(a, b):
+        raise kernel_error(op, err, a, b) from None
+    if grad_on(a, b):
         if op == "add":
             name = "AddBackward0"
         else:
             name = "SubBackward0" if isinstance(a, Tensor) else "RsubBackward1"
         scale = alpha if op == "add" else -alpha
-        record(out, name, _add_sub_backward, (a, b), (), (_meta(a), _meta(b), scale))
+        record(out, name, _add_sub_backward, (a, b), (), (meta(a), meta(b), scale))
     return out
 
 
@@ -363,20 +167,20 @@ def _add_sub_backward(node, g):
     ma, mb, scale = node.args
     ga = gb = None
     if node.inputs[0] is not None:
-        ga = _like(g, *ma)
+        ga = grad_like(g, *ma)
     if node.inputs[1] is not None:
-        gb = _like(g if scale == 1 else (-g if scale == -1 else g * scale), *mb)
+        gb = grad_like(g if scale == 1 else (-g if scale == -1 else g * scale), *mb)
     return ga, gb
 
 
-def _mul(a, b) -> Tensor:
+def _general_mul(a, b) -> Tensor:
     """mul's general path: promotion, numbers on the left, errors."""
     bk, ad, bd, d = coerce(a, b, "mul")
     try:
         out = _make(bk.mul(ad, bd), d, bk)
     except Exception as err:
-        raise _kernel_error("mul", err, a, b) from None
-    if _grad_on(a, b):
+        raise kernel_error("mul", err, a, b) from None
+    if grad_on(a, b):
         record(out, "MulBackward0", _mul_backward, (a, b), (a, b))
     return out
 
@@ -392,13 +196,13 @@ def _mul_backward(node, g):
                 _make(k.mul(g.data, a.data), d, k) if node.inputs[1] is not None else None)
     if a is b:
         # x * x: one pass for 2x instead of two products and their sum
-        return _grad_for(g * (a * 2), a), None
-    ga = _grad_for(g * b, a) if node.inputs[0] is not None else None
-    gb = _grad_for(g * a, b) if node.inputs[1] is not None else None
+        return grad_for(g * (a * 2), a), None
+    ga = grad_for(g * b, a) if node.inputs[0] is not None else None
+    gb = grad_for(g * a, b) if node.inputs[1] is not None else None
     return ga, gb
 
 
-def _div(a, b, *, rounding_mode=None) -> Tensor:
+def _general_div(a, b, *, rounding_mode=None) -> Tensor:
     """div's general path: int operands, promotion, numbers on the left."""
     if rounding_mode is not None:
         raise NotImplementedError("div(rounding_mode=...) is not supported yet")
@@ -412,30 +216,106 @@ def _div(a, b, *, rounding_mode=None) -> Tensor:
     try:
         out = _make(bk.div(ad, bd), d, bk)
     except Exception as err:
-        raise _kernel_error("div", err, a, b) from None
-    if _grad_on(a, b):
+        raise kernel_error("div", err, a, b) from None
+    if grad_on(a, b):
         record(out, "DivBackward0", _div_backward, (a, b), (a, b))
     return out
 
 
-true_divide = div
-
-
 def _div_backward(node, g):
     a, b = node.saved
-    ga = _grad_for(g / b, a) if node.inputs[0] is not None else None
-    gb = _grad_for(-g * a / (b * b), b) if node.inputs[1] is not None else None
+    ga = grad_for(g / b, a) if node.inputs[0] is not None else None
+    gb = grad_for(-g * a / (b * b), b) if node.inputs[1] is not None else None
     return ga, gb
 
 
+
+
+_add = _arithmetic("add", "AddBackward0", _add_backward, _scalar_add_backward,
+                   lambda a, b: _add_sub(a, b, 1, "add"), saves_operands=False)
+_sub = _arithmetic("sub", "SubBackward0", _sub_backward, _scalar_add_backward,
+                   lambda a, b: _add_sub(a, b, 1, "sub"), saves_operands=False,
+                   min_category=1)
+mul = _arithmetic("mul", "MulBackward0", _mul_backward, _scalar_mul_backward, _general_mul,
+                  saves_operands=True)
+mul.__doc__ = "a * b, broadcast."
+_div = _arithmetic("div", "DivBackward0", _div_backward, _scalar_div_backward, _general_div,
+                   saves_operands=True, min_category=2)
+
+
+def _radd(a: Tensor, b) -> Tensor:
+    """b + a for a Python number b (Tensor.__radd__)."""
+    return _add(a, b) if type(b) is not Tensor else _add(b, a)
+
+
+def _rsub(a: Tensor, b) -> Tensor:
+    """b - a for a Python number b (Tensor.__rsub__)."""
+    if type(b) is not Tensor and a.dtype is not dtypes.bool and fits(a, b):
+        out = _make(a.backend.sub(b, a.data), a.dtype, a.backend)
+        if a._rg and STATE.grad_enabled:
+            _record_scalar(out, "RsubBackward1", _rsub_backward, a, b)
+        return out
+    return sub(b, a)
+
+
+def _rsub_backward(node, g):
+    return -g, None
+
+
+def _rmul(a: Tensor, b) -> Tensor:
+    """b * a for a Python number b (Tensor.__rmul__)."""
+    return mul(a, b) if type(b) is not Tensor else mul(b, a)
+
+
+def _rdiv(a: Tensor, b) -> Tensor:
+    """b / a (Tensor.__rtruediv__)."""
+    return div(b, a)
+
+
+@ops.declare(inplace=True, operators={"__add__": _add, "__radd__": _radd},
+             inplace_operator="__iadd__")
+def add(a, b, *, alpha=1) -> Tensor:
+    """a + alpha * b, broadcast."""
+    return _add(a, b) if alpha == 1 else _add_sub(a, b, alpha, "add")
+
+
+@ops.declare(inplace=True, operators={"__sub__": _sub, "__rsub__": _rsub},
+             inplace_operator="__isub__")
+def sub(a, b, *, alpha=1) -> Tensor:
+    """a - alpha * b, broadcast."""
+    return _sub(a, b) if alpha == 1 else _add_sub(a, b, alpha, "sub")
+
+
+ops.declare(mul, inplace=True, operators={"__mul__": None, "__rmul__": _rmul},
+            inplace_operator="__imul__")
+
+
+@ops.declare(inplace=True, operators={"__truediv__": _div, "__rtruediv__": _rdiv},
+             inplace_operator="__itruediv__")
+def div(a, b, *, rounding_mode=None) -> Tensor:
+    """a / b (true division: integers divide to floats)."""
+    return _div(a, b) if rounding_mode is None else _general_div(a, b,
+                                                                rounding_mode=rounding_mode)
+
+
+true_divide = ops.alias("true_divide", div, inplace=True)
+
+
+def _rpow(a: Tensor, b) -> Tensor:
+    """b ** a (Tensor.__rpow__)."""
+    return pow(b, a)
+
+
+@ops.declare(inplace=True, operators={"__pow__": None, "__rpow__": _rpow},
+             inplace_operator="__ipow__")
 def pow(a, b) -> Tensor:  # noqa: A001 - torch.pow
     """a ** b, broadcast."""
     bk, ad, bd, d = coerce(a, b, "pow")
     try:
         out = _make(bk.pow(ad, bd), d, bk)
     except Exception as err:
-        raise _kernel_error("pow", err, a, b) from None
-    if _grad_on(a, b):
+        raise kernel_error("pow", err, a, b) from None
+    if grad_on(a, b):
         if not isinstance(b, Tensor):
             name = "PowBackward0"  # tensor ** number
         elif not isinstance(a, Tensor):
@@ -452,7 +332,7 @@ def _pow_backward(node, g):
     if node.inputs[0] is not None:
         if isinstance(b, Tensor):
             # torch's convention: a zero exponent gives a zero gradient, also at a == 0
-            ga = _grad_for(where(b == 0, 0.0, g * b * a ** (b - 1)), a)
+            ga = grad_for(where(b == 0, 0.0, g * b * a ** (b - 1)), a)
         elif b == 0:
             ga = _make(a.backend.full(tuple(a.data.shape), 0, a.dtype), a.dtype, a.backend)
         elif b == 2:
@@ -465,23 +345,98 @@ def _pow_backward(node, g):
         result = saved_output(node, g, out)
         # d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (its limit)
         if isinstance(a, Tensor):
-            gb = where((a == 0) & (b >= 0), 0.0, result * log(a))
+            gb = where((a == 0) & (b >= 0), 0.0, result * a.log())
         elif a == 0:
             gb = where(b >= 0, 0.0, result * _log_number(a))
         else:
             gb = result * _log_number(a)
-        gb = _grad_for(g * gb, b)
+        gb = grad_for(g * gb, b)
     return ga, gb
 
 
+
+
 def _log_number(a: float) -> float:
-    import math
     return math.log(a) if a > 0 else (float("-inf") if a == 0 else float("nan"))
 
 
+# -- unary math -----------------------------------------------------------------------------
+def _unary_input(x: Tensor, op: str):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    d = x.dtype
+    if d.is_floating_point:
+        return x.data, d
+    f = dtypes.get_default_dtype()
+    return x.backend.astype(x.data, f), f
+
+
+def unary(name: str, *, dx=None, dy=None, fast=None, kernel=None, node: str | None = None,
+          doc: str = "", **exports):
+    """Declare a float op of one tensor on one backend kernel; returns its function.
+
+    The gradient is written with tensor ops, as `dx(g, x)` in terms of the
+    saved input or as `dy(g, y)` in terms of the saved output (what is saved
+    is what the formula reads). `fast(k, g, y)`, optional, is the same
+    formula on backend arrays for a backward that records no graph. `kernel`
+    is the backend kernel's name (default: `name`), or `kernel(k, x)`
+    composing the forward from kernels of backend k; `node` the grad_fn's name
+    (default: torch's, "ExpBackward0"). Integer inputs compute in the
+    default float dtype, as torch's do. `exports` are those of `Ops.declare`
+    (default: a function, a method and an in-place variant).
+    """
+    if callable(kernel):
+        def get_kernel(k, compose=kernel):
+            return lambda data: compose(k, data)
+    else:
+        get_kernel = attrgetter(kernel or name)
+    node_name = node or f"{name.capitalize()}Backward0"
+    keeps_output = dy is not None
+    formula = dy if keeps_output else dx
+
+    def forward(x: Tensor) -> Tensor:
+        data, d = _unary_input(x, name)
+        k = x.backend
+        out = _make(get_kernel(k)(data), d, k)
+        if x._rg and STATE.grad_enabled:
+            record1(out, node_name, backward, x, (out.data,) if keeps_output else (x,))
+        return out
+
+    def backward(node, g):
+        if fast is not None and not STATE.grad_enabled:
+            return (_make(fast(g.backend, g.data, node.saved[0]), g.dtype, g.backend),)
+        saved = node.saved[0]
+        return (formula(g, saved_output(node, g, saved) if keeps_output else saved),)
+
+    forward.__name__ = forward.__qualname__ = name
+    forward.__doc__ = doc
+    ops.declare(forward, **{"inplace": True, **exports})
+    return forward
+
+
+exp = unary("exp", dy=lambda g, y: g * y, fast=lambda k, g, y: k.mul(g, y),
+            doc="e ** x, elementwise.")
+log = unary("log", dx=lambda g, x: g / x, doc="Natural logarithm, elementwise.")
+sqrt = unary("sqrt", dy=lambda g, y: g / (2 * y), doc="Square root, elementwise.")
+sin = unary("sin", dx=lambda g, x: g * x.cos(), doc="Sine, elementwise.")
+cos = unary("cos", dx=lambda g, x: -g * x.sin(), doc="Cosine, elementwise.")
+tanh = unary("tanh", dy=lambda g, y: g * (1 - y * y),
+             fast=lambda k, g, y: k.mul(g, k.sub(1, k.mul(y, y))),
+             doc="Hyperbolic tangent, elementwise.")
+# sigmoid is an optional kernel: Backend composes it from exp where a backend has none
+sigmoid = unary("sigmoid", dy=lambda g, y: g * y * (1 - y),
+                fast=lambda k, g, y: k.mul(k.mul(g, y), k.sub(1, y)),
+                doc="1 / (1 + e ** -x), elementwise.")
+reciprocal = unary("reciprocal", kernel=lambda k, x: k.div(1, x), dy=lambda g, y: -g * y * y,
+                   doc="1 / x, elementwise.")
+rsqrt = unary("rsqrt", kernel=lambda k, x: k.div(1, k.sqrt(x)),
+              dy=lambda g, y: -0.5 * g * y * y * y, doc="1 / sqrt(x), elementwise.")
+
+
+@ops.declare(inplace=True, operators=("__neg__",))
 def neg(x: Tensor) -> Tensor:
     """-x."""
-    _tensor_arg(x, "neg")
+    tensor_arg(x, "neg")
     if x.dtype is dtypes.bool:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -496,122 +451,10 @@ def _neg_backward(node, g):
     return (-g,)
 
 
-# -- unary math -----------------------------------------------------------------------
-def _unary_input(x: Tensor, op: str):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
-    d = x.dtype
-    if d.is_floating_point:
-        return x.data, d
-    f = dtypes.get_default_dtype()
-    return x.backend.astype(x.data, f), f
-
-
-def exp(x: Tensor) -> Tensor:
-    """e ** x, elementwise."""
-    data, d = _unary_input(x, "exp")
-    out = _make(x.backend.exp(data), d, x.backend)
-    if x._rg and STATE.grad_enabled:
-        record1(out, "ExpBackward0", _exp_backward, x, (out.data,))
-    return out
-
-
-def _exp_backward(node, g):
-    if not STATE.grad_enabled:
-        return (_make(g.backend.mul(g.data, node.saved[0]), g.dtype, g.backend),)
-    return (g * saved_output(node, g, node.saved[0]),)
-
-
-def log(x: Tensor) -> Tensor:
-    """Natural logarithm, elementwise."""
-    data, d = _unary_input(x, "log")
-    out = _make(x.backend.log(data), d, x.backend)
-    if x._rg and STATE.grad_enabled:
-        record1(out, "LogBackward0", _log_backward, x, (x,))
-    return out
-
-
-def _log_backward(node, g):
-    return (g / node.saved[0],)
-
-
-def sqrt(x: Tensor) -> Tensor:
-    """Square root, elementwise."""
-    data, d = _unary_input(x, "sqrt")
-    out = _make(x.backend.sqrt(data), d, x.backend)
-    if x._rg and STATE.grad_enabled:
-        record1(out, "SqrtBackward0", _sqrt_backward, x, (out.data,))
-    return out
-
-
-def _sqrt_backward(node, g):
-    return (g / (2 * saved_output(node, g, node.saved[0])),)
-
-
-def sin(x: Tensor) -> Tensor:
-    """Sine, elementwise."""
-    data, d = _unary_input(x, "sin")
-    out = _make(x.backend.sin(data), d, x.backend)
-    if x._rg and STATE.grad_enabled:
-        record1(out, "SinBackward0", _sin_backward, x, (x,))
-    return out
-
-
-def _sin_backward(node, g):
-    return (g * cos(node.saved[0]),)
-
-
-def cos(x: Tensor) -> Tensor:
-    """Cosine, elementwise."""
-    data, d = _unary_input(x, "cos")
-    out = _make(x.backend.cos(data), d, x.backend)
-    if x._rg and STATE.grad_enabled:
-        record1(out, "CosBackward0", _cos_backward, x, (x,))
-    return out
-
-
-def _cos_backward(node, g):
-    return (-g * sin(node.saved[0]),)
-
-
-def tanh(x: Tensor) -> Tensor:
-    """Hyperbolic tangent, elementwise."""
-    data, d = _unary_input(x, "tanh")
-    out = _make(x.backend.tanh(data), d, x.backend)
-    if x._rg and STATE.grad_enabled:
-        record1(out, "TanhBackward0", _tanh_backward, x, (out.data,))
-    return out
-
-
-def _tanh_backward(node, g):
-    if not STATE.grad_enabled:
-        k, y = g.backend, node.saved[0]
-        return (_make(k.mul(g.data, k.sub(1, k.mul(y, y))), g.dtype, k),)
-    y = saved_output(node, g, node.saved[0])
-    return (g * (1 - y * y),)
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + e ** -x), elementwise."""
-    data, d = _unary_input(x, "sigmoid")
-    k = x.backend
-    out = _make(k.sigmoid(data), d, k)  # an optional kernel: Backend composes it if absent
-    if x._rg and STATE.grad_enabled:
-        record1(out, "SigmoidBackward0", _sigmoid_backward, x, (out.data,))
-    return out
-
-
-def _sigmoid_backward(node, g):
-    if not STATE.grad_enabled:
-        k, y = g.backend, node.saved[0]
-        return (_make(k.mul(k.mul(g.data, y), k.sub(1, y)), g.dtype, k),)
-    y = saved_output(node, g, node.saved[0])
-    return (g * y * (1 - y),)
-
-
+@ops.declare(inplace=True)
 def relu(x: Tensor) -> Tensor:
     """max(x, 0), elementwise."""
-    _tensor_arg(x, "relu")
+    tensor_arg(x, "relu")
     out = _make(x.backend.maximum(x.data, 0), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "ReluBackward0", _relu_backward, x, (out.data,))
@@ -632,9 +475,10 @@ def _relu_backward(node, g):
     return (g * _make(passes, g.dtype, k),)
 
 
+@ops.declare(inplace=True, operators=("__abs__",))
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch.abs
     """|x|, elementwise."""
-    _tensor_arg(x, "abs")
+    tensor_arg(x, "abs")
     out = _make(x.backend.abs(x.data), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "AbsBackward0", _abs_backward, x, (x,))
@@ -642,12 +486,13 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch.abs
 
 
 def _abs_backward(node, g):
-    return (g * sign(node.saved[0]),)
+    return (g * node.saved[0].sign(),)
 
 
+@ops.declare(inplace=True)
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (its gradient is zero)."""
-    _tensor_arg(x, "sign")
+    tensor_arg(x, "sign")
     out = _make(x.backend.sign(x.data), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "SignBackward0", _sign_backward, x)
@@ -658,15 +503,25 @@ def _sign_backward(node, g):
     return (g * 0,)
 
 
+@ops.declare(inplace=True)
 def square(x: Tensor) -> Tensor:
     """x ** 2 (torch records it as a pow: PowBackward0)."""
-    _tensor_arg(x, "square")
+    tensor_arg(x, "square")
     return pow(x, 2)
 
 
+
+
+@ops.declare(function=False, method=False, operators=("__pos__",))
+def positive(x: Tensor) -> Tensor:
+    """+x: x itself."""
+    return x
+
+
+@ops.declare
 def clone(x: Tensor) -> Tensor:
     """A copy with its own data; differentiable."""
-    _tensor_arg(x, "clone")
+    tensor_arg(x, "clone")
     out = _make(x.backend.copy(x.data), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "CloneBackward0", _identity_backward, x)
@@ -677,9 +532,14 @@ def _identity_backward(node, g):
     return (g,)
 
 
+
+
+# -- conversions ---------------------------------------------------------------------------
+
+
 def to_dtype(x: Tensor, dtype) -> Tensor:
     """x converted to `dtype`; differentiable between floating dtypes."""
-    _tensor_arg(x, "to")
+    tensor_arg(x, "to")
     if dtype is x.dtype:
         return x
     out = _make(x.backend.astype(x.data, dtype), dtype, x.backend)
@@ -692,12 +552,92 @@ def _to_dtype_backward(node, g):
     return (to_dtype(g, node.args),)
 
 
+
+def _move(x: Tensor, backend) -> Tensor:
+    """x copied to another backend through the host; differentiable (ToCopyBackward0)."""
+    try:
+        data = backend.from_host(x.backend.to_host(x.data), x.dtype)
+    except (TypeError, KeyError) as err:
+        raise RuntimeError(f"to(): cannot move a {x.dtype.name} tensor from backend "
+                           f"{x.backend.name!r} to {backend.name!r}: {err}") from None
+    out = _make(data, x.dtype, backend)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "ToCopyBackward0", _move_backward, x, (), x.backend)
+    return out
+
+
+def _move_backward(node, g):
+    # the gradient goes back to the input's backend, itself recorded for double backward
+    return (_move(g, node.args),)
+
+
+@ops.declare(function=False)
+def to(x: Tensor, *args, dtype=None, backend=None, copy: bool = False,
+       non_blocking: bool = False) -> Tensor:
+    """x.to(dtype), x.to("cupy"), x.to("cupy", plugrad.float64), x.to(other_tensor).
+
+    Returns x when nothing changes (a copy with copy=True). Moving to another
+    backend copies the data there and is differentiable: the gradient flows
+    back to the original backend. `non_blocking` is accepted and ignored.
+
+    >>> import plugrad as pg
+    >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.to(pg.float64)
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([1., 1.])
+    """
+    for arg in args:
+        if isinstance(arg, dtypes.dtype):
+            dtype = arg
+        elif isinstance(arg, Tensor):
+            dtype, backend = arg.dtype, arg.backend
+        elif arg is not None:
+            backend = arg
+    out = x
+    if dtype is not None:
+        out = to_dtype(out, dtype)
+    if backend is not None:
+        target = resolve_backend(backend)
+        if target is not out.backend:
+            out = _move(out, target)
+    if copy and out is x:
+        out = clone(x)
+    return out
+
+
+@ops.declare(function=False)
+def type_as(x: Tensor, other: Tensor) -> Tensor:
+    """x converted to `other`'s dtype."""
+    return to_dtype(x, other.dtype)
+
+
+def _conversion(name: str, dtype) -> None:
+    def convert(x: Tensor) -> Tensor:
+        return to_dtype(x, dtype)
+    convert.__name__ = convert.__qualname__ = name
+    convert.__doc__ = f"x converted to plugrad.{dtype.name} (x itself if it already is)."
+    ops.method(name, convert)
+
+
+for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64),
+                      ("half", dtypes.float16), ("int", dtypes.int32), ("long", dtypes.int64),
+                      ("bool", dtypes.bool)):
+    _conversion(_name, _dtype)
+del _name, _dtype
+
+
 # -- two-tensor selections ----------------------------------------------------------------
+
+
+# -- two-tensor selections ----------------------------------------------------------------
+@ops.declare
 def maximum(a: Tensor, b: Tensor) -> Tensor:
     """Elementwise maximum; a tie sends half the gradient to each side."""
     return _extremum(a, b, "maximum")
 
 
+@ops.declare
 def minimum(a: Tensor, b: Tensor) -> Tensor:
     """Elementwise minimum; a tie sends half the gradient to each side."""
     return _extremum(a, b, "minimum")
@@ -710,8 +650,8 @@ def _extremum(a, b, op):
     try:
         out = _make(getattr(bk, op)(ad, bd), d, bk)
     except Exception as err:
-        raise _kernel_error(op, err, a, b) from None
-    if _grad_on(a, b):
+        raise kernel_error(op, err, a, b) from None
+    if grad_on(a, b):
         name = "MaximumBackward0" if op == "maximum" else "MinimumBackward0"
         record(out, name, _extremum_backward, (a, b), (a, b), op)
     return out
@@ -723,20 +663,21 @@ def _extremum_backward(node, g):
     a, b = node.saved
     half = where(a == b, g / 2, g)
     a_loses, b_loses = (a < b, a > b) if node.args == "maximum" else (a > b, a < b)
-    ga = _grad_for(where(a_loses, 0.0, half), a) if node.inputs[0] is not None else None
-    gb = _grad_for(where(b_loses, 0.0, half), b) if node.inputs[1] is not None else None
+    ga = grad_for(where(a_loses, 0.0, half), a) if node.inputs[0] is not None else None
+    gb = grad_for(where(b_loses, 0.0, half), b) if node.inputs[1] is not None else None
     return ga, gb
 
 
+@ops.declare(inplace=True)
 def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's names
     """Limit x to [min, max]: numbers or tensors, broadcast, promoting dtypes like torch.
 
     The gradient reaches x where it lies inside, and a tensor bound where it is the output.
     """
-    _tensor_arg(x, "clamp")
+    tensor_arg(x, "clamp")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    lo, hi = [v if v is None or isinstance(v, Tensor) else _number(v, "clamp")
+    lo, hi = [v if v is None or isinstance(v, Tensor) else number(v, "clamp")
               for v in (min, max)]
     given = [v for v in (lo, hi) if v is not None]
     k = x.backend
@@ -752,7 +693,7 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's name
         if hi is not None:
             data = k.minimum(data, cast(hi, d) if isinstance(hi, Tensor) else hi)
     except Exception as err:
-        raise _kernel_error("clamp", err, x, *given) from None
+        raise kernel_error("clamp", err, x, *given) from None
     out = _make(data, d, k)
     if STATE.grad_enabled and (x._rg or any(isinstance(v, Tensor) and v._rg for v in given)):
         tensor_bounds = any(isinstance(v, Tensor) for v in given)
@@ -761,7 +702,7 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's name
     return out
 
 
-clip = clamp
+clip = ops.alias("clip", clamp, inplace=True)
 
 
 def _clamp_backward(node, g):
@@ -774,20 +715,26 @@ def _clamp_backward(node, g):
             inside = x >= lo
         if hi is not None:
             inside = (x <= hi) if inside is None else inside & (x <= hi)
-        gx = _grad_for(where(inside, g, 0.0), x)
+        gx = grad_for(where(inside, g, 0.0), x)
     if node.inputs[1] is not None:
         below = x < lo
         if hi is not None:
             below = below & (lo < hi)
-        glo = _grad_for(where(below, g, 0.0), lo)
+        glo = grad_for(where(below, g, 0.0), lo)
     if node.inputs[2] is not None:
         above = x > hi
         if lo is not None:
             above = above | (hi < lo)
-        ghi = _grad_for(where(above, g, 0.0), hi)
+        ghi = grad_for(where(above, g, 0.0), hi)
     return gx, glo, ghi
 
 
+def _where_method(x: Tensor, condition: Tensor, other) -> Tensor:
+    """x.where(condition, other): elements of x where condition, else of other."""
+    return where(condition, x, other)
+
+
+@ops.declare(method=_where_method)
 def where(condition: Tensor, input, other) -> Tensor:
     """Elements of `input` where `condition`, else of `other` (broadcast)."""
     if not isinstance(condition, Tensor):
@@ -799,7 +746,7 @@ def where(condition: Tensor, input, other) -> Tensor:
         bk, ad, bd, d = coerce(input, other, "where")
     else:
         # two numbers: the dtype they would have as tensors, as torch does
-        input, other = _number(input, "where"), _number(other, "where")
+        input, other = number(input, "where"), number(other, "where")
         bk, d = condition.backend, dtypes.result_type(input, other)
         ad, bd = bk.full((), input, d), bk.full((), other, d)
     if condition.backend is not bk:
@@ -808,18 +755,31 @@ def where(condition: Tensor, input, other) -> Tensor:
     try:
         out = _make(bk.where(condition.data, ad, bd), d, bk)
     except Exception as err:
-        raise _kernel_error("where", err, condition, input, other) from None
-    if _grad_on(input, other):
+        raise kernel_error("where", err, condition, input, other) from None
+    if grad_on(input, other):
         record(out, "WhereBackward0", _where_backward, (input, other), (condition,),
-               (_meta(input), _meta(other)))
+               (meta(input), meta(other)))
     return out
+
+
+
+
+@ops.declare(function=False)
+def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
+    """x with `value` where `mask` is True."""
+    return where(mask, value, x)
 
 
 def _where_backward(node, g):
     (cond,) = node.saved
     ma, mb = node.args
-    return (_like(where(cond, g, 0.0), *ma) if node.inputs[0] is not None else None,
-            _like(where(cond, 0.0, g), *mb) if node.inputs[1] is not None else None)
+    return (grad_like(where(cond, g, 0.0), *ma) if node.inputs[0] is not None else None,
+            grad_like(where(cond, 0.0, g), *mb) if node.inputs[1] is not None else None)
+
+
+
+
+# -- comparisons and logic (never differentiable) ------------------------------------------
 
 
 # -- comparisons and logic (never differentiable) -------------------------------------------------
@@ -828,7 +788,21 @@ def _compare(a, b, op: str) -> Tensor:
     try:
         return _make(getattr(bk, op)(ad, bd), dtypes.bool, bk)
     except Exception as err:
-        raise _kernel_error(op, err, a, b) from None
+        raise kernel_error(op, err, a, b) from None
+
+
+
+
+def _comparison(op):
+    # like torch: comparing with something that is not a number falls back to
+    # Python's identity comparison (x == None is False) instead of raising
+    def compare(self, other):
+        if isinstance(other, (Tensor, int, float)) or hasattr(other, "__index__") \
+                or hasattr(other, "__float__"):
+            return op(self, other)
+        return NotImplemented
+    compare.__name__ = f"__{op.__name__}__"
+    return compare
 
 
 def eq(a, b) -> Tensor:
@@ -836,26 +810,36 @@ def eq(a, b) -> Tensor:
     return _compare(a, b, "eq")
 
 
+ops.declare(eq, operators={"__eq__": _comparison(eq)})
+
+
 def ne(a, b) -> Tensor:
     """a != b, elementwise (bool)."""
     return _compare(a, b, "ne")
 
 
+ops.declare(ne, operators={"__ne__": _comparison(ne)})
+
+
+@ops.declare(operators=("__lt__",))
 def lt(a, b) -> Tensor:
     """a < b, elementwise (bool)."""
     return _compare(a, b, "lt")
 
 
+@ops.declare(operators=("__le__",))
 def le(a, b) -> Tensor:
     """a <= b, elementwise (bool)."""
     return _compare(a, b, "le")
 
 
+@ops.declare(operators=("__gt__",))
 def gt(a, b) -> Tensor:
     """a > b, elementwise (bool)."""
     return _compare(a, b, "gt")
 
 
+@ops.declare(operators=("__ge__",))
 def ge(a, b) -> Tensor:
     """a >= b, elementwise (bool)."""
     return _compare(a, b, "ge")
@@ -872,136 +856,25 @@ def _logical(a, b, op: str) -> Tensor:
     return _compare(_truth(a), _truth(b), op)
 
 
+@ops.declare(operators=("__and__",))
 def logical_and(a, b) -> Tensor:
     """a and b, elementwise."""
     return _logical(a, b, "logical_and")
 
 
+@ops.declare(operators=("__or__",))
 def logical_or(a, b) -> Tensor:
     """a or b, elementwise."""
     return _logical(a, b, "logical_or")
 
 
+@ops.declare(operators=("__invert__",))
 def logical_not(x: Tensor) -> Tensor:
     """not x, elementwise."""
-    _tensor_arg(x, "logical_not")
+    tensor_arg(x, "logical_not")
     return _make(x.backend.logical_not(_truth(x).data), dtypes.bool, x.backend)
 
 
-# -- in place ------------------------------------------------------------------------------------
-# x.op_(...) computes op(x, ...) out of place and writes the result into x's
-# memory (commit): views see the new values, the version counter moves and x's
-# history becomes the op's node. The backend contract has no in-place
-# arithmetic, and this way every in-place op shares its out-of-place twin's
-# checks, dtype rules and backward formula.
-def _keep_saved_input(node, x: Tensor) -> None:
-    """The op saved x itself, whose memory is about to be overwritten: save a copy instead."""
-    saved = node.saved
-    if saved and any(s is x for s in saved):
-        keep = _make(x.backend.copy(x.data), x.dtype, x.backend)
-        keep.grad_fn, keep._rg = x.grad_fn, x._rg  # the old x, in the graph as x was
-        node.saved = tuple([keep if s is x else s for s in saved])
 
 
-def _in_place(op, name: str):
-    def method(self, *args, **kwargs):
-        if type(self) is not Tensor:
-            raise TypeError(f"{name}(): self must be a Tensor, not {type(self).__name__}")
-        _check_inplace(self)
-        res = op(self, *args, **kwargs)
-        node = res.grad_fn
-        if node is not None and node.saved:
-            _keep_saved_input(node, self)
-        return commit(self, res)
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = (f"In-place {op.__name__}: the result is written into this tensor's memory "
-                      f"(its views see it); returns self.")
-    return method
-
-
-IN_PLACE = {}
-for _op in (add, sub, mul, div, pow, neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu,
-            sign, clamp, square):
-    IN_PLACE[_op.__name__ + "_"] = _in_place(_op, _op.__name__ + "_")
-IN_PLACE["true_divide_"] = _in_place(div, "true_divide_")
-IN_PLACE["clip_"] = _in_place(clamp, "clip_")
-del _op
-
-
-def fill_(x: Tensor, value) -> Tensor:
-    """Fill with `value` (a number or a one-element tensor) in place; returns x."""
-    _tensor_arg(x, "fill_")
-    _check_inplace(x)
-    vt = value if type(value) is Tensor else None
-    if vt is not None:
-        if vt.data.ndim != 0:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
-                               f"with {vt.data.ndim} dimensions.")
-    else:
-        value = _number(value, "fill_")
-    k = x.backend
-    if not (STATE.grad_enabled and x.dtype.is_floating_point and
-            (x._rg or (vt is not None and vt._rg))):
-        # the common case (zeroing a gradient buffer): one write, no graph
-        if vt is not None:
-            # a lazy backend writes the 0-d array itself: no computing it to a number
-            value = k.astype(vt.data, x.dtype) if k.lazy else vt.item()
-        r = root(x)
-        before = r.data
-        _store(k, _shareable(x), value)
-        bump(x, before)
-        return x
-    shape = tuple(x.data.shape)
-    if vt is None:
-        res = _make(k.full(shape, value, x.dtype), x.dtype, k)
-        record(res, "FillBackward0", _fill_backward, (x, None), ())
-    else:
-        res = _make(k.copy(k.broadcast_to(cast(vt, x.dtype), shape)), x.dtype, k)
-        record(res, "FillBackward1", _fill_backward, (x, vt), (), vt.dtype)
-    return commit(x, res)
-
-
-def _fill_backward(node, g):
-    # torch gives the overwritten tensor zeros, not nothing
-    gx = g * 0 if node.inputs[0] is not None else None
-    gv = None
-    if node.inputs[1] is not None:
-        gv = g.sum()
-        if gv.dtype is not node.args:
-            gv = to_dtype(gv, node.args)
-    return gx, gv
-
-
-def zero_(x: Tensor) -> Tensor:
-    """Fill with zeros in place (also seen through views and detached copies); returns x."""
-    return fill_(x, 0)
-
-
-def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
-    """Copy src's values into x (broadcast, converted to x's dtype and backend); returns x.
-
-    Differentiable with respect to src; what x held before gets a zero gradient.
-    """
-    _tensor_arg(x, "copy_")
-    if type(src) is not Tensor:
-        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    _check_inplace(x)
-    if src.backend is not x.backend:
-        src = src.to(x.backend)
-    k = x.backend
-    shape = tuple(x.data.shape)
-    try:
-        data = k.broadcast_to(cast(src, x.dtype), shape)
-    except Exception:
-        raise RuntimeError(f"The size of tensor a ({list(shape)}) must match the size of "
-                           f"tensor b ({list(src.shape)}) to copy") from None
-    res = _make(k.copy(data), x.dtype, k)
-    if STATE.grad_enabled and x.dtype.is_floating_point and (x._rg or src._rg):
-        record(res, "CopyBackwards", _copy_backward, (x, src), (),
-               (tuple(src.data.shape), src.dtype))
-    return commit(x, res)
-
-
-def _copy_backward(node, g):
-    return (g * 0 if node.inputs[0] is not None else None,
-            _like(g, *node.args) if node.inputs[1] is not None else None)
+__all__ = ops.exported()

@@ -10,13 +10,15 @@ import builtins
 from collections import namedtuple
 
 from . import dtypes
+from .creation import arange
+from .declare import Ops
 from .grad_mode import STATE
+from .pointwise import maximum, minimum, where
 from .recording import record1, saved_output
-from .shape import normalize_dim
-from .tensor import Tensor, _make
+from .shape import cat
+from .tensor import Tensor, _make, normalize_dim
 
-__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
-           "std", "logsumexp", "softmax", "log_softmax", "all", "any"]
+ops = Ops(__name__)
 
 _values_indices = ("values", "indices")
 
@@ -93,6 +95,7 @@ def _check_nonempty(op: str, x: Tensor, dims, full: bool) -> None:
 
 
 # -- sums and means ------------------------------------------------------------------------
+@ops.declare
 def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over `dim` (all dims by default); ints and bools sum to int64."""
     d = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
@@ -112,6 +115,7 @@ def _sum_backward(node, g):
     return (g if g.dtype is dtype else g.to(dtype),)
 
 
+@ops.declare
 def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over `dim` (floating tensors only, as in torch)."""
     d = dtype or x.dtype
@@ -138,6 +142,7 @@ def _mean_backward(node, g):
     return (g if g.dtype is dtype else g.to(dtype),)
 
 
+@ops.declare
 def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over `dim` (all dims by default; one int dim, as torch allows)."""
     if isinstance(dim, (tuple, list)):
@@ -177,8 +182,6 @@ def _prod_backward(node, g):
 
 def _product_of_others(x: Tensor) -> Tensor:
     """out[..., j] = prod of x[..., k] for k != j, along the last dim, without division."""
-    from .creation import arange
-    from .shape import cat
     n = x.data.shape[-1]
     reverse = arange(n - 1, -1, -1, backend=x.backend)
     ones = _make(x.backend.full(tuple(x.data.shape[:-1]) + (1,), 1, x.dtype), x.dtype, x.backend)
@@ -189,7 +192,6 @@ def _product_of_others(x: Tensor) -> Tensor:
 
 def _cumprod_last(x: Tensor) -> Tensor:
     """Inclusive cumulative product along the last dim, in log2(n) differentiable steps."""
-    from .shape import cat
     n = x.data.shape[-1]
     shift = 1
     while shift < n:
@@ -199,18 +201,18 @@ def _cumprod_last(x: Tensor) -> Tensor:
 
 
 # -- extremes --------------------------------------------------------------------------------
+@ops.declare
 def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """The largest element, or (values, indices) along `dim`; max(a, b) is maximum."""
     if isinstance(dim, Tensor):
-        from .pointwise import maximum
         return maximum(x, dim)
     return _extreme(x, dim, keepdim, "max")
 
 
+@ops.declare
 def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """The smallest element, or (values, indices) along `dim`; min(a, b) is minimum."""
     if isinstance(dim, Tensor):
-        from .pointwise import minimum
         return minimum(x, dim)
     return _extreme(x, dim, keepdim, "min")
 
@@ -238,8 +240,6 @@ def _select_backward(node, g):
     # the gradient goes to the one position `indices` chose, as in torch
     (idx,) = node.saved
     shape, kept, keepdim, d = node.args
-    from .creation import arange
-    from .pointwise import where
     if not shape:
         return (g,)
     positions = arange(shape[d], backend=g.backend).reshape(
@@ -248,11 +248,13 @@ def _select_backward(node, g):
     return (where(chosen, _expand_back(g, shape, kept, keepdim), 0.0),)
 
 
+@ops.declare
 def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The maximum over `dim`; ties share the gradient evenly."""
     return _amax(x, dim, keepdim, "max", "AmaxBackward0", "amax")
 
 
+@ops.declare
 def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The minimum over `dim`; ties share the gradient evenly."""
     return _amax(x, dim, keepdim, "min", "AminBackward0", "amin")
@@ -281,11 +283,13 @@ def _amax_backward(node, g):
     return (_expand_back(g, shape, kept, keepdim) * hit / count,)
 
 
+@ops.declare
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the largest element (of the flattened tensor when dim is None)."""
     return _arg(x, dim, keepdim, "argmax")
 
 
+@ops.declare
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the smallest element (of the flattened tensor when dim is None)."""
     return _arg(x, dim, keepdim, "argmin")
@@ -305,11 +309,13 @@ def _arg(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
     return _make(data, dtypes.int64, k)
 
 
+@ops.declare
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element (along dim) is non-zero."""
     return _logical_reduce(x, dim, keepdim, "min")
 
 
+@ops.declare
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element (along dim) is non-zero."""
     return _logical_reduce(x, dim, keepdim, "max")
@@ -352,6 +358,7 @@ def _var_data(x: Tensor, dims: tuple, count: int, divisor, keepdim: bool):
     return k.div(k.sum(k.mul(centered, centered), axis, keepdim), divisor)
 
 
+@ops.declare
 def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over `dim`; unbiased (divides by N - 1) by default, like torch."""
@@ -376,6 +383,7 @@ def _var_backward(node, g):
     return (_var_grad(x, _expand_back(g, shape, kept, keepdim), dims, divisor),)
 
 
+@ops.declare
 def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: the square root of `var` with the same arguments."""
@@ -391,7 +399,6 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
 
 def _std_backward(node, g):
     # where std is 0 the gradient is 0, as in torch (not 0/0)
-    from .pointwise import where
     x, out = node.saved
     shape, kept, keepdim, dims, divisor = node.args
     result = saved_output(node, g, out)
@@ -401,6 +408,7 @@ def _std_backward(node, g):
 
 
 # -- normalisations ---------------------------------------------------------------------------
+@ops.declare
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed without overflow."""
     k = x.backend
@@ -436,6 +444,7 @@ def _logsumexp_backward(node, g):
     return (g * (x - result).exp(),)
 
 
+@ops.declare
 def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`."""
     if dtype is not None:
@@ -458,6 +467,7 @@ def _softmax_backward(node, g):
     return (y * (g - (g * y).sum(d, keepdim=True)),)
 
 
+@ops.declare
 def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     """x - logsumexp(x) along `dim`, computed without overflow."""
     if dtype is not None:
@@ -477,3 +487,6 @@ def _log_softmax_backward(node, g):
     y = saved_output(node, g, node.saved[0])
     d = node.args if g.ndim else None
     return (g - y.exp() * g.sum(d, keepdim=True),)
+
+
+__all__ = ops.exported()

@@ -11,10 +11,21 @@ import weakref
 from typing import Any, Callable
 
 from . import dtypes
-from . import graph as _graph
+from .formatting import tensor_repr
+from .grad_mode import STATE
 from .graph import AccumulateGrad, Hooks, RemovableHandle, add_hook
+from .versions import Versioned, version
 
-__all__ = ["Tensor", "Size"]
+__all__ = ["Tensor", "Size", "normalize_dim"]
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """A dim in [-ndim, ndim) made non-negative, or torch's IndexError."""
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
 
 
 class Size(tuple):
@@ -32,7 +43,7 @@ class Size(tuple):
         return n
 
 
-class Tensor:
+class Tensor(Versioned):
     """An n-dimensional array that can record the operations applied to it.
 
     Create tensors with `plugrad.tensor`, `plugrad.zeros`, ... rather than this
@@ -81,8 +92,7 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many times this tensor's data was changed in place (shared with its views)."""
-        counter = root(self)._ver
-        return 0 if counter is None else counter.value
+        return version(self)
 
     @property
     def is_leaf(self) -> bool:
@@ -186,25 +196,6 @@ class Tensor:
         self._rg = False
         return self
 
-    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
-
-        `gradient` is required unless self has one element. The graph's saved
-        tensors are freed unless `retain_graph` (default: `create_graph`).
-        """
-        from .engine import backward, execute
-        fn = self.grad_fn
-        if gradient is None and inputs is None and fn is not None and not self.data.shape:
-            # `loss.backward()`, the usual call: what engine.backward would check and
-            # build for it comes down to this (one 0-d gradient of ones)
-            bk, dtype = self.backend, self.dtype
-            ones = _make(bk.full((), 1, dtype), dtype, bk)
-            execute([(fn, ones)], create_graph if retain_graph is None else retain_graph,
-                    create_graph)
-            return
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     # -- metadata -------------------------------------------------------------
     @property
     def shape(self) -> Size:
@@ -214,7 +205,6 @@ class Tensor:
         """The shape, or the length of one dimension."""
         if dim is None:
             return Size(self.data.shape)
-        from .shape import normalize_dim
         return self.data.shape[normalize_dim(dim, self.data.ndim)]
 
     @property
@@ -235,17 +225,6 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
-
-    @property
-    def T(self) -> "Tensor":
-        return self.permute(*range(self.ndim - 1, -1, -1))
-
-    @property
-    def mT(self) -> "Tensor":
-        if self.data.ndim < 2:
-            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
-                               f"Got {self.data.ndim}-D tensor.")
-        return self.transpose(-2, -1)
 
     # -- conversion to Python -------------------------------------------------
     def item(self) -> Any:
@@ -300,9 +279,10 @@ class Tensor:
         return (self[i] for i in range(self.data.shape[0]))
 
     __hash__ = object.__hash__
+    # NumPy scalars on the left (np.float64(2) * x) defer to Tensor's reflected operators
+    __array_ufunc__ = None
 
     def __repr__(self) -> str:
-        from .formatting import tensor_repr
         suffixes = []
         d = self.dtype
         default_shown = (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool)
@@ -318,15 +298,8 @@ class Tensor:
         kind = "float" if d.is_floating_point else ("bool" if d is dtypes.bool else "int")
         return tensor_repr(self.backend.tolist(self.data), tuple(self.data.shape), kind, suffixes)
 
-    # -- copying ------------------------------------------------------------------
-    def clone(self) -> "Tensor":
-        """A copy with its own data; gradients flow back to self."""
-        from .pointwise import clone
-        return clone(self)
-
 
 def _check_inplace(t: Tensor) -> None:
-    from .grad_mode import STATE
     if t._rg and t.grad_fn is None and STATE.grad_enabled:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
@@ -358,283 +331,9 @@ def _make(data, dtype, backend, base=None) -> Tensor:
     return t
 
 
-# -- version counters -----------------------------------------------------------------------
-class _Version:
-    """The version counter of one piece of data, kept by the tensor that owns it.
-
-    `history` holds (clock, grad_fn name before the change) for the latest
-    changes, enough to tell a node which version it saw and what the tensor
-    was then, for the error message.
-    """
-
-    __slots__ = ("value", "history")
-
-    def __init__(self) -> None:
-        self.value = 0
-        self.history = []
-
-
-_HISTORY = 64  # changes remembered per counter; older ones only make messages vaguer
-
-
-def root(t: Tensor) -> Tensor:
-    """The tensor that owns t's data: t itself, or the base at the end of its _base chain."""
-    b = t._base
-    while b is not None:
-        t = b
-        b = t._base
-    return t
-
-
-def bump(t: Tensor, before=None) -> None:
-    """Record one in-place change of t's data (call it right after the write).
-
-    `before` is the root's data object before the write, when writing replaced
-    it (a library scalar made mutable). Nodes that saved this data as their
-    output are marked, since they cannot tell otherwise (they hold the array,
-    not the tensor).
-    """
-    r = root(t)
-    counter = r._ver
-    if counter is None:
-        counter = r._ver = _Version()
-    fn = r.grad_fn
-    if fn is not None:
-        _mark_saved_output(fn, r, counter, before)
-    _graph.CLOCK += 1
-    counter.value += 1
-    history = counter.history
-    history.append((_graph.CLOCK, None if fn is None else fn.name()))
-    if len(history) > _HISTORY:
-        del history[0]
-
-
-def _mark_saved_output(fn, r: Tensor, counter: _Version, before) -> None:
-    owner, index = fn._saving_node()
-    saved = owner.saved
-    if not saved:
-        return
-    data = r.data
-    for s in saved:
-        if type(s) is Tensor:
-            continue  # saved tensors carry their own version: check_saved reads it
-        held = s if s is data or s is before else getattr(s, "data", None)  # _SavedOutput
-        if held is data or (before is not None and held is before):
-            entry = (counter, counter.value, index, fn.name(), tuple(r.data.shape), r.dtype)
-            dirty = getattr(owner, "_dirty", None)
-            if dirty is None:
-                owner._dirty = [entry]
-            else:
-                dirty.append(entry)
-            return
-
-
-_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool"}
-
-
-def legacy_name(d) -> str:
-    """torch's short name of a dtype, as its error messages spell it (Float, Long, ...)."""
-    return _LEGACY.get(d.name, d.name)
-
-
-def _modified(shape: tuple, dtype, fn_name, index: int, now: int, expected: int) -> RuntimeError:
-    which = f", which is output {index} of {fn_name}," if fn_name else ""
-    if _graph.ANOMALY.enabled:
-        hint = ("Hint: the backtrace further above shows the operation that failed to compute "
-                "its gradient. The variable in question was changed in there or anywhere later. "
-                "Good luck!")
-    else:
-        hint = ("Hint: enable anomaly detection to find the operation that failed to compute "
-                "its gradient, with plugrad.autograd.set_detect_anomaly(True).")
-    # the type is spelled as torch spells it, so that messages compare equal
-    return RuntimeError(
-        f"one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [torch.{legacy_name(dtype)}Tensor {list(shape)}]{which} is at "
-        f"version {now}; expected version {expected} instead. {hint}")
-
-
-def check_saved(node) -> None:
-    """Raise torch's error if something `node` saved was changed in place after it saved it.
-
-    Called only when the clock moved since the node was made, so programs that
-    change nothing in place never get here.
-    """
-    stamp = node._stamp
-    for s in node.saved:
-        if type(s) is Tensor:
-            r = root(s)
-            counter = r._ver
-            if counter is not None and counter.history and counter.history[-1][0] > stamp:
-                newer = [h for h in counter.history if h[0] > stamp]
-                expected = counter.value - len(newer)
-                if s is r:
-                    name = newer[0][1]
-                else:
-                    name = None if s.grad_fn is None else s.grad_fn.name()
-                raise _modified(tuple(s.data.shape), s.dtype, name, 0, counter.value, expected)
-    dirty = getattr(node, "_dirty", None)
-    if dirty:
-        counter, expected, index, name, shape, dtype = dirty[0]
-        raise _modified(shape, dtype, name, index, counter.value, expected)
-
-
 def accumulator(t: Tensor) -> AccumulateGrad:
     """The AccumulateGrad node of a leaf, made on first use and kept by the leaf."""
     acc = t._acc
     if acc is None:
         acc = t._acc = AccumulateGrad(t)
     return acc
-
-
-# -- methods --------------------------------------------------------------------------------
-# Each method below is the op function of the same name, so `x.exp()` and
-# `plugrad.exp(x)` share one definition. They are bound here, after the op
-# modules (which need Tensor) are importable.
-from . import linalg, pointwise, reduction, shape  # noqa: E402
-
-
-def _swap(op):
-    def reflected(self, other):
-        return op(other, self)
-    reflected.__name__ = f"r{op.__name__}"
-    return reflected
-
-
-Tensor.__add__ = pointwise.add
-Tensor.__radd__ = pointwise._radd
-Tensor.__sub__ = pointwise.sub
-Tensor.__rsub__ = pointwise._rsub
-Tensor.__mul__ = pointwise.mul
-Tensor.__rmul__ = pointwise._rmul
-Tensor.__truediv__ = pointwise.div
-Tensor.__rtruediv__ = _swap(pointwise.div)
-Tensor.__pow__ = pointwise.pow
-Tensor.__rpow__ = _swap(pointwise.pow)
-Tensor.__matmul__ = linalg.matmul
-Tensor.__rmatmul__ = _swap(linalg.matmul)
-Tensor.__neg__ = pointwise.neg
-Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = pointwise.abs
-def _comparison(op):
-    # like torch: comparing with something that is not a number falls back to
-    # Python's identity comparison (x == None is False) instead of raising
-    def compare(self, other):
-        if isinstance(other, (Tensor, int, float)) or hasattr(other, "__index__") \
-                or hasattr(other, "__float__"):
-            return op(self, other)
-        return NotImplemented
-    compare.__name__ = f"__{op.__name__}__"
-    return compare
-
-
-Tensor.__eq__ = _comparison(pointwise.eq)
-Tensor.__ne__ = _comparison(pointwise.ne)
-# NumPy scalars on the left (np.float64(2) * x) defer to Tensor's reflected ops
-Tensor.__array_ufunc__ = None
-Tensor.__lt__ = pointwise.lt
-Tensor.__le__ = pointwise.le
-Tensor.__gt__ = pointwise.gt
-Tensor.__ge__ = pointwise.ge
-Tensor.__and__ = pointwise.logical_and
-Tensor.__or__ = pointwise.logical_or
-Tensor.__invert__ = pointwise.logical_not
-Tensor.__getitem__ = shape.getitem
-Tensor.__setitem__ = shape.setitem
-# in place: x.add_(y), x += y (Python rebinds x to the returned self), x.zero_(), ...
-for _name, _method in pointwise.IN_PLACE.items():
-    setattr(Tensor, _name, _method)
-Tensor.zero_ = pointwise.zero_
-Tensor.fill_ = pointwise.fill_
-Tensor.copy_ = pointwise.copy_
-Tensor.__iadd__ = pointwise.IN_PLACE["add_"]
-Tensor.__isub__ = pointwise.IN_PLACE["sub_"]
-Tensor.__imul__ = pointwise.IN_PLACE["mul_"]
-Tensor.__itruediv__ = pointwise.IN_PLACE["div_"]
-Tensor.__ipow__ = pointwise.IN_PLACE["pow_"]
-
-for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log",
-              "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "sign", "clamp", "clip",
-              "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
-              "logical_or", "logical_not", "square"):
-    setattr(Tensor, _name, getattr(pointwise, _name))
-for _name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
-              "std", "logsumexp", "softmax", "log_softmax", "all", "any"):
-    setattr(Tensor, _name, getattr(reduction, _name))
-for _name in ("reshape", "view", "permute", "transpose", "swapaxes", "movedim", "squeeze",
-              "unsqueeze", "expand", "expand_as", "flatten", "split", "chunk", "unbind",
-              "narrow"):
-    setattr(Tensor, _name, getattr(shape, _name))
-for _name in ("matmul", "mm", "bmm", "dot"):
-    setattr(Tensor, _name, getattr(linalg, _name))
-del _name
-
-
-def _move(x: Tensor, backend) -> Tensor:
-    """x copied to another backend through the host; differentiable (ToCopyBackward0)."""
-    try:
-        data = backend.from_host(x.backend.to_host(x.data), x.dtype)
-    except (TypeError, KeyError) as err:
-        raise RuntimeError(f"to(): cannot move a {x.dtype.name} tensor from backend "
-                           f"{x.backend.name!r} to {backend.name!r}: {err}") from None
-    out = _make(data, x.dtype, backend)
-    from .grad_mode import STATE
-    if x._rg and STATE.grad_enabled:
-        from .recording import record1
-        record1(out, "ToCopyBackward0", _move_backward, x, (), x.backend)
-    return out
-
-
-def _move_backward(node, g):
-    # the gradient goes back to the input's backend, itself recorded for double backward
-    return (_move(g, node.args),)
-
-
-def _to(self: Tensor, *args, dtype=None, backend=None, copy: bool = False,
-        non_blocking: bool = False) -> Tensor:
-    """x.to(dtype), x.to("cupy"), x.to("cupy", plugrad.float64), x.to(other_tensor).
-
-    Returns self when nothing changes (a copy with copy=True). Moving to another
-    backend copies the data there and is differentiable: the gradient flows
-    back to the original backend. `non_blocking` is accepted and ignored.
-
-    >>> import plugrad as pg
-    >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
-    >>> y = x.to(pg.float64)
-    >>> y.sum().backward()
-    >>> x.grad
-    tensor([1., 1.])
-    """
-    for arg in args:
-        if isinstance(arg, dtypes.dtype):
-            dtype = arg
-        elif isinstance(arg, Tensor):
-            dtype, backend = arg.dtype, arg.backend
-        elif arg is not None:
-            backend = arg
-    out = self
-    if dtype is not None:
-        out = pointwise.to_dtype(out, dtype)
-    if backend is not None:
-        from .creation import resolve_backend
-        target = resolve_backend(backend)
-        if target is not out.backend:
-            out = _move(out, target)
-    if copy and out is self:
-        out = pointwise.clone(self)
-    return out
-
-
-Tensor.to = _to
-Tensor.type_as = lambda self, other: pointwise.to_dtype(self, other.dtype)
-Tensor.float = lambda self: pointwise.to_dtype(self, dtypes.float32)
-Tensor.double = lambda self: pointwise.to_dtype(self, dtypes.float64)
-Tensor.half = lambda self: pointwise.to_dtype(self, dtypes.float16)
-Tensor.int = lambda self: pointwise.to_dtype(self, dtypes.int32)
-Tensor.long = lambda self: pointwise.to_dtype(self, dtypes.int64)
-Tensor.bool = lambda self: pointwise.to_dtype(self, dtypes.bool)
-Tensor.view_as = lambda self, other: shape.view(self, tuple(other.data.shape))
-Tensor.reshape_as = lambda self, other: shape.reshape(self, tuple(other.data.shape))
-Tensor.where = lambda self, condition, other: pointwise.where(condition, self, other)
-Tensor.masked_fill = lambda self, mask, value: pointwise.where(mask, value, self)

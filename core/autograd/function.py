@@ -23,11 +23,12 @@ from __future__ import annotations
 import functools
 import weakref
 
-from .. import graph as _graph
 from ..grad_mode import STATE, no_grad
-from ..graph import FREED_MESSAGE, Node, PerOutput
+from ..graph import Node, PerOutput
+from ..operands import unbroadcast
 from ..recording import edge
-from ..tensor import Tensor, _make, _shareable, accumulator, check_saved
+from ..tensor import Tensor, _make, _shareable, accumulator
+from ..versions import FREED_MESSAGE, check_node
 
 __all__ = ["Function", "FunctionCtx", "BackwardFunction", "once_differentiable"]
 
@@ -81,12 +82,10 @@ class FunctionCtx:
         if ref is None:  # no graph was recorded (or still inside forward)
             return tuple(self._to_save or ())
         node = ref()
-        saved = None if node is None else node.saved
-        if saved is None:
+        if node is None:
             raise RuntimeError(FREED_MESSAGE)
-        if saved and node._stamp != _graph.CLOCK:
-            check_saved(node)  # torch checks versions when saved tensors are unpacked
-        return tuple([_unpack(entry, node) for entry in saved])
+        check_node(node)  # torch checks versions when saved tensors are unpacked
+        return tuple([_unpack(entry, node) for entry in node.saved])
 
     def mark_non_differentiable(self, *tensors) -> None:
         """Declare outputs that have no gradient (indices, masks): they will not require grad.
@@ -423,7 +422,6 @@ def _checked_grads(node, ctx: FunctionCtx, result: tuple) -> tuple:
                 raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - "
                                    f"got {list(got)} but expected shape compatible with "
                                    f"{list(shape)}")
-            from ..pointwise import unbroadcast
             gi = unbroadcast(gi, shape)
         if gi.dtype is not dtype:
             gi = gi.to(dtype)

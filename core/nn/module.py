@@ -11,6 +11,7 @@ from collections import OrderedDict, namedtuple
 from typing import Iterator
 
 from .. import dtypes
+from ..creation import resolve_backend
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _shareable
 from .parameter import is_parameter
@@ -431,7 +432,6 @@ def _copy_into(dest: Tensor, src: Tensor, assign: bool) -> None:
 
 def _mover(target):
     """fn(tensor) moving a tensor to the backend `target` (a name or a backend object)."""
-    from ..creation import resolve_backend
     backend = resolve_backend(target)  # an unknown name fails here, listing the backends
 
     def move(t: Tensor) -> Tensor:

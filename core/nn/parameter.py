@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 
+from ..creation import empty
 from ..tensor import Tensor, _make, _shareable
 
 __all__ = ["Parameter", "is_parameter"]
@@ -50,7 +51,6 @@ class Parameter(metaclass=_ParameterMeta):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Tensor:
         if data is None:
-            from ..creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): data must be a Tensor, not {type(data).__name__}")

@@ -1,0 +1,69 @@
+"""Tensor's methods that are ops, bound in one place from the op declarations.
+
+`x.exp()` and `plugrad.exp(x)` are the same function: every op module
+declares its ops (plugrad.declare), and `bind_methods` below makes each
+declaration's `Tensor` method, in-place variant (`x.exp_()`, through
+plugrad.inplace.in_place) and Python operators (`x + y`, `x += y`). It runs
+once, when `import plugrad` imports this module, after every op module has
+loaded; nothing else adds attributes to Tensor.
+
+`backward` is bound here too: it is the engine's, which sits above tensor.py.
+"""
+from __future__ import annotations
+
+from . import indexing, inplace, linalg, pointwise, reduction, shape  # noqa: F401 - declare ops
+from .declare import DECLARED
+from .engine import backward as _backward
+from .engine import execute
+from .inplace import in_place
+from .tensor import Tensor, _make
+
+__all__ = ["bind_methods"]
+
+
+def tensor_backward(self: Tensor, gradient: Tensor | None = None,
+                    retain_graph: bool | None = None, create_graph: bool = False,
+                    inputs=None) -> None:
+    """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
+
+    `gradient` is required unless self has one element. The graph's saved
+    tensors are freed unless `retain_graph` (default: `create_graph`).
+
+    >>> import plugrad as pg
+    >>> x = pg.tensor([2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([4., 6.])
+    """
+    fn = self.grad_fn
+    if gradient is None and inputs is None and fn is not None and not self.data.shape:
+        # `loss.backward()`, the usual call: what engine.backward would check and
+        # build for it comes down to this (one 0-d gradient of ones)
+        bk, dtype = self.backend, self.dtype
+        ones = _make(bk.full((), 1, dtype), dtype, bk)
+        execute([(fn, ones)], create_graph if retain_graph is None else retain_graph,
+                create_graph)
+        return
+    _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+tensor_backward.__name__ = tensor_backward.__qualname__ = "backward"
+
+
+def bind_methods() -> None:
+    """Give Tensor a method, in-place variant and operators for every declaration."""
+    for op in DECLARED.values():
+        if op.method is not None:
+            setattr(Tensor, op.method, op.method_fn)
+        variant = None
+        if op.inplace is not None:
+            variant = in_place(op.fn, op.inplace)
+            setattr(Tensor, op.inplace, variant)
+        for dunder, fn in op.operators.items():
+            setattr(Tensor, dunder, op.fn if fn is None else fn)
+        if op.inplace_operator is not None:
+            setattr(Tensor, op.inplace_operator, variant)
+    Tensor.backward = tensor_backward
+
+
+bind_methods()
