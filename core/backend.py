@@ -17,11 +17,13 @@ name for it:
   backend that lacks one (see `missing_primitives`).
 * OPTIONAL: fast paths. `Backend` implements each with the required
   primitives, so a subclass that leaves one out is still correct; override it
-  when the library does the job faster (one fused call, fewer temporaries).
+  when the library does the job faster (one fused call, fewer temporaries,
+  better precision: `log1p`, `expm1`).
 
 The built-in backends take their elementwise kernels from the table: each
 binds its library's function under the standard's name (or an older NumPy
 spelling), so a kernel added to the table reaches every one of them.
+`CONTRACT_VERSION` says which kernels a backend can expect.
 
 Arrays are opaque to the core except for two attributes every Array API array
 has: `.shape` (a tuple of ints) and `.ndim`. Dtypes are plugrad's own
@@ -62,6 +64,13 @@ from collections.abc import Callable, Sequence
 # typing is not imported: `import plugrad` reads this module and typing costs milliseconds
 Array = object
 Any = object
+
+# The contract's version, (major, minor). A minor version only adds optional kernels, so a
+# backend written for an older one keeps working: Backend's fallbacks fill in. Changing or
+# adding a required kernel would be a new major version.
+#   1.0  the kernels before the contract had a version
+#   1.1  optional log1p and expm1 (unary; fallbacks log(1 + x) and exp(x) - 1)
+CONTRACT_VERSION = (1, 1)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -107,6 +116,8 @@ KERNELS = {
     "sign":         ("unary",    "required", ("sign",)),
     "logical_not":  ("unary",    "required", ("logical_not",)),
     "sigmoid":      ("unary",    "optional", ()),
+    "log1p":        ("unary",    "optional", ("log1p",)),
+    "expm1":        ("unary",    "optional", ("expm1",)),
     "add":          ("binary",   "required", ("add",)),
     "sub":          ("binary",   "required", ("subtract",)),
     "mul":          ("binary",   "required", ("multiply",)),
@@ -373,6 +384,22 @@ class Backend:
     def sigmoid(self, x: Array) -> Array:
         """Optional. 1 / (1 + exp(-x)) of a floating array."""
         return self.div(1, self.add(1, self.exp(self.neg(x))))
+
+    def log1p(self, x: Array) -> Array:
+        """Optional (contract 1.1). log(1 + x) of a floating array.
+
+        The fallback loses the digits of a tiny x to the rounding of 1 + x; the
+        library's own log1p keeps them.
+        """
+        return self.log(self.add(1, x))
+
+    def expm1(self, x: Array) -> Array:
+        """Optional (contract 1.1). exp(x) - 1 of a floating array.
+
+        The fallback loses the digits of a tiny x to cancellation; the library's
+        own expm1 keeps them.
+        """
+        return self.sub(self.exp(x), 1)
 
     def mul_into(self, x: Array, y: Array | float) -> None:
         """Optional. In place: x *= y (optimizers scale their state with it).

@@ -26,6 +26,7 @@ from plugrad import backends
 from plugrad.backend import (
     ARRAY_API_NAMES,
     BINARY,
+    CONTRACT_VERSION,
     ELEMENTWISE_KINDS,
     KERNELS,
     KINDS,
@@ -369,6 +370,52 @@ def test_writing_a_backend_lists_the_kernels_of_the_table():
     optional = _doc_table(text, "| optional kernel |")
     assert sorted(re.match(r"\s*`(\w+)", row[0]).group(1) for row in optional) == \
         sorted(OPTIONAL)
+
+
+# -- contract 1.1: log1p and expm1, optional: one row of the table and a fallback each ------------
+def _strict_backend(monkeypatch):
+    return ArrayAPIBackend(pytest.importorskip("array_api_strict"), "strict_1_1")
+
+
+# a built-in backend, and the namespace whose own functions it must bind
+WITH_A_LIBRARY = {
+    "numpy": (lambda monkeypatch: backends.get("numpy"), lambda: np),
+    "generic-array_api_strict": (_strict_backend, lambda: importlib.import_module(
+        "array_api_strict")),
+    "dask": (_dask_backend, lambda: importlib.import_module("dask.array")),
+    "cupy-code-on-numpy": (_cupy_code_on_numpy, lambda: sys.modules["cupy"]),
+}
+
+
+@pytest.mark.parametrize("which", sorted(WITH_A_LIBRARY))
+def test_builtin_backends_bind_their_library_log1p_and_expm1(which, monkeypatch):
+    make, namespace = WITH_A_LIBRARY[which]
+    bk = make(monkeypatch)
+    xp = namespace()
+    tiny = [1e-12, -3e-9, 0.5, 2.0]  # where 1 + x rounds, the library's own keeps the digits
+    for name, exact in (("log1p", np.log1p), ("expm1", np.expm1)):
+        assert getattr(bk, name) is getattr(xp, name), name
+        out = bk.to_host(getattr(bk, name)(bk.asarray(tiny, pg.float64)))
+        np.testing.assert_allclose(out, exact(np.array(tiny)), rtol=1e-14, err_msg=name)
+
+
+def test_a_backend_without_log1p_and_expm1_falls_back_to_required_kernels():
+    bk = _Minimal()  # a backend written for contract 1.0: every required kernel, no log1p
+    assert type(bk).log1p is Backend.log1p and type(bk).expm1 is Backend.expm1
+    assert missing_primitives(bk) == []
+    data = np.array([-0.75, 0.0, 0.5, 3.0])
+    np.testing.assert_allclose(bk.log1p(data), np.log1p(data), rtol=1e-14)
+    np.testing.assert_allclose(bk.expm1(data), np.expm1(data), rtol=1e-14)
+    # through the whole contract: a float32 tensor's data on the minimal backend
+    x = pg.tensor([0.25, 1.0], backend=bk)
+    np.testing.assert_allclose(bk.expm1(x.data), np.expm1([0.25, 1.0]), rtol=1e-6)
+
+
+def test_the_contract_version_and_the_docs_agree():
+    major, minor = CONTRACT_VERSION
+    assert type(major) is int and type(minor) is int
+    text = (ROOT / "docs" / "writing-a-backend.md").read_text()
+    assert "CONTRACT_VERSION" in text and f"{major}.{minor}" in text
 
 
 # -- CuPy ------------------------------------------------------------------------------------
