@@ -91,7 +91,7 @@ KINDS = {
 }
 ELEMENTWISE_KINDS = ("unary", "binary")
 
-# The contract, one row per kernel: the only place the kernels' names are written. The
+# The contract, one row per kernel: the one list of its kernels and their names. The
 # exported tuples below (REQUIRED, OPTIONAL, UNARY, ...) and the built-in backends'
 # elementwise kernels are all made from it, so adding a kernel is one row here (plus, for an
 # optional one, its fallback on Backend, written with required kernels).
@@ -174,6 +174,7 @@ ARRAY_API_NAMES = {name: names for name, (kind, _, names) in KERNELS.items() if 
 
 
 def _named(kind: str | None, need: str) -> tuple:
+    """The kernels of `need` (and of `kind`, unless None), in the table's order."""
     return tuple(name for name, (k, n, _) in KERNELS.items()
                  if n == need and (kind is None or k == kind))
 
