@@ -25,28 +25,23 @@ gap with standard functions:
 * random numbers are drawn on the host with NumPy and copied over, the one
   place this module uses NumPy (the standard has no random module).
 
-Older or partial namespaces (NumPy 1.x, CuPy 13) lack a few of the standard's
-names; `_pick` falls back to their NumPy-style spelling (concatenate, transpose).
+The elementwise kernels come from the contract's table, `plugrad.backend.KERNELS`,
+which gives the standard's name for each; this module writes no kernel names
+of its own. Older or partial namespaces (NumPy 1.x, CuPy 13) lack a few of the
+standard's names; `_pick` falls back to their NumPy-style spelling (`absolute`,
+`power`, and here `concatenate`, `transpose`). Library backends that keep their
+library's functions as class attributes (NumPy, CuPy, Dask) get them from the
+same table through `bind_elementwise`.
 """
 from __future__ import annotations
 
 import math
 
 from plugrad import dtypes
-from plugrad.backend import Backend
+from plugrad.backend import ARRAY_API_NAMES, KERNELS, Backend
 
-__all__ = ["ArrayAPIBackend"]
+__all__ = ["ArrayAPIBackend", "bind_elementwise"]
 
-# plugrad's elementwise kernels and the standard's names for them, NumPy 1.x spellings after
-UNARY_NAMES = {"neg": ("negative",), "exp": ("exp",), "log": ("log",), "sqrt": ("sqrt",),
-               "sin": ("sin",), "cos": ("cos",), "tanh": ("tanh",), "abs": ("abs", "absolute"),
-               "sign": ("sign",), "logical_not": ("logical_not",)}
-BINARY_NAMES = {"add": ("add",), "sub": ("subtract",), "mul": ("multiply",),
-                "div": ("divide",), "pow": ("pow", "power"), "maximum": ("maximum",),
-                "minimum": ("minimum",), "eq": ("equal",), "ne": ("not_equal",),
-                "lt": ("less",), "le": ("less_equal",), "gt": ("greater",),
-                "ge": ("greater_equal",), "logical_and": ("logical_and",),
-                "logical_or": ("logical_or",)}
 _SCALARS = (bool, int, float)
 
 
@@ -57,6 +52,27 @@ def _pick(xp, *names):
         if fn is not None:
             return fn
     return None
+
+
+def bind_elementwise(cls, xp, numpy_spellings_first: bool = False) -> None:
+    """Make `xp`'s own function the class attribute of every elementwise kernel it has.
+
+    For a library whose functions already take what the contract says (Python
+    numbers on either side, as ufuncs do), this is the fastest binding: the
+    core reaches the function itself, with no Python wrapper in between. The
+    names come from `plugrad.backend.KERNELS`, the standard's first; with
+    `numpy_spellings_first` the NumPy-style spelling is tried first (CuPy's
+    are its ufuncs). A kernel the class body defines itself is left alone;
+    one `xp` lacks is left to `ArrayAPIBackend` (a fallback, or for an
+    optional kernel `Backend`'s).
+    """
+    for kernel, names in ARRAY_API_NAMES.items():
+        if kernel in vars(cls):
+            continue
+        fn = _pick(xp, *(reversed(names) if numpy_spellings_first else names))
+        if fn is not None:
+            # a Python function would become a method; a ufunc (no __get__) stays itself
+            setattr(cls, kernel, staticmethod(fn) if hasattr(fn, "__get__") else fn)
 
 
 def _scalar_for(value, dtype, xp):
@@ -106,20 +122,19 @@ class ArrayAPIBackend(Backend):
         self._from_native = [(v, k) for k, v in self._to_native.items()]
         self._rng = None
         cls = type(self)
-        for table, wrap in ((UNARY_NAMES, None), (BINARY_NAMES, _binary)):
-            for ours, theirs in table.items():
-                if getattr(cls, ours, None) is not None:
-                    continue  # a subclass's own (faster) kernel
-                fn = _pick(xp, *theirs)
-                if fn is None:
-                    fn = getattr(self, f"_fallback_{ours}", None)
-                if fn is None:
-                    continue  # missing_primitives reports it
-                if wrap is None:
-                    setattr(self, ours, fn)
-                else:
-                    on_bools = {"add": xp.logical_or, "mul": xp.logical_and}.get(ours)
-                    setattr(self, ours, wrap(fn, xp, on_bools))
+        for kernel, names in ARRAY_API_NAMES.items():
+            own = getattr(cls, kernel, None)
+            if own is not None and own is not getattr(Backend, kernel, None):
+                continue  # a subclass's own (faster) kernel; Backend's fallback is not one
+            fn = _pick(xp, *names)
+            if fn is None:
+                fn = getattr(self, f"_fallback_{kernel}", None)
+            if fn is None:
+                continue  # required: missing_primitives reports it; optional: Backend's
+            if KERNELS[kernel][0] == "binary":
+                on_bools = {"add": xp.logical_or, "mul": xp.logical_and}.get(kernel)
+                fn = _binary(fn, xp, on_bools)
+            setattr(self, kernel, fn)
 
     @property
     def conformance_skips(self) -> dict:

@@ -17,7 +17,7 @@ import cupyx
 import numpy as np
 from plugrad import dtypes
 
-from .array_api import BINARY_NAMES, UNARY_NAMES, ArrayAPIBackend
+from .array_api import ArrayAPIBackend, bind_elementwise
 
 _TO_NATIVE = {
     dtypes.bool: np.dtype(np.bool_),
@@ -118,9 +118,7 @@ class CupyBackend(ArrayAPIBackend):
         return self.rng.randint(low, high, shape).astype(_TO_NATIVE[dtype], copy=False)
 
 
-# CuPy's ufuncs take Python numbers on either side and return arrays, as the
-# contract wants: bind them directly (staticmethod: some are Python functions)
-for _ours, _theirs in {**{k: v[-1] for k, v in UNARY_NAMES.items()},
-                       **{k: v[-1] for k, v in BINARY_NAMES.items()}}.items():
-    setattr(CupyBackend, _ours, staticmethod(getattr(cp, _theirs)))
-del _ours, _theirs
+# CuPy's ufuncs take Python numbers on either side and return arrays, as the contract wants:
+# bind them directly, for every elementwise kernel of the contract's table; NumPy's spelling
+# first (absolute, power), which in CuPy are the ufuncs themselves
+bind_elementwise(CupyBackend, cp, numpy_spellings_first=True)

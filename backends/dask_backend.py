@@ -46,7 +46,7 @@ import numpy as np
 from dask.array.core import normalize_chunks
 from plugrad import dtypes
 
-from .array_api import ArrayAPIBackend
+from .array_api import ArrayAPIBackend, bind_elementwise
 from .numpy_backend import _FROM_NATIVE, _TO_NATIVE  # Dask arrays hold NumPy dtypes
 
 # graphs of at most this many tasks run in this thread (when the user has configured no
@@ -589,14 +589,6 @@ def _wrap_checked(block, size, axis):
     return np.where(block < 0, block + size, block)
 
 
-# Dask's ufuncs take Python numbers on either side, as the contract wants: bind them directly
-for _ours, _theirs in {"neg": "negative", "exp": "exp", "log": "log", "sqrt": "sqrt",
-                       "sin": "sin", "cos": "cos", "tanh": "tanh", "abs": "absolute",
-                       "sign": "sign", "logical_not": "logical_not", "add": "add",
-                       "sub": "subtract", "mul": "multiply", "div": "true_divide",
-                       "pow": "power", "maximum": "maximum", "minimum": "minimum",
-                       "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
-                       "gt": "greater", "ge": "greater_equal", "logical_and": "logical_and",
-                       "logical_or": "logical_or"}.items():
-    setattr(DaskBackend, _ours, staticmethod(getattr(da, _theirs)))
-del _ours, _theirs
+# Dask's ufuncs take Python numbers on either side, as the contract wants: bind them directly,
+# for every elementwise kernel of the contract's table
+bind_elementwise(DaskBackend, da)

@@ -1,9 +1,12 @@
 """The built-in NumPy backend: the generic Array API backend on NumPy, with raw ufuncs.
 
 It inherits from `ArrayAPIBackend` and overrides what NumPy does faster or
-differently. Most kernels are NumPy ufuncs stored as class attributes, so the
-core reaches one with a single attribute lookup and no Python wrapper (the
-generic backend's wrappers cost about a microsecond per tiny op). NumPy returns
+differently. Every elementwise kernel is a NumPy ufunc stored as a class
+attribute, so the core reaches one with a single attribute lookup and no
+Python wrapper (the generic backend's wrappers cost about a microsecond per
+tiny op). Which ufunc is which kernel comes from the contract's table
+(`plugrad.backend.KERNELS`): the ufuncs are bound once, when this module is
+imported, and a kernel added to the table is bound with the rest. NumPy returns
 its own scalar types for 0-d results; the contract allows that, and the core
 asks for `mutable(x)` before it writes into such a result.
 """
@@ -14,7 +17,7 @@ import warnings
 import numpy as np
 from plugrad import dtypes
 
-from .array_api import ArrayAPIBackend
+from .array_api import ArrayAPIBackend, bind_elementwise
 
 _TO_NATIVE = {
     dtypes.bool: np.dtype(np.bool_),
@@ -57,32 +60,8 @@ class NumpyBackend(ArrayAPIBackend):
     name = "numpy"
     version = np.__version__
 
-    neg = np.negative
-    exp = np.exp
-    log = np.log
-    sqrt = np.sqrt
-    sin = np.sin
-    cos = np.cos
-    tanh = np.tanh
-    abs = np.absolute
-    sign = np.sign
-    logical_not = np.logical_not
-
-    add = np.add
-    sub = np.subtract
-    mul = np.multiply
-    div = np.true_divide
-    pow = np.power
-    maximum = np.maximum
-    minimum = np.minimum
-    eq = np.equal
-    ne = np.not_equal
-    lt = np.less
-    le = np.less_equal
-    gt = np.greater
-    ge = np.greater_equal
-    logical_and = np.logical_and
-    logical_or = np.logical_or
+    # the elementwise kernels (exp, add, ...): NumPy's ufuncs, bound below the class from the
+    # contract's table (bind_elementwise)
 
     sum = staticmethod(_reduction(np.add))
     prod = staticmethod(_reduction(np.multiply))
@@ -201,3 +180,8 @@ class NumpyBackend(ArrayAPIBackend):
 
     def randint(self, low, high, shape, dtype):
         return self.rng.integers(low, high, shape).astype(_TO_NATIVE[dtype], copy=False)
+
+
+# exp = np.exp, sub = np.subtract, abs = np.abs, pow = np.power (NumPy 1.x has no np.pow), ...:
+# every elementwise kernel of the contract, the raw ufunc as a class attribute
+bind_elementwise(NumpyBackend, np)

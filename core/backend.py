@@ -5,13 +5,25 @@ directly (`x.backend.exp(x.data)`), so a kernel is one attribute lookup away and
 nothing is looked up per operation. Everything else (softmax, var, clamp, every
 backward formula) is composed in the core from these primitives.
 
-Two kinds of kernel:
+`KERNELS` lists them all, one row each: its name, its kind (elementwise on
+one array or two, reduction, movement, indexing, creation, ...; see `KINDS`),
+whether it is required, and for elementwise kernels the Array API standard's
+name for it:
+
+>>> KERNELS["pow"]
+('binary', 'required', ('pow', 'power'))
 
 * REQUIRED: a backend must provide every one of them; the registry refuses a
   backend that lacks one (see `missing_primitives`).
 * OPTIONAL: fast paths. `Backend` implements each with the required
   primitives, so a subclass that leaves one out is still correct; override it
-  when the library does the job faster (one fused call, fewer temporaries).
+  when the library does the job faster (one fused call, fewer temporaries,
+  better precision: `log1p`, `expm1`).
+
+The built-in backends take their elementwise kernels from the table: each
+binds its library's function under the standard's name (or an older NumPy
+spelling), so a kernel added to the table reaches every one of them.
+`CONTRACT_VERSION` says which kernels a backend can expect.
 
 Arrays are opaque to the core except for two attributes every Array API array
 has: `.shape` (a tuple of ints) and `.ndim`. Dtypes are plugrad's own
@@ -53,16 +65,127 @@ from collections.abc import Callable, Sequence
 Array = object
 Any = object
 
-UNARY = ("neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "sign")
-BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum",
-          "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or")
-REDUCE = ("sum", "prod", "max", "min", "argmax", "argmin")
-OTHER = ("logical_not", "where", "matmul", "mutable", "reshape", "permute", "broadcast_to",
-         "getitem", "index_add", "setitem", "concat", "copy",
-         "asarray", "full", "arange", "linspace", "eye", "astype", "dtype_of",
-         "to_host", "seed", "uniform", "normal", "randint")
+# The contract's version, (major, minor). A minor version only adds optional kernels, so a
+# backend written for an older one keeps working: Backend's fallbacks fill in. Changing or
+# adding a required kernel would be a new major version.
+#   1.0  the kernels before the contract had a version
+#   1.1  optional log1p and expm1 (unary; fallbacks log(1 + x) and exp(x) - 1)
+CONTRACT_VERSION = (1, 1)
+
+# what each kind of kernel is (the `kind` column of KERNELS)
+KINDS = {
+    "unary": "elementwise, one array: f(x)",
+    "binary": "elementwise, two operands: f(a, b), an array and a Python number on either side",
+    "reduce": "reductions: f(x, axis, keepdims)",
+    "select": "where(cond, a, b)",
+    "linalg": "linear algebra",
+    "movement": "shapes and axis order: views where the library has views",
+    "indexing": "reading and writing parts of an array",
+    "memory": "writable arrays and copies",
+    "creation": "new arrays from data or a description",
+    "dtype": "dtype conversion and mapping",
+    "host": "to and from the host (NumPy)",
+    "random": "random numbers",
+    "in-place": "in-place arithmetic (optimizers, gradient sums)",
+    "lazy": "evaluating deferred work",
+}
+ELEMENTWISE_KINDS = ("unary", "binary")
+
+# The contract, one row per kernel: the one list of its kernels and their names. The
+# exported tuples below (REQUIRED, OPTIONAL, UNARY, ...) and the built-in backends'
+# elementwise kernels are all made from it, so adding a kernel is one row here (plus, for an
+# optional one, its fallback on Backend, written with required kernels).
+#
+#   kind   what the kernel does, and so how it is called: one of KINDS
+#   need   "required": every backend has it, and the registry refuses one that lacks it;
+#          "optional": Backend implements it with required kernels, a backend may do better
+#   names  elementwise kernels only: the Array API standard's function for it first, then
+#          older NumPy-style spellings (NumPy 1.x, CuPy 13). A backend on an array library
+#          binds the first name its namespace has; () where the standard has no such function.
+#          These are names in a public standard, not an import: the core stays library-free.
+KERNELS = {
+    # name           kind         need        names in the Array API standard, then NumPy's
+    "neg":          ("unary",    "required", ("negative",)),
+    "exp":          ("unary",    "required", ("exp",)),
+    "log":          ("unary",    "required", ("log",)),
+    "sqrt":         ("unary",    "required", ("sqrt",)),
+    "sin":          ("unary",    "required", ("sin",)),
+    "cos":          ("unary",    "required", ("cos",)),
+    "tanh":         ("unary",    "required", ("tanh",)),
+    "abs":          ("unary",    "required", ("abs", "absolute")),
+    "sign":         ("unary",    "required", ("sign",)),
+    "logical_not":  ("unary",    "required", ("logical_not",)),
+    "sigmoid":      ("unary",    "optional", ()),
+    "log1p":        ("unary",    "optional", ("log1p",)),
+    "expm1":        ("unary",    "optional", ("expm1",)),
+    "add":          ("binary",   "required", ("add",)),
+    "sub":          ("binary",   "required", ("subtract",)),
+    "mul":          ("binary",   "required", ("multiply",)),
+    "div":          ("binary",   "required", ("divide",)),
+    "pow":          ("binary",   "required", ("pow", "power")),
+    "maximum":      ("binary",   "required", ("maximum",)),
+    "minimum":      ("binary",   "required", ("minimum",)),
+    "eq":           ("binary",   "required", ("equal",)),
+    "ne":           ("binary",   "required", ("not_equal",)),
+    "lt":           ("binary",   "required", ("less",)),
+    "le":           ("binary",   "required", ("less_equal",)),
+    "gt":           ("binary",   "required", ("greater",)),
+    "ge":           ("binary",   "required", ("greater_equal",)),
+    "logical_and":  ("binary",   "required", ("logical_and",)),
+    "logical_or":   ("binary",   "required", ("logical_or",)),
+    "sum":          ("reduce",   "required", ()),
+    "prod":         ("reduce",   "required", ()),
+    "max":          ("reduce",   "required", ()),
+    "min":          ("reduce",   "required", ()),
+    "argmax":       ("reduce",   "required", ()),
+    "argmin":       ("reduce",   "required", ()),
+    "where":        ("select",   "required", ()),
+    "matmul":       ("linalg",   "required", ()),
+    "reshape":      ("movement", "required", ()),
+    "permute":      ("movement", "required", ()),
+    "broadcast_to": ("movement", "required", ()),
+    "concat":       ("movement", "required", ()),
+    "getitem":      ("indexing", "required", ()),
+    "index_add":    ("indexing", "required", ()),
+    "setitem":      ("indexing", "required", ()),
+    "mutable":      ("memory",   "required", ()),
+    "copy":         ("memory",   "required", ()),
+    "asarray":      ("creation", "required", ()),
+    "full":         ("creation", "required", ()),
+    "arange":       ("creation", "required", ()),
+    "linspace":     ("creation", "required", ()),
+    "eye":          ("creation", "required", ()),
+    "astype":       ("dtype",    "required", ()),
+    "dtype_of":     ("dtype",    "required", ()),
+    "to_host":      ("host",     "required", ()),
+    "from_host":    ("host",     "optional", ()),
+    "tolist":       ("host",     "optional", ()),
+    "seed":         ("random",   "required", ()),
+    "uniform":      ("random",   "required", ()),
+    "normal":       ("random",   "required", ()),
+    "randint":      ("random",   "required", ()),
+    "mul_into":     ("in-place", "optional", ()),
+    "add_into":     ("in-place", "optional", ()),
+    "compute":      ("lazy",     "optional", ()),
+}
+
+# elementwise kernel -> its names in the Array API standard (for those the standard has)
+ARRAY_API_NAMES = {name: names for name, (kind, _, names) in KERNELS.items() if names}
+
+
+def _named(kind: str | None, need: str) -> tuple:
+    """The kernels of `need` (and of `kind`, unless None), in the table's order."""
+    return tuple(name for name, (k, n, _) in KERNELS.items()
+                 if n == need and (kind is None or k == kind))
+
+
+# the required kernels by kind, and the two lists the registry and plugins read
+UNARY = _named("unary", "required")
+BINARY = _named("binary", "required")
+REDUCE = _named("reduce", "required")
+OTHER = tuple(name for name in _named(None, "required") if name not in UNARY + BINARY + REDUCE)
 REQUIRED = UNARY + BINARY + REDUCE + OTHER
-OPTIONAL = ("sigmoid", "from_host", "tolist", "mul_into", "add_into", "compute")
+OPTIONAL = _named(None, "optional")
 PRIMITIVES = REQUIRED + OPTIONAL
 
 
@@ -107,10 +230,11 @@ class BackendSpec:
 class Backend:
     """Base class of backends: subclass it and provide every REQUIRED primitive.
 
-    Elementwise kernels are named in UNARY and BINARY (`exp(x)`, `add(a, b)`);
-    comparisons return bool arrays. The others are documented below; those
-    marked "optional" have a working default here, written with the required
-    primitives.
+    Elementwise kernels are the rows of KERNELS of kind "unary" and "binary"
+    (`exp(x)`, `add(a, b)`); comparisons return bool arrays. The others are
+    documented below: each required one by a placeholder that raises
+    NotImplementedError, each optional one ("Optional.") by a working default
+    written with the required primitives.
 
     `name` is set by the registry to the name the backend was registered
     under; `version` is shown by `plugrad backends` (the library's version).
@@ -130,8 +254,24 @@ class Backend:
         """Sum over `axis`; ints and bools sum to int64."""
         raise NotImplementedError
 
+    def prod(self, x: Array, axis: tuple | None, keepdims: bool) -> Array:
+        """Product over `axis`; ints and bools multiply to int64."""
+        raise NotImplementedError
+
+    def max(self, x: Array, axis: tuple | None, keepdims: bool) -> Array:
+        """Maximum over `axis` (NaN wins); on bools, any."""
+        raise NotImplementedError
+
+    def min(self, x: Array, axis: tuple | None, keepdims: bool) -> Array:
+        """Minimum over `axis` (NaN wins); on bools, all."""
+        raise NotImplementedError
+
     def argmax(self, x: Array, axis: int | None, keepdims: bool) -> Array:
         """int64 index of the first maximum along one axis (or of the flattened array)."""
+        raise NotImplementedError
+
+    def argmin(self, x: Array, axis: int | None, keepdims: bool) -> Array:
+        """int64 index of the first minimum along one axis (or of the flattened array)."""
         raise NotImplementedError
 
     def where(self, cond: Array, a: Array, b: Array) -> Array:
@@ -245,6 +385,22 @@ class Backend:
     def sigmoid(self, x: Array) -> Array:
         """Optional. 1 / (1 + exp(-x)) of a floating array."""
         return self.div(1, self.add(1, self.exp(self.neg(x))))
+
+    def log1p(self, x: Array) -> Array:
+        """Optional (contract 1.1). log(1 + x) of a floating array.
+
+        The fallback loses the digits of a tiny x to the rounding of 1 + x; the
+        library's own log1p keeps them.
+        """
+        return self.log(self.add(1, x))
+
+    def expm1(self, x: Array) -> Array:
+        """Optional (contract 1.1). exp(x) - 1 of a floating array.
+
+        The fallback loses the digits of a tiny x to cancellation; the library's
+        own expm1 keeps them.
+        """
+        return self.sub(self.exp(x), 1)
 
     def mul_into(self, x: Array, y: Array | float) -> None:
         """Optional. In place: x *= y (optimizers scale their state with it).

@@ -9,9 +9,14 @@ reason plugrad gives).
 """
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
+import pathlib
+import re
 import subprocess
 import sys
+import textwrap
 import types
 
 import numpy as np
@@ -19,8 +24,18 @@ import plugrad as pg
 import pytest
 from plugrad import backends
 from plugrad.backend import (
+    ARRAY_API_NAMES,
+    BINARY,
+    CONTRACT_VERSION,
+    ELEMENTWISE_KINDS,
+    KERNELS,
+    KINDS,
     OPTIONAL,
+    OTHER,
+    PRIMITIVES,
+    REDUCE,
     REQUIRED,
+    UNARY,
     Backend,
     BackendUnavailable,
     missing_primitives,
@@ -237,12 +252,170 @@ def test_numpy_keeps_raw_ufuncs_as_class_attributes():
     for name in ("add", "mul", "tanh", "exp"):
         assert isinstance(getattr(bk, name), np.ufunc)
         assert name not in vars(bk)
+    # every elementwise kernel of the table: NumPy's own ufunc, by the table's first name
+    # NumPy has, on the class itself (an optional one NumPy lacks keeps Backend's fallback)
+    for name, spellings in ARRAY_API_NAMES.items():
+        ufunc = next((getattr(np, s) for s in spellings if hasattr(np, s)), None)
+        if ufunc is None and KERNELS[name][1] == "optional":
+            assert getattr(type(bk), name) is getattr(Backend, name), name
+            continue
+        assert vars(type(bk))[name] is ufunc and isinstance(ufunc, np.ufunc), name
 
 
 def test_a_backend_without_float16_says_so():
     strict = pytest.importorskip("array_api_strict")
     with pytest.raises(TypeError, match="no float16"):
         pg.zeros(2, dtype=pg.float16, backend=ArrayAPIBackend(strict, "strict16"))
+
+
+# -- the kernel table: one list of the contract's kernels, and everything agrees with it ---------
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_the_exported_lists_are_made_from_the_table():
+    for name, (kind, need, spellings) in KERNELS.items():
+        assert kind in KINDS and need in ("required", "optional"), name
+        assert isinstance(spellings, tuple) and all(s.isidentifier() for s in spellings), name
+        # only elementwise kernels have names in the standard; a required one needs them,
+        # since the generic backend has nothing else to build it from
+        assert kind in ELEMENTWISE_KINDS or not spellings, name
+        assert spellings or kind not in ELEMENTWISE_KINDS or need == "optional", name
+
+    def named(need, kinds=None):
+        return {n for n, (k, nd, _) in KERNELS.items() if nd == need and (not kinds or k in kinds)}
+    assert set(REQUIRED) == named("required") and set(OPTIONAL) == named("optional")
+    assert (set(UNARY), set(BINARY), set(REDUCE)) == \
+        (named("required", {"unary"}), named("required", {"binary"}), named("required", {"reduce"}))
+    assert set(OTHER) == set(REQUIRED) - set(UNARY + BINARY + REDUCE)
+    assert REQUIRED == UNARY + BINARY + REDUCE + OTHER and PRIMITIVES == REQUIRED + OPTIONAL
+    assert len(set(PRIMITIVES)) == len(PRIMITIVES) == len(KERNELS)
+    assert ARRAY_API_NAMES == {n: row[2] for n, row in KERNELS.items() if row[2]}
+
+
+def _is_placeholder(method) -> bool:
+    """True for a method whose body, past its docstring, is `raise NotImplementedError`."""
+    body = ast.parse(textwrap.dedent(inspect.getsource(method))).body[0].body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return len(body) == 1 and isinstance(body[0], ast.Raise) and \
+        getattr(body[0].exc, "id", None) == "NotImplementedError"
+
+
+def test_backend_methods_agree_with_the_table():
+    methods = {name for name, value in vars(Backend).items()
+               if not name.startswith("_") and callable(value)}
+    assert methods - set(KERNELS) == set(), "methods of Backend that the table does not list"
+    for name, (kind, need, _) in KERNELS.items():
+        method = vars(Backend).get(name)
+        if need == "optional":
+            # a backend written before this kernel existed must keep working
+            assert method is not None and not _is_placeholder(method), \
+                f"the optional kernel {name} has no fallback on Backend"
+        elif kind in ELEMENTWISE_KINDS and method is None:
+            continue  # each backend binds its library's function; Backend has nothing to offer
+        else:
+            assert method is not None and _is_placeholder(method), \
+                f"the required kernel {name} has no NotImplementedError placeholder on Backend"
+            nones = [None] * (len(inspect.signature(method).parameters) - 1)
+            with pytest.raises(NotImplementedError):
+                method(Backend(), *nones)
+
+
+def _dask_backend(monkeypatch):
+    pytest.importorskip("dask.array")
+    return backends.get("dask")
+
+
+BUILTINS = {"numpy": lambda monkeypatch: backends.get("numpy"), "dask": _dask_backend, **MAKERS}
+# the public attributes of the built-in backends that are not kernels
+NOT_KERNELS = {"name", "version", "lazy", "xp", "rng", "native", "conformance_skips"}
+
+
+@pytest.mark.parametrize("which", sorted(BUILTINS))
+def test_builtin_backends_have_no_kernel_outside_the_table(which, monkeypatch):
+    bk = BUILTINS[which](monkeypatch)
+    public = {name for name in dir(bk) if not name.startswith("_")}
+    assert public - NOT_KERNELS - set(KERNELS) == set(), \
+        "kernels the contract's table does not list (add a row to plugrad.backend.KERNELS)"
+    assert missing_primitives(bk) == []
+
+
+def test_no_backend_module_writes_its_own_list_of_kernel_names():
+    # the names live in plugrad.backend.KERNELS; a list of them anywhere else drifts from it
+    spellings = set(KERNELS) | {s for names in ARRAY_API_NAMES.values() for s in names}
+    offenders = []
+    for path in sorted(pathlib.Path(backends.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            items = node.keys if isinstance(node, ast.Dict) else \
+                node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else []
+            named = [i.value for i in items if isinstance(i, ast.Constant) and i.value in spellings]
+            if len(named) >= 3:
+                offenders.append(f"{path.name}:{node.lineno}: {named}")
+    assert offenders == []
+
+
+def _doc_table(text: str, header: str) -> list:
+    """The rows of the Markdown table under `header` (a header line), as lists of cells."""
+    lines = text[text.index(header):].split("\n")[2:]
+    return [line.strip("|").split("|") for line in lines[:next(
+        i for i, line in enumerate(lines) if not line.startswith("|"))]]
+
+
+def test_writing_a_backend_lists_the_kernels_of_the_table():
+    text = (ROOT / "docs" / "writing-a-backend.md").read_text()
+    required = _doc_table(text, "| group | required kernels |")
+    named = {word for _, cell in required for code in re.findall(r"`([^`]*)`", cell)
+             for word in re.findall(r"[A-Za-z_]\w*", code)}
+    assert set(REQUIRED) - named == set() and set(OPTIONAL) & named == set()
+    optional = _doc_table(text, "| optional kernel |")
+    assert sorted(re.match(r"\s*`(\w+)", row[0]).group(1) for row in optional) == \
+        sorted(OPTIONAL)
+
+
+# -- contract 1.1: log1p and expm1, optional: one row of the table and a fallback each ------------
+def _strict_backend(monkeypatch):
+    return ArrayAPIBackend(pytest.importorskip("array_api_strict"), "strict_1_1")
+
+
+# a built-in backend, and the namespace whose own functions it must bind
+WITH_A_LIBRARY = {
+    "numpy": (lambda monkeypatch: backends.get("numpy"), lambda: np),
+    "generic-array_api_strict": (_strict_backend, lambda: importlib.import_module(
+        "array_api_strict")),
+    "dask": (_dask_backend, lambda: importlib.import_module("dask.array")),
+    "cupy-code-on-numpy": (_cupy_code_on_numpy, lambda: sys.modules["cupy"]),
+}
+
+
+@pytest.mark.parametrize("which", sorted(WITH_A_LIBRARY))
+def test_builtin_backends_bind_their_library_log1p_and_expm1(which, monkeypatch):
+    make, namespace = WITH_A_LIBRARY[which]
+    bk = make(monkeypatch)
+    xp = namespace()
+    tiny = [1e-12, -3e-9, 0.5, 2.0]  # where 1 + x rounds, the library's own keeps the digits
+    for name, exact in (("log1p", np.log1p), ("expm1", np.expm1)):
+        assert getattr(bk, name) is getattr(xp, name), name
+        out = bk.to_host(getattr(bk, name)(bk.asarray(tiny, pg.float64)))
+        np.testing.assert_allclose(out, exact(np.array(tiny)), rtol=1e-14, err_msg=name)
+
+
+def test_a_backend_without_log1p_and_expm1_falls_back_to_required_kernels():
+    bk = _Minimal()  # a backend written for contract 1.0: every required kernel, no log1p
+    assert type(bk).log1p is Backend.log1p and type(bk).expm1 is Backend.expm1
+    assert missing_primitives(bk) == []
+    data = np.array([-0.75, 0.0, 0.5, 3.0])
+    np.testing.assert_allclose(bk.log1p(data), np.log1p(data), rtol=1e-14)
+    np.testing.assert_allclose(bk.expm1(data), np.expm1(data), rtol=1e-14)
+    # through the whole contract: a float32 tensor's data on the minimal backend
+    x = pg.tensor([0.25, 1.0], backend=bk)
+    np.testing.assert_allclose(bk.expm1(x.data), np.expm1([0.25, 1.0]), rtol=1e-6)
+
+
+def test_the_contract_version_and_the_docs_agree():
+    major, minor = CONTRACT_VERSION
+    assert type(major) is int and type(minor) is int
+    text = (ROOT / "docs" / "writing-a-backend.md").read_text()
+    assert "CONTRACT_VERSION" in text and f"{major}.{minor}" in text
 
 
 # -- CuPy ------------------------------------------------------------------------------------
