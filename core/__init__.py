@@ -113,6 +113,7 @@ from .reduction import (
     sum,
     var,
 )
+from .serialization import load, save
 from .shape import (
     broadcast_to,
     cat,
@@ -216,22 +217,3 @@ set_default_backend = backends.set_default_backend
 default_backend = backends.default_backend
 
 from . import nn, optim  # noqa: E402 - they build on everything above
-
-
-def save(obj, f) -> None:
-    """Write tensors (a state dict, or dicts/lists of tensors and numbers) to a .npz file.
-
-    >>> import plugrad as pg
-    >>> pg.save({"w": pg.ones(2)}, "w.npz")          # doctest: +SKIP
-    """
-    from .backends import npz  # lazy: the file format needs NumPy, the core does not
-    npz.save(obj, f)
-
-
-def load(f, map_location=None, *, backend=None):
-    """Read a file written by `save`; tensors land on `backend` (default: the default backend).
-
-    A file that is not a .npz checkpoint raises RuntimeError.
-    """
-    from .backends import npz
-    return npz.load(f, map_location, backend=backend)
