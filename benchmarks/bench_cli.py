@@ -1,4 +1,5 @@
-"""What `plugrad bench` runs (the command's parser is in plugrad/cli.py; this file does the work).
+"""What `plugrad bench` runs in a source checkout (plugrad/cli.py parses the command, checks
+that it has a checkout, pytest and pytest-benchmark, then calls `run` here).
 
     plugrad bench                      # the timed suite, every ready backend, saved; the page
     plugrad bench --backend numpy      # one backend (repeat the option for several)
@@ -8,7 +9,8 @@
 The suite runs as `python -m pytest benchmarks --benchmark-only
 --benchmark-autosave`, so each run is saved by pytest-benchmark itself, as
 `<storage>/<machine_id>/NNNN_<commit>_<date>[_uncommitted-changes].json`, and
-`pytest-benchmark --storage <storage> compare` works on the saved runs.
+`pytest-benchmark --storage <storage> compare` works on the saved runs. The
+dashboard is rendered by plugrad.bench_dashboard, which ships in the package.
 """
 from __future__ import annotations
 
@@ -62,12 +64,6 @@ def run(args) -> int:
 
 
 def dashboard(args) -> int:
-    sys.path.insert(0, HERE)
-    import dashboard as page
+    from plugrad.bench_dashboard import write_page
 
-    storage = os.path.abspath(args.storage or default_storage())
-    out = args.out or os.path.join(storage, "dashboard.html")
-    page.write(storage, out)
-    print(f"plugrad bench: wrote {os.path.relpath(out)} ({page.summary(storage)}); open it "
-          f"in a browser (file://{os.path.abspath(out)})")
-    return 0
+    return write_page(args.storage or default_storage(), args.out)

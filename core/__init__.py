@@ -68,6 +68,7 @@ from .pointwise import *  # noqa: F403
 from .pointwise import to_dtype as _to_dtype
 from .reduction import *  # noqa: F403
 from .shape import *  # noqa: F403
+from .serialization import load, save
 from .tensor import Size, Tensor
 
 float = float32  # noqa: A001 - torch.float
@@ -149,21 +150,3 @@ def _tensors_of(objects):
 
 set_default_backend = backends.set_default_backend
 default_backend = backends.default_backend
-
-def save(obj, f) -> None:
-    """Write tensors (a state dict, or dicts/lists of tensors and numbers) to a .npz file.
-
-    >>> import plugrad as pg
-    >>> pg.save({"w": pg.ones(2)}, "w.npz")          # doctest: +SKIP
-    """
-    from .backends import npz  # lazy: the file format needs NumPy, the core does not
-    npz.save(obj, f)
-
-
-def load(f, map_location=None, *, backend=None):
-    """Read a file written by `save`; tensors land on `backend` (default: the default backend).
-
-    A file that is not a .npz checkpoint raises RuntimeError.
-    """
-    from .backends import npz
-    return npz.load(f, map_location, backend=backend)

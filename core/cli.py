@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
+import pathlib
 import sys
 
 
@@ -46,42 +49,86 @@ def list_backends(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- bench: the benchmark suite and its dashboard (the work is done in benchmarks/bench_cli.py) --
-def _bench_module(root: str | None):
-    """benchmarks/bench_cli.py of a source checkout: --root, PLUGRAD_BENCH_ROOT, the checkout
-    this plugrad was installed from (editable), or the current directory."""
-    import importlib.util
-    import os
-    import pathlib
+# -- bench: the benchmark suite, which lives in a source checkout (benchmarks/, run by its
+# bench_cli.py), and its dashboard (plugrad.bench_dashboard, which ships in the package) --
+def _is_checkout(base: pathlib.Path) -> bool:
+    return (base / "benchmarks" / "bench_cli.py").is_file()
 
-    here = pathlib.Path(__file__).resolve().parents[1]
-    for base in (root, os.environ.get("PLUGRAD_BENCH_ROOT"), here, os.getcwd()):
-        path = pathlib.Path(base, "benchmarks", "bench_cli.py") if base else None
-        if path is not None and path.is_file():
-            spec = importlib.util.spec_from_file_location("plugrad_bench_cli", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-    raise SystemExit("plugrad bench: no benchmarks/ folder found; run it from a clone of the "
-                     "plugrad repository (or pass --root)")
+
+def _bench_root(root: str | None) -> tuple[pathlib.Path | None, str]:
+    """The source checkout `plugrad bench` works in, and what named it: --root, else
+    PLUGRAD_BENCH_ROOT, else the checkout this plugrad is installed from (an editable
+    install), else the current directory if it is one. (None, "") outside a checkout."""
+    for given, source in ((root, "--root"),
+                          (os.environ.get("PLUGRAD_BENCH_ROOT"), "PLUGRAD_BENCH_ROOT")):
+        if given:  # named explicitly: used (and checked by the caller) even if it is wrong
+            return pathlib.Path(given).resolve(), source
+    for base in (pathlib.Path(__file__).resolve().parents[1], pathlib.Path.cwd()):
+        if _is_checkout(base):
+            return base, ""
+    return None, ""
+
+
+def _bench_missing(root: pathlib.Path | None, source: str) -> list[str]:
+    """What the timed suite needs and this environment lacks, one line each."""
+    missing = []
+    if root is None:
+        missing.append(f"a plugrad source checkout, whose benchmarks/ folder is the suite: not "
+                       f"found (no --root, no PLUGRAD_BENCH_ROOT, and neither the installed "
+                       f"package's folder nor the current directory {os.getcwd()} is one)")
+    elif not _is_checkout(root):
+        missing.append(f"a plugrad source checkout: {source} names {root}, which has no "
+                       f"benchmarks/bench_cli.py")
+    lacking = [dist for module, dist in (("pytest", "pytest"),
+                                         ("pytest_benchmark", "pytest-benchmark"))
+               if importlib.util.find_spec(module) is None]
+    if lacking:
+        missing.append(f"{' and '.join(lacking)}: not installed for {sys.executable}")
+    return missing
 
 
 def bench(args: argparse.Namespace) -> int:
     """Run the timed benchmark suite and save it, or render the dashboard."""
-    module = _bench_module(args.root)
-    return module.dashboard(args) if args.bench_command == "dashboard" else module.run(args)
+    root, source = _bench_root(args.root)
+    if args.bench_command == "dashboard":  # needs saved runs only, not a checkout
+        from plugrad.bench_dashboard import write_page
+        storage = args.storage or os.path.join(root or os.getcwd(), ".benchmarks")
+        return write_page(storage, args.out)
+    missing = _bench_missing(root, source)
+    if missing:
+        if root is not None and _is_checkout(root):  # only the test tools are missing
+            remedy = ("To run it: `python -m pip install pytest pytest-benchmark` (or "
+                      f"`python -m pip install '.[test]'` in {root}).")
+        else:
+            remedy = ("To run it: clone the plugrad repository, run `python -m pip install "
+                      "'.[test]'` in the clone and `plugrad bench` there (or pass --root PATH "
+                      "to a checkout).")
+        print("plugrad bench: cannot run the benchmark suite here; it needs\n"
+              + "".join(f"  - {line}\n" for line in missing) + remedy
+              + "\n`plugrad bench dashboard --storage DIR` renders runs saved earlier without "
+                "a checkout.", file=sys.stderr)
+        return 2
+    spec = importlib.util.spec_from_file_location(
+        "plugrad_bench_cli", root / "benchmarks" / "bench_cli.py")
+    bench_cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_cli)
+    return bench_cli.run(args)
 
 
 def _add_bench_parser(sub) -> None:
     p = sub.add_parser("bench", help="time the benchmark suite on every ready backend, save "
                                      "it (pytest-benchmark autosave) and render the dashboard",
-                       description="Run benchmarks/ timed (pytest-benchmark) for every ready "
-                       "backend next to the NumPy floor and torch, save the results as "
+                       description="Run the benchmarks/ folder of a plugrad source checkout "
+                       "timed (pytest-benchmark) for every ready backend next to the NumPy "
+                       "floor and torch, save the results as "
                        "STORAGE/<machine>/NNNN_<commit>_<date>.json, and render "
-                       "STORAGE/dashboard.html. 'plugrad bench dashboard' only renders it.")
+                       "STORAGE/dashboard.html. Needs the checkout and pytest-benchmark "
+                       "(pip install '.[test]' in it). 'plugrad bench dashboard' only renders "
+                       "the page from saved runs, and needs neither.")
     p.add_argument("--backend", action="append", metavar="NAME",
                    help="benchmark this backend (repeatable; default: every ready backend)")
-    p.add_argument("--storage", help="where runs are saved (default: <checkout>/.benchmarks)")
+    p.add_argument("--storage", help="where runs are saved (default: <checkout>/.benchmarks, "
+                                     "or ./.benchmarks outside a checkout)")
     p.add_argument("--root", help="the plugrad checkout holding benchmarks/ (default: found)")
     p.add_argument("--out", help="the dashboard file (default: STORAGE/dashboard.html)")
     p.add_argument("-k", metavar="EXPR", help="only the benchmarks matching (pytest -k)")

@@ -1,9 +1,14 @@
-"""The `plugrad` command: the tour runs the documented examples and reports agreement."""
+"""The `plugrad` command: the tour runs the documented examples and reports agreement;
+`plugrad bench` outside a source checkout says what it needs, and its dashboard renders."""
 from __future__ import annotations
 
+import os
+import pathlib
+import shutil
 import subprocess
 import sys
 
+import pytest
 from plugrad.cli import main
 
 
@@ -25,3 +30,96 @@ def test_help_lists_the_commands():
     done = subprocess.run([sys.executable, "-m", "plugrad", "--help"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and "tour" in done.stdout
+
+
+# -- plugrad bench, as an installed package sees it ---------------------------------------------
+# `plugrad bench` times the benchmarks/ folder of a source checkout; `plugrad bench dashboard`
+# renders saved runs and ships in the package. These run the command in a subprocess from a
+# temporary directory, with plugrad laid out as pip installs it (no checkout around it).
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+FIXTURE_RUNS = ROOT / "benchmarks" / "fixtures" / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> pathlib.Path:
+    """A site folder holding plugrad as a wheel would install it: each package of
+    pyproject.toml's package-dir copied to its import path, and nothing else."""
+    site = tmp_path_factory.mktemp("site")
+    layout = {"plugrad": "core", "plugrad.backends": "backends",
+              "plugrad.conformance": "conformance", "plugrad.conformance.docs": "docs"}
+    for package, folder in layout.items():
+        shutil.copytree(ROOT / folder, site.joinpath(*package.split(".")), dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.svg", "*.png", "images"))
+    found = _plugrad(site, site, "-c", "import plugrad; print(plugrad.__file__)")
+    # if the checkout's own plugrad were imported instead, `plugrad bench` would find the
+    # checkout and start the timed suite
+    assert found.stdout.strip() == str(site / "plugrad" / "__init__.py"), found
+    return site
+
+
+def _plugrad(site, cwd, *args, timeout=120) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PLUGRAD_BENCH_ROOT"}
+    if site is not None:
+        env["PYTHONPATH"] = str(site)
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_bench_outside_a_checkout_says_what_it_needs(installed, tmp_path):
+    done = _plugrad(installed, tmp_path, "-m", "plugrad", "bench")
+    assert done.returncode == 2 and done.stdout == ""
+    assert "Traceback" not in done.stderr
+    assert "plugrad bench: cannot run the benchmark suite here" in done.stderr
+    assert "a plugrad source checkout" in done.stderr and str(tmp_path) in done.stderr
+    assert "clone the plugrad repository" in done.stderr
+    assert "pip install '.[test]'" in done.stderr and "--root PATH" in done.stderr
+    assert "plugrad bench dashboard --storage DIR" in done.stderr
+
+
+def test_bench_with_a_root_that_is_not_a_checkout_names_it(installed, tmp_path):
+    done = _plugrad(installed, tmp_path, "-m", "plugrad", "bench", "--root", str(tmp_path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"--root names {tmp_path}, which has no benchmarks/bench_cli.py" in done.stderr
+
+
+def test_bench_without_pytest_benchmark_says_what_to_install(tmp_path):
+    # the checkout is there (--root), the test tools are not: hide them from the import system
+    code = ("import sys; sys.modules['pytest'] = sys.modules['pytest_benchmark'] = None; "
+            "from plugrad.cli import main; sys.exit(main(['bench', '--root', %r]))" % str(ROOT))
+    done = _plugrad(None, tmp_path, "-c", code)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "pytest and pytest-benchmark: not installed for" in done.stderr
+    assert "a plugrad source checkout" not in done.stderr
+    assert "python -m pip install pytest pytest-benchmark" in done.stderr
+
+
+def test_bench_dashboard_renders_saved_runs_without_a_checkout(installed, tmp_path):
+    shutil.copytree(FIXTURE_RUNS, tmp_path / ".benchmarks")
+    done = _plugrad(installed, tmp_path, "-m", "plugrad", "bench", "dashboard")
+    assert done.returncode == 0, done.stderr
+    page = tmp_path / ".benchmarks" / "dashboard.html"  # ./.benchmarks outside a checkout
+    assert "plugrad bench: wrote" in done.stdout and f"file://{page}" in done.stdout
+    assert "W5" in page.read_text(encoding="utf-8")
+    out = tmp_path / "elsewhere" / "page.html"
+    done = _plugrad(installed, tmp_path, "-m", "plugrad", "bench", "dashboard",
+                    "--storage", str(FIXTURE_RUNS), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_bench_dashboard_without_saved_runs_says_where_it_looked(installed, tmp_path):
+    done = _plugrad(installed, tmp_path, "-m", "plugrad", "bench", "dashboard")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"no saved benchmark runs under {tmp_path / '.benchmarks'}" in done.stderr
+    assert "--storage DIR" in done.stderr
+    assert list(tmp_path.iterdir()) == []   # no empty page left behind
+
+
+def test_bench_dashboard_names_a_damaged_run(installed, tmp_path):
+    machine = tmp_path / "runs" / "Linux-CPython-3.11-64bit"
+    machine.mkdir(parents=True)
+    (machine / "0001_abc_20990101_000000.json").write_text('{"benchmarks": [', encoding="utf-8")
+    done = _plugrad(installed, tmp_path, "-m", "plugrad", "bench", "dashboard",
+                    "--storage", str(tmp_path / "runs"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "0001_abc_20990101_000000.json is not a saved pytest-benchmark run" in done.stderr

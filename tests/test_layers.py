@@ -33,7 +33,7 @@ LAYERS = [
     ("methods",),
     ("autograd.*", "viz"),
     ("nn.*", "optim.*", "serialization"),
-    ("", "demo", "cli"),   # "" is the package itself (plugrad/__init__.py)
+    ("", "demo", "cli", "bench_dashboard"),   # "" is the package itself (__init__.py)
     ("__main__",),
 ]
 ENTRY_POINTS = {"cli", "demo"}  # may import inside functions: a command loads what it runs

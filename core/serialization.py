@@ -1,11 +1,13 @@
-"""plugrad.save / plugrad.load: checkpoints as NumPy .npz files (what plugrad.save writes).
+"""plugrad.save / plugrad.load: checkpoints as NumPy .npz files.
 
-The core never imports NumPy, so the file format lives here. A checkpoint is a
-plain .npz archive: every tensor is one array (a model's state dict keeps its
-parameter names as the array names, so `numpy.load` reads it too), plus one
-JSON entry, "__plugrad__", that records how the saved object nests (dicts,
-lists, numbers, tensors with their dtype and requires_grad). Loading never
-unpickles anything, so a checkpoint cannot run code.
+A checkpoint is a plain .npz archive: every tensor is one array (a model's
+state dict keeps its parameter names as the array names, so `numpy.load`
+reads it too), plus one JSON entry, "__plugrad__", that records how the saved
+object nests (dicts, lists, numbers, tensors with their dtype and
+requires_grad). Loading never unpickles anything, so a checkpoint cannot run
+code. Tensors are written from the host copy of their data
+(`backend.to_host`), so the file does not depend on the backend it was saved
+from, and `load` puts the tensors on the backend it is given.
 
     >>> import plugrad as pg
     >>> from plugrad import nn
@@ -20,9 +22,8 @@ import os
 import zipfile
 from collections import OrderedDict
 
-import numpy as np
-from plugrad import dtypes
-from plugrad.tensor import Tensor
+from . import creation, dtypes
+from .tensor import Tensor
 
 __all__ = ["save", "load"]
 
@@ -39,9 +40,15 @@ def save(obj, f) -> None:
     `f` is a path (written as given, no suffix added) or a binary file object.
     The whole object is converted before the file is opened, so an object that
     cannot be saved leaves an existing file untouched.
+
+    >>> import plugrad as pg
+    >>> pg.save({"w": pg.ones(2), "epoch": 3}, "checkpoint.npz")   # doctest: +SKIP
     """
-    arrays: dict = {}
-    tree = _encode(obj, [], arrays)
+    import numpy as np  # lazy: only the file format needs NumPy; `import plugrad` must not
+
+    host: dict = {}
+    tree = _encode(obj, [], host)
+    arrays = {name: np.asarray(data) for name, data in host.items()}
     arrays[META] = np.array(json.dumps({"format": FORMAT, "version": VERSION, "root": tree}))
     if hasattr(f, "write"):
         np.savez(f, **arrays)
@@ -60,7 +67,7 @@ def save(obj, f) -> None:
 def _encode(obj, path: list, arrays: dict):
     if isinstance(obj, Tensor):
         key = _array_name(path, arrays)
-        arrays[key] = np.asarray(obj.backend.to_host(obj.data))
+        arrays[key] = obj.backend.to_host(obj.data)
         return {"tensor": key, "dtype": obj.dtype.name, "requires_grad": obj.requires_grad}
     if isinstance(obj, dict):
         items = []
@@ -95,11 +102,18 @@ def _array_name(path: list, arrays: dict) -> str:
 def load(f, map_location=None, *, backend=None):
     """Read what `save` wrote; tensors land on `backend` (or map_location, a backend name).
 
-    Any .npz archive of numeric arrays also loads, as a dict of tensors. A file
-    that is not such an archive raises RuntimeError and nothing is returned.
+    With neither, they land on the default backend. Any .npz archive of
+    numeric arrays also loads, as a dict of tensors. A file that is not such an
+    archive raises RuntimeError and nothing is returned.
+
+    >>> import plugrad as pg
+    >>> checkpoint = pg.load("checkpoint.npz")                       # doctest: +SKIP
+    >>> checkpoint["w"], checkpoint["epoch"]                         # doctest: +SKIP
+    (tensor([1., 1.]), 3)
     """
-    from plugrad.creation import resolve_backend
-    bk = resolve_backend(backend if backend is not None else map_location)
+    import numpy as np  # lazy: only the file format needs NumPy; `import plugrad` must not
+
+    bk = creation.resolve_backend(backend if backend is not None else map_location)
     where = repr(os.fspath(f)) if not hasattr(f, "read") else "the file"
     _check_magic(f, where)
     try:
@@ -143,7 +157,6 @@ def _check_magic(f, where: str) -> None:
 
 
 def _tensor(archive, name: str, bk, dtype_name, requires_grad: bool, where: str) -> Tensor:
-    from plugrad.creation import tensor
     try:
         array = archive[name]
     except ValueError as err:  # an object array, which would need unpickling
@@ -156,7 +169,7 @@ def _tensor(archive, name: str, bk, dtype_name, requires_grad: bool, where: str)
             raise RuntimeError(f"plugrad.load: tensor {name!r} in {where} has unknown dtype "
                                f"{dtype_name!r}")
     try:
-        t = tensor(array, dtype=dtype, backend=bk)
+        t = creation.tensor(array, dtype=dtype, backend=bk)
     except TypeError as err:
         raise RuntimeError(f"plugrad.load: array {name!r} in {where} has a type plugrad does "
                            f"not support ({array.dtype}): {err}") from None
