@@ -935,6 +935,8 @@ OPS: tuple = (
     _unary("log", np.log, _pos),
     _unary("sqrt", np.sqrt, _pos),
     _unary("rsqrt", lambda x: 1 / np.sqrt(x), _pos),
+    _unary("log1p", np.log1p, _pos),
+    _unary("expm1", np.expm1),
     _unary("reciprocal", np.reciprocal, _away),
     _unary("sin", np.sin),
     _unary("cos", np.cos),

@@ -427,6 +427,10 @@ tanh = unary("tanh", dy=lambda g, y: g * (1 - y * y),
 sigmoid = unary("sigmoid", dy=lambda g, y: g * y * (1 - y),
                 fast=lambda k, g, y: k.mul(k.mul(g, y), k.sub(1, y)),
                 doc="1 / (1 + e ** -x), elementwise.")
+log1p = unary("log1p", dx=lambda g, x: g / (x + 1), node="Log1PBackward0",
+              doc="log(1 + x), elementwise; exact also where x is tiny.")
+expm1 = unary("expm1", dy=lambda g, y: g * (y + 1),
+              doc="e ** x - 1, elementwise; exact also where x is tiny.")
 reciprocal = unary("reciprocal", kernel=lambda k, x: k.div(1, x), dy=lambda g, y: -g * y * y,
                    doc="1 / x, elementwise.")
 rsqrt = unary("rsqrt", kernel=lambda k, x: k.div(1, k.sqrt(x)),
