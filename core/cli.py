@@ -7,10 +7,14 @@ import os
 import pathlib
 import sys
 
+from plugrad import backends
+from plugrad.bench_dashboard import write_page
+
+from .demo import add_parser as add_demo_parser
+
 
 def tour(args: argparse.Namespace) -> int:
     """Run the documented autograd examples and show what each prints."""
-    from plugrad import backends
     from plugrad.conformance.examples import EXAMPLES, matches, run
 
     name = args.backend or backends.default().name
@@ -36,7 +40,6 @@ def list_backends(args: argparse.Namespace) -> int:
     """Print every backend found: name, version, package, and ready or why not."""
     import warnings
 
-    from plugrad import backends
     from plugrad.backends.registry import format_table
     try:
         with warnings.catch_warnings():  # each fault is a row of the table already
@@ -91,7 +94,6 @@ def bench(args: argparse.Namespace) -> int:
     """Run the timed benchmark suite and save it, or render the dashboard."""
     root, source = _bench_root(args.root)
     if args.bench_command == "dashboard":  # needs saved runs only, not a checkout
-        from plugrad.bench_dashboard import write_page
         storage = args.storage or os.path.join(root or os.getcwd(), ".benchmarks")
         return write_page(storage, args.out)
     missing = _bench_missing(root, source)
@@ -158,7 +160,6 @@ def main(argv: list[str] | None = None) -> int:
                                                  "is ready (or why not)")
     p_backends.set_defaults(func=list_backends)
     # demo: trains an MLP on handwritten digits; its options live in demo.py
-    from .demo import add_parser as add_demo_parser
     add_demo_parser(sub)
     # conformance: the shared suite on one backend; its options live in conformance/runner.py
     from plugrad.conformance.runner import add_parser as add_conformance_parser

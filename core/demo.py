@@ -17,6 +17,10 @@ import random
 import sys
 import time
 
+import plugrad as pg
+from plugrad import backends, nn, optim, viz
+from plugrad.nn import functional as F
+
 DEFAULT_OUT = "plugrad-demo-out"
 DEFAULT_EPOCHS = 20
 HIDDEN = 256
@@ -82,7 +86,6 @@ def _positive(text: str) -> int:
 # -- the pieces ---------------------------------------------------------------------------------
 def load_digits_data(seed: int, limit: int | None, backend):
     """(x_train, y_train, x_test, y_test) as plugrad tensors; pixels scaled to [0, 1]."""
-    import plugrad as pg
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -99,7 +102,6 @@ def load_digits_data(seed: int, limit: int | None, backend):
 
 def build_model(backend):
     """The MLP: 64 pixels -> 256 -> 256 -> 10 digit scores, ReLU between."""
-    from plugrad import nn
     return nn.Sequential(
         nn.Linear(64, HIDDEN, backend=backend), nn.ReLU(),
         nn.Linear(HIDDEN, HIDDEN, backend=backend), nn.ReLU(),
@@ -109,8 +111,6 @@ def build_model(backend):
 
 def evaluate(model, x, y) -> tuple[float, float]:
     """(mean loss, accuracy) of the model on (x, y), without recording a graph."""
-    import plugrad as pg
-    import plugrad.nn.functional as F
     model.eval()
     with pg.no_grad():
         logits = model(x)
@@ -122,7 +122,6 @@ def evaluate(model, x, y) -> tuple[float, float]:
 
 def train_epoch(model, optimizer, x, y, rng: random.Random, on_step) -> tuple[float, float]:
     """One pass over (x, y) in shuffled batches; returns the epoch's (mean loss, accuracy)."""
-    import plugrad.nn.functional as F
     order = list(range(len(y)))
     rng.shuffle(order)
     total_loss, correct = 0.0, 0
@@ -202,15 +201,10 @@ def plot(history: list, path: str) -> bool:
 def draw_step_graph(model, x, y, out_dir: str) -> list[str]:
     """The backward graph of one training step's loss, as DOT (and PNG with Graphviz).
 
-    Returns the paths written; empty when this plugrad has no plugrad.viz.
+    Returns the paths written.
     """
     import shutil
 
-    import plugrad.nn.functional as F
-    try:
-        from plugrad import viz
-    except ImportError:
-        return []
     loss = F.cross_entropy(model(x), y)  # recorded, never backpropagated
     dot = viz.graph(loss, params=dict(model.named_parameters()))
     written = [os.path.join(out_dir, "backward-graph.dot")]
@@ -231,8 +225,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"plugrad demo needs scikit-learn, which ships the handwritten digits it trains "
               f"on. Install the demo's extras with:\n    {INSTALL_HINT}", file=sys.stderr)
         return 1
-    import plugrad as pg
-    from plugrad import backends, optim
 
     try:
         backend = backends.get(args.backend) if args.backend else backends.default()
