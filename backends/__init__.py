@@ -1,8 +1,9 @@
 """Backends: where plugrad's kernels come from, and which one new tensors use.
 
-NumPy is built in and is the default; CuPy is built in and needs cupy and a
-CUDA device; other packages add backends through the entry-point group
-`plugrad.backends` (see `plugrad.hookspecs`). Pick one per tensor with
+Three are built in: NumPy, the default; CuPy, which needs cupy and a CUDA
+device; and Dask (lazy, chunked arrays), which needs dask (`plugrad[dask]`).
+Other packages add backends through the entry-point group `plugrad.backends`
+(see `plugrad.hookspecs`). Pick one per tensor with
 `backend=` on any creation function, for the whole process with
 `set_default_backend` or the PLUGRAD_BACKEND environment variable, or for a
 block with `default_backend`:

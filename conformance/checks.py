@@ -285,24 +285,27 @@ def _check_gradient(pg, op, sample, dtype, tensors, outs, wants, arrays64, fail)
                              f"{problem}", cot_info)
 
 
+def _central_differences(f, arrays: list, eps: float):
+    """The gradient of the scalar function f(arrays) with respect to each array, in turn
+    (a generator: a check that fails on one input does not pay for the next)."""
+    for k, base in enumerate(arrays):
+        g = np.zeros_like(base)
+        for idx in np.ndindex(base.shape):
+            moved = [a.copy() for a in arrays]
+            moved[k][idx] += eps
+            up = f(moved)
+            moved[k][idx] -= 2 * eps
+            g[idx] = (up - f(moved)) / (2 * eps)
+        yield g
+
+
 def _numeric_gradient(op, sample, arrays64, chosen, cot) -> list:
     """d/d(input) of sum_k <reference output_k, cotangent_k>, by central differences."""
     def loss(arrays):
         outs = _reference(op, sample, arrays)
         return sum(float(np.sum(outs[i].astype(np.float64) * v)) for i, v in zip(chosen, cot))
 
-    grads = []
-    for k, base in enumerate(arrays64):
-        g = np.zeros_like(base)
-        for idx in np.ndindex(base.shape):
-            moved = [a.copy() for a in arrays64]
-            moved[k][idx] += EPS
-            up = loss(moved)
-            moved[k][idx] -= 2 * EPS
-            down = loss(moved)
-            g[idx] = (up - down) / (2 * EPS)
-        grads.append(g)
-    return grads
+    return list(_central_differences(loss, arrays64, EPS))
 
 
 def _check_second(pg, op, sample, values, consts, fail):
@@ -348,14 +351,7 @@ def _check_second(pg, op, sample, values, consts, fail):
         _, t = first(arrs, False)
         return 0.0 if t is None else float(t.item())
 
-    for k, base in enumerate(arrays):
-        numeric = np.zeros_like(base)
-        for idx in np.ndindex(base.shape):
-            moved = [a.copy() for a in arrays]
-            moved[k][idx] += EPS2
-            up = value(moved)
-            moved[k][idx] -= 2 * EPS2
-            numeric[idx] = (up - value(moved)) / (2 * EPS2)
+    for k, numeric in enumerate(_central_differences(value, arrays, EPS2)):
         problem = _compare(analytic[k], numeric, GRADGRAD_TOL, GRADGRAD_TOL)
         if problem:
             fail("second derivative", f"d/d{'xyz'[k]} of <grad, w> differs from finite "

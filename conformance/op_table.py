@@ -63,7 +63,6 @@ class OpInfo:
     twice: bool = True              # twice differentiable: check second derivatives
     fwd_rtol: dict = field(default_factory=dict)    # dtype name -> rtol, over the defaults
     grad_rtol: dict = field(default_factory=dict)
-    note: str = ""
 
     def sample_list(self) -> list:
         """The samples, each with its call filled in (templates taken in turn)."""
@@ -112,15 +111,6 @@ def binary(gen_x=_u, gen_y=_u):
     def samples(rng):
         return [Sample(desc, (gen_x(rng, sx), gen_y(rng, sy)), noncontig=nc)
                 for desc, sx, sy, nc in BINARY_SHAPES]
-    return samples
-
-
-def scalar_operand(gen=_u, shapes=(("vector", (4,)), ("matrix", (2, 3)), ("scalar_0d", ()),
-                                   ("empty", (0, 2)))):
-    def samples(rng):
-        out = [Sample(desc, (gen(rng, shape),)) for desc, shape in shapes]
-        out.append(Sample("noncontig", (gen(rng, (3, 4)),), noncontig=True))
-        return out
     return samples
 
 
@@ -227,12 +217,6 @@ def _clamp(x, lo=None, hi=None, min=None, max=None):  # noqa: A002
     if hi is not None:
         out = np.minimum(out, hi)
     return out
-
-
-def _cast_ref(dtype):
-    def ref(x, **_):
-        return x.astype(dtype)
-    return ref
 
 
 # -- sample sets of the less uniform ops ------------------------------------------------------
@@ -824,10 +808,6 @@ def _cmp(name, symbol, ref):
 def _logical(name, operator, ref):
     return OpInfo(name, (f"pg.{name}(a, b)", f"a.{name}(b)", f"a {operator} b"),
                   lambda a, b: ref(a, b), _logical_samples, differentiable=False)
-
-
-def _named(name, calls, ref, samples, **kw):
-    return OpInfo(name, tuple(calls), ref, samples, **kw)
 
 
 def _fill(samples_fn, name):

@@ -158,7 +158,7 @@ def test_explicit_gradient_weights_each_output():
 
 def test_wrongly_shaped_gradient_raises_naming_both_shapes():
     x = leaf([1.0, 2.0])
-    with pytest.raises(RuntimeError, match=r"Mismatch in shape"):
+    with pytest.raises(RuntimeError, match=r"Mismatch in shape.*\[3\].*\[2\]"):
         (x * 2).backward(pg.ones(3))
 
 
@@ -188,7 +188,7 @@ def test_grad_returns_gradients_without_accumulating():
 def test_grad_of_an_unused_input_needs_allow_unused():
     x, z = leaf([1.0]), leaf([1.0])
     out = (x * 2).sum()
-    with pytest.raises(RuntimeError, match="allow_unused"):
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
         pg.autograd.grad(out, [x, z], retain_graph=True)
     assert pg.autograd.grad(out, [x, z], allow_unused=True, retain_graph=True)[1] is None
     assert pg.autograd.grad(out, [x, z], materialize_grads=True)[1].tolist() == [0.0]
@@ -290,13 +290,17 @@ def test_hooks_see_and_replace_gradients():
     assert close(x.grad.tolist(), [1.0, 1.0])
 
 
-def test_gradients_seen_by_hooks_are_never_changed_afterwards():
+@pytest.mark.parametrize("order", ["hooked_first", "hooked_second"])
+def test_gradients_seen_by_hooks_are_never_changed_afterwards(order):
+    # the hooked gradient passes through an identity-like node into a buffer that
+    # receives a second contribution, before or after it; summing must not write into it
     x = leaf([1.0, 2.0])
     a = x * 1.0
     h = a + 0.0
     seen = []
     h.register_hook(lambda g: seen.append(g))
-    (h * 2 + a * 3).sum().backward()
+    y = (h * 2 + a * 3) if order == "hooked_first" else (a * 3 + h * 2)
+    y.sum().backward()
     assert close(seen[0].tolist(), [2.0, 2.0]) and close(x.grad.tolist(), [5.0, 5.0])
 
 

@@ -2,9 +2,9 @@
 
 plugrad finds backends with pluggy (https://pluggy.readthedocs.io). A plugin is
 any module or object with functions marked `@hookimpl` whose names are the hooks
-below. The built-in NumPy and CuPy backends are a plugin of exactly this kind
-(`plugrad.backends.builtin`); a third-party package is found through an entry
-point in the group `plugrad.backends`:
+below. The built-in NumPy, CuPy and Dask backends are a plugin of exactly this
+kind (`plugrad.backends.builtin`); a third-party package is found through an
+entry point in the group `plugrad.backends`:
 
 .. code-block:: toml
 
@@ -57,7 +57,7 @@ def plugrad_backends():
     machine, the factory raises `BackendUnavailable` with the reason; users
     then see "not available: <reason>" instead of a traceback.
 
-    Names are unique: the built-in names (numpy, cupy) cannot be taken over,
+    Names are unique: the built-in names (numpy, cupy, dask) cannot be taken over,
     and when two plugins claim one name the first found keeps it and the
     other is reported and left out.
 

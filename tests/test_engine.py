@@ -1,4 +1,12 @@
-"""The backward engine: accumulation, retain_graph, roots, grad(), memory and depth."""
+"""The backward engine: accumulation, retain_graph, roots, grad(), memory and depth.
+
+The engine's rules that hold on every backend (accumulation, freed graphs,
+implicit gradients, hooks, grad modes, errors) are conformance cases,
+conformance/test_engine_semantics.py, run on each backend. This module keeps
+what goes further than those cases: finite-difference checks, sizes a lazy
+backend cannot afford in every conformance run, memory release, and grad()'s
+full signature.
+"""
 from __future__ import annotations
 
 import gc
@@ -10,22 +18,6 @@ import pytest
 from helpers import as_numpy, check_grads
 
 
-def test_gradients_accumulate_across_backward_calls():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    y = (x * x).sum()
-    y.backward(retain_graph=True)
-    y.backward()
-    np.testing.assert_allclose(as_numpy(x.grad), [4.0, 8.0])
-
-
-def test_second_backward_through_freed_graph_raises():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    y = (x * x).sum()
-    y.backward()
-    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
-        y.backward()
-
-
 def test_ops_without_saved_tensors_can_backward_twice_like_torch():
     x = pg.tensor([1.0, 2.0], requires_grad=True)
     y = (x + 1).sum()
@@ -34,42 +26,13 @@ def test_ops_without_saved_tensors_can_backward_twice_like_torch():
     np.testing.assert_allclose(as_numpy(x.grad), [2.0, 2.0])
 
 
-def test_implicit_gradient_only_for_one_element_outputs():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
-        (x * 2).backward()
-    (x * 2)[1:].backward()  # one element, any ndim
-    np.testing.assert_allclose(as_numpy(x.grad), [0.0, 2.0])
-
-
-def test_explicit_gradient_weights_the_outputs():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    (x * 3).backward(pg.tensor([1.0, 10.0]))
-    np.testing.assert_allclose(as_numpy(x.grad), [3.0, 30.0])
-
-
-def test_wrong_shaped_gradient_names_both_shapes():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"Mismatch in shape.*\[3\].*\[2\]"):
-        (x * 2).backward(pg.ones(3))
-
-
-def test_backward_on_tensor_without_grad_raises():
-    with pytest.raises(RuntimeError, match="does not require grad"):
-        pg.tensor([1.0]).sum().backward()
-
-
-def test_backward_on_a_leaf_accumulates_into_itself():
-    x = pg.tensor(2.0, requires_grad=True)
-    x.backward()
-    assert x.grad.item() == 1.0
-
-
 def test_reconverging_paths_sum_their_contributions():
+    # against finite differences with a random cotangent (the conformance case: a closed form)
     check_grads(lambda x: (x * x + x * 3).exp() * x, np.array([0.1, -0.4, 0.7]))
 
 
 def test_node_with_many_consumers_accumulates_every_contribution():
+    # 500 uses; the conformance case makes 50, which a lazy backend builds in reasonable time
     x = pg.tensor([1.0, -2.0], requires_grad=True)
     total = x * 0
     for k in range(1, 501):
@@ -79,6 +42,7 @@ def test_node_with_many_consumers_accumulates_every_contribution():
 
 
 def test_deep_chain_backpropagates_without_recursion_error():
+    # 100,000 nodes, far past Python's recursion limit (the conformance case: 2,000)
     x = pg.tensor([1.0], dtype=pg.float64, requires_grad=True)
     y = x
     for _ in range(100_000):
@@ -87,38 +51,11 @@ def test_deep_chain_backpropagates_without_recursion_error():
     np.testing.assert_allclose(as_numpy(x.grad), [1.00001 ** 100_000], rtol=1e-9)
 
 
-def test_grad_of_a_shared_gradient_is_not_aliased():
-    # AddBackward hands the same gradient to both inputs; zeroing one .grad
-    # in place must not change the other
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    y = pg.tensor([3.0, 4.0], requires_grad=True)
-    (x + y).sum().backward()
-    x.grad.zero_()
-    np.testing.assert_allclose(as_numpy(y.grad), [1.0, 1.0])
-
-
 def test_grad_of_a_broadcast_gradient_is_writable():
     x = pg.tensor([1.0, 2.0], requires_grad=True)
     x.sum().backward()
     x.grad.zero_()  # the incoming gradient was a read-only broadcast view
     np.testing.assert_allclose(as_numpy(x.grad), [0.0, 0.0])
-
-
-def test_user_gradient_is_never_modified():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    v = pg.tensor([5.0, 6.0])
-    x.backward(v)
-    x.backward(v)
-    np.testing.assert_allclose(as_numpy(v), [5.0, 6.0])
-    np.testing.assert_allclose(as_numpy(x.grad), [10.0, 12.0])
-
-
-def test_backward_inputs_restricts_accumulation():
-    x = pg.tensor([1.0], requires_grad=True)
-    y = pg.tensor([2.0], requires_grad=True)
-    (x * y).sum().backward(inputs=[x])
-    assert x.grad.item() == 2.0
-    assert y.grad is None
 
 
 def test_backward_inputs_may_name_a_non_leaf():
@@ -129,37 +66,11 @@ def test_backward_inputs_may_name_a_non_leaf():
     assert x.grad is None
 
 
-def test_grad_returns_without_accumulating():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    (gx,) = pg.autograd.grad((x ** 3).sum(), x)
-    np.testing.assert_allclose(as_numpy(gx), [3.0, 12.0])
-    assert x.grad is None
-
-
 def test_grad_of_a_non_leaf_input():
     x = pg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 3
     (gh,) = pg.autograd.grad((h * h).sum(), h)
     np.testing.assert_allclose(as_numpy(gh), [6.0, 12.0])
-
-
-def test_grad_unused_input_needs_allow_unused():
-    x = pg.tensor([1.0], requires_grad=True)
-    z = pg.tensor([1.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="allow_unused=True"):
-        pg.autograd.grad((x * 2).sum(), [x, z], retain_graph=True)
-    out = (x * 2).sum()
-    assert pg.autograd.grad(out, [x, z], allow_unused=True, retain_graph=True)[1] is None
-    zero = pg.autograd.grad(out, [x, z], materialize_grads=True)[1]
-    np.testing.assert_allclose(as_numpy(zero), [0.0])
-
-
-def test_create_graph_gives_higher_derivatives():
-    x = pg.tensor(2.0, requires_grad=True)
-    (d1,) = pg.autograd.grad(x ** 3, x, create_graph=True)
-    (d2,) = pg.autograd.grad(d1, x, create_graph=True)
-    (d3,) = pg.autograd.grad(d2, x)
-    assert (d1.item(), d2.item(), d3.item()) == (12.0, 12.0, 6.0)
 
 
 def test_backward_create_graph_keeps_grad_differentiable():
@@ -213,21 +124,6 @@ def test_retain_graph_keeps_saved_tensors():
         gc.enable()
 
 
-def test_hooks_see_and_replace_gradients():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    h = x * 2
-    seen = []
-    h.register_hook(lambda g: seen.append(as_numpy(g).copy()))
-    handle = x.register_hook(lambda g: g * 10)
-    (h * 3).sum().backward()
-    np.testing.assert_allclose(seen[0], [3.0, 3.0])
-    np.testing.assert_allclose(as_numpy(x.grad), [60.0, 60.0])
-    handle.remove()
-    x.grad = None
-    (x * 1).sum().backward()
-    np.testing.assert_allclose(as_numpy(x.grad), [1.0, 1.0])
-
-
 def test_non_leaf_hook_can_replace_gradient_and_be_removed():
     x = pg.tensor([1.0], requires_grad=True)
     h = x * 2
@@ -239,60 +135,12 @@ def test_non_leaf_hook_can_replace_gradient_and_be_removed():
     assert x.grad.item() == 2.0
 
 
-def test_retain_grad_keeps_a_non_leaf_gradient():
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    h = x * 2
-    h.retain_grad()
-    (h * h).sum().backward()
-    np.testing.assert_allclose(as_numpy(h.grad), [4.0, 8.0])
-    assert h.retains_grad
-
-
-def test_non_leaf_grad_access_warns():
-    x = pg.tensor([1.0], requires_grad=True)
-    h = x * 2
-    with pytest.warns(UserWarning, match="not a leaf"):
-        assert h.grad is None
-
-
-def test_mixed_precision_gradients_match_each_leaf_dtype():
-    a = pg.tensor([1.0, 2.0], requires_grad=True)
-    b = pg.tensor([3.0, 4.0], dtype=pg.float64, requires_grad=True)
-    (a * b).sum().backward()
-    assert a.grad.dtype is pg.float32 and b.grad.dtype is pg.float64
-    np.testing.assert_allclose(as_numpy(a.grad), [3.0, 4.0])
-
-
-def test_grad_mode_is_restored_after_backward_error():
-    x = pg.tensor([1.0], requires_grad=True)
-    y = x * x
-    y.register_hook(lambda g: 1 / 0)
-    with pytest.raises(ZeroDivisionError):
-        y.sum().backward()
-    assert pg.is_grad_enabled()
-
-
 def test_outputs_that_feed_each_other_backpropagate_once_each():
     x = pg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 3
     out = (h * h).sum()
     pg.autograd.backward([out, h.sum()])  # h is below out and also a root itself
     np.testing.assert_allclose(as_numpy(x.grad), 18 * np.array([1.0, 2.0]) + 3)
-
-
-@pytest.mark.parametrize("order", ["hooked_first", "hooked_second"])
-def test_gradients_seen_by_hooks_are_never_changed_afterwards(order):
-    # the hooked gradient passes through an identity-like node into a buffer
-    # that receives a second contribution; summing must not write into it
-    x = pg.tensor([1.0, 2.0], requires_grad=True)
-    a = x * 1.0
-    h = a + 0.0
-    seen = []
-    h.register_hook(lambda g: seen.append(g))
-    y = (h * 2 + a * 3) if order == "hooked_first" else (a * 3 + h * 2)
-    y.sum().backward()
-    np.testing.assert_allclose(as_numpy(seen[0]), [2.0, 2.0])
-    np.testing.assert_allclose(as_numpy(x.grad), [5.0, 5.0])
 
 
 def test_grad_results_are_never_changed_by_later_accumulation():

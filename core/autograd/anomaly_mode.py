@@ -59,7 +59,7 @@ class detect_anomaly:
         self._saved = (ANOMALY.enabled, ANOMALY.check_nan)
         set_anomaly(True, self.check_nan)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *_exc) -> None:
         set_anomaly(*self._saved)
 
     def __call__(self, func):
@@ -91,5 +91,5 @@ class set_detect_anomaly:
     def __enter__(self) -> None:
         pass
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *_exc) -> None:
         set_anomaly(*self._previous)

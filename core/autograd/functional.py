@@ -331,6 +331,24 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
     return _untupled(result, (inputs_tuple, inputs_tuple))
 
 
+def _scalar_output_and_gradient(func, inputs, v, create_graph: bool, strict: bool, fn: str):
+    """The start of vhp and hvp, run under enable_grad: the prepared inputs and v, func's
+    one output element and its gradient, itself differentiable (it is differentiated again).
+
+    Returns (inputs_tuple, inputs, v, outputs_tuple, outputs, gradient).
+    """
+    inputs_tuple, inputs = _tupled(inputs, "inputs", fn)
+    inputs = _prepare(inputs, create_graph, need_graph=True)
+    v = _v_or_default(v, inputs, inputs_tuple, create_graph, fn,
+                      "input to the user-provided function is")
+    outputs_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function", fn)
+    _check_requires_grad(outputs, "outputs", strict)
+    _single_scalar_output(outputs, outputs_tuple, fn)
+    jac = _grads(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict)
+    return inputs_tuple, inputs, v, outputs_tuple, outputs, jac
+
+
 def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), v^T H) for a function with one output element.
 
@@ -341,16 +359,8 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     tensor([ 6., 12.])
     """
     with enable_grad():
-        inputs_tuple, inputs = _tupled(inputs, "inputs", "vhp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _v_or_default(v, inputs, inputs_tuple, create_graph, "vhp",
-                          "input to the user-provided function is")
-        outputs_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function",
-                                         "vhp")
-        _check_requires_grad(outputs, "outputs", strict)
-        _single_scalar_output(outputs, outputs_tuple, "vhp")
-        jac = _grads(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        inputs_tuple, inputs, v, outputs_tuple, outputs, jac = _scalar_output_and_gradient(
+            func, inputs, v, create_graph, strict, "vhp")
     with set_grad_enabled(True if create_graph else STATE.grad_enabled):
         grads = _grads(jac, inputs, v, create_graph=create_graph)
         result = _zeros_for_missing(grads, inputs, strict, create_graph, "double_back")
@@ -371,16 +381,8 @@ def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     tensor([6., 0.])
     """
     with enable_grad():
-        inputs_tuple, inputs = _tupled(inputs, "inputs", "hvp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _v_or_default(v, inputs, inputs_tuple, create_graph, "hvp",
-                          "input to the user-provided function is")
-        outputs_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function",
-                                         "hvp")
-        _check_requires_grad(outputs, "outputs", strict)
-        _single_scalar_output(outputs, outputs_tuple, "hvp")
-        jac = _grads(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        inputs_tuple, inputs, v, outputs_tuple, outputs, jac = _scalar_output_and_gradient(
+            func, inputs, v, create_graph, strict, "hvp")
         u = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _grads(jac, inputs, u, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)

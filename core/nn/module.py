@@ -264,7 +264,7 @@ class Module:
 
     # -- conversion ------------------------------------------------------------------------------
     def to(self, *args, dtype=None, backend=None, device=None,
-           non_blocking: bool = False) -> "Module":
+           non_blocking: bool = False) -> "Module":  # noqa: V107 - torch's signature
         """Convert floating parameters and buffers to a dtype and/or move them to a backend.
 
         In place: the parameter objects stay the same (optimizers keep working).
@@ -299,7 +299,7 @@ class Module:
     def float(self) -> "Module":
         return self.to(dtypes.float32)
 
-    def double(self) -> "Module":
+    def double(self) -> "Module":  # noqa: V105 - public API, as torch's
         return self.to(dtypes.float64)
 
     def half(self) -> "Module":

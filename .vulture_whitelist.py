@@ -1,0 +1,30 @@
+"""Names vulture cannot see being used; vulture reads this file as a use of each of them.
+
+Every name here is used from outside the scanned code (core, backends, conformance): by
+the user's code, by Python or Jupyter through a protocol, or by the tests. The file is
+never imported (`_` is vulture's convention for "some object"). pytest's hooks, fixtures
+and marks are ignored by pattern in pyproject.toml, [tool.vulture].
+"""
+
+# plugrad.backends.__getattr__ (PEP 562): backends.BackendUnavailable, imported on first use
+__getattr__
+
+# plugrad.nn.parameter._ParameterMeta: isinstance(t, nn.Parameter)
+__instancecheck__
+
+# plugrad.viz.Graph: Jupyter shows a backward graph inline through _repr_svg_
+_._repr_svg_
+
+# plugrad.autograd.FunctionCtx: called on `ctx` by the forward and backward a user writes
+_.save_for_backward
+_.saved_tensors
+_.mark_non_differentiable
+_.mark_dirty
+_.set_materialize_grads
+
+# plugrad.autograd.gradcheck / gradgradcheck: accepted for torch's signature, no effect here
+masked
+gen_non_contig_grad_outputs
+
+# plugrad.conformance.doc_examples.PageRun: tests/test_conformance.py runs a page in one call
+_.run_all
