@@ -28,3 +28,27 @@ gen_non_contig_grad_outputs
 
 # plugrad.conformance.doc_examples.PageRun: tests/test_conformance.py runs a page in one call
 _.run_all
+
+# public API made by a call rather than a decorator: ops (plugrad.declare), dtype aliases
+rsqrt
+true_divide
+double
+long
+
+# the backend contract (plugrad.backend): read by plugin authors and by plugrad backends
+CONTRACT_VERSION
+KINDS
+ELEMENTWISE_KINDS
+PRIMITIVES
+
+# Tensor's public methods that no op calls
+_.register_post_accumulate_grad_hook
+_.nelement
+
+# plugrad.backends.array_api: looked up by name, getattr(self, f"_fallback_{name}")
+_._fallback_maximum
+_._fallback_minimum
+
+# plugrad.backends.dask_backend: dask's own attribute, and one read back through __dict__
+_._chunks
+_._plugrad_children

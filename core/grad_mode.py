@@ -52,7 +52,7 @@ class _GradModeContext:
         self._enter_mode()
         return None
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *_exc) -> None:
         STATE.grad_enabled, STATE.inference = self._saved
 
     def __call__(self, func):

@@ -47,7 +47,7 @@ class RemovableHandle:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *_exc) -> None:
         self.remove()
 
 

@@ -287,7 +287,7 @@ def zero_(x: Tensor) -> Tensor:
 
 
 @ops.declare(function=False)
-def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:  # noqa: V107
     """Copy src's values into x (broadcast, converted to x's dtype and backend); returns x.
 
     Differentiable with respect to src; what x held before gets a zero gradient.

@@ -577,7 +577,7 @@ def _move_backward(node, g):
 
 @ops.declare(function=False)
 def to(x: Tensor, *args, dtype=None, backend=None, copy: bool = False,
-       non_blocking: bool = False) -> Tensor:
+       non_blocking: bool = False) -> Tensor:  # noqa: V107 - torch's signature
     """x.to(dtype), x.to("cupy"), x.to("cupy", plugrad.float64), x.to(other_tensor).
 
     Returns x when nothing changes (a copy with copy=True). Moving to another

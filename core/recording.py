@@ -39,8 +39,3 @@ def saved_output(node, grad: Tensor, data) -> Tensor:
     t.grad_fn = node
     t._rg = True
     return t
-
-
-def wrap(data, like: Tensor) -> Tensor:
-    """A new tensor with `like`'s dtype and backend."""
-    return _make(data, like.dtype, like.backend)

@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 from . import dtypes
 from .formatting import tensor_repr
-from .grad_mode import STATE
 from .graph import AccumulateGrad, Hooks, RemovableHandle, add_hook
 from .versions import Versioned, version
 
@@ -297,12 +296,6 @@ class Tensor(Versioned):
             suffixes.append("requires_grad=True")
         kind = "float" if d.is_floating_point else ("bool" if d is dtypes.bool else "int")
         return tensor_repr(self.backend.tolist(self.data), tuple(self.data.shape), kind, suffixes)
-
-
-def _check_inplace(t: Tensor) -> None:
-    if t._rg and t.grad_fn is None and STATE.grad_enabled:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
 
 
 def _shareable(t: Tensor):
