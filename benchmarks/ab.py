@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,16 +86,26 @@ print("RESULT", json.dumps(out))
 """
 
 
-def run_pass(path: str, keys: list, repeats: int) -> dict:
+def run_pass(path: str, keys: list, repeats: int, cpu: int | None = None) -> dict:
     code = (f"BENCH={HERE!r}; ROOT={path!r}; KEYS={keys!r}; REPEATS={repeats}\n"
             + CHILD)
-    env = dict(os.environ, PYTHONPATH=path + os.pathsep + HERE)
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+    # one hash seed for every pass: dict and set layouts then differ between the trees only
+    env = dict(os.environ, PYTHONPATH=path + os.pathsep + HERE, PYTHONHASHSEED="0")
+    pin = ["taskset", "-c", str(cpu)] if cpu is not None and shutil.which("taskset") else []
+    proc = subprocess.run(pin + [sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, cwd=HERE)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
     raise RuntimeError(f"pass in {path} failed:\n{proc.stderr[-3000:]}")
+
+
+def _iqr(xs: list) -> float:
+    """The interquartile range: how far apart the passes of one tree landed."""
+    if len(xs) < 4:
+        return float("nan")
+    q = statistics.quantiles(xs, n=4)
+    return q[2] - q[0]
 
 
 def main(argv=None) -> int:
@@ -105,6 +116,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5,
                         help="floor/plugrad sample pairs per workload in a pass (default 5)")
     parser.add_argument("--workloads", default="W1,W2,W4,demo")
+    parser.add_argument("--cpu", type=int, default=None,
+                        help="pin every pass to this CPU (taskset): steadier on a shared machine")
     args = parser.parse_args(argv)
     keys = [k.strip() for k in args.workloads.split(",") if k.strip()]
     keys = [k if k == "demo" else k.upper() for k in keys]
@@ -115,14 +128,16 @@ def main(argv=None) -> int:
         for i in range(args.passes):
             order = ("before", "after") if i % 2 == 0 else ("after", "before")
             for side in order:
-                results[side].append(run_pass(paths[side], keys, args.repeats))
+                results[side].append(run_pass(paths[side], keys, args.repeats, args.cpu))
             print(f"  pass {i + 1}/{args.passes} done", file=sys.stderr)
-    print("| workload | before (x floor) | after (x floor) | after / before |")
-    print("|---|---|---|---|")
+    print("| workload | before (x floor) | after (x floor) | after / before | spread of passes |")
+    print("|---|---|---|---|---|")
     for key in keys:
-        b = statistics.median(r[key] for r in results["before"])
-        a = statistics.median(r[key] for r in results["after"])
-        print(f"| {key} | {b:.3f} | {a:.3f} | {a / b:.3f} |")
+        before = [r[key] for r in results["before"]]
+        after = [r[key] for r in results["after"]]
+        b, a = statistics.median(before), statistics.median(after)
+        spread = max(_iqr(before) / b, _iqr(after) / a)
+        print(f"| {key} | {b:.3f} | {a:.3f} | {a / b:.3f} | {spread:.1%} |")
     return 0
 
 

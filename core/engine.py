@@ -5,13 +5,14 @@ first count how many consumers feed each node, then run a node once all of them
 have delivered their gradient. Nodes keep their inputs in tuples, so the order
 in which gradients are summed, and hence rounding, is the same on every run.
 
-Each node is run in two steps: its formula (with, where a node has any of
-them, its hooks, a retained or captured gradient and anomaly checks around
-it: `_arrive` before, post-hooks after; a leaf's .grad is filled by
-`_arrive`), then `_deliver` hands the gradients it returned to the nodes of
-its inputs, summing those that meet. The formula runs in the walk's loop
-itself: a call per node costs about 3% of a tiny op. Whether a node's saved
-values are still there and unchanged is checked by
+Each node is run in two steps, both in the loop of `execute`: its formula
+runs (with, where a node has any of them, its hooks, a retained or captured
+gradient and anomaly checks around it: `_arrive` before, post-hooks after; a
+leaf's .grad is filled by `_arrive`), then its gradients are delivered to the
+nodes of its inputs, summed where they meet (`_summed`). The two steps stay
+in the loop rather than in helpers of their own: a Python call per node costs
+3-8% of a tiny op's backward (benchmarks/ab.py, W4). Whether a node's saved
+values are still there and unchanged is checked once, by
 `plugrad.versions.check_node`.
 """
 from __future__ import annotations
@@ -326,7 +327,8 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
     that leads to them is run.
     """
     walk = _Walk(roots, retain_graph, create_graph, accumulate_into, capture)
-    ready, waiting, plain, anomaly = walk.ready, walk.buffers, walk.plain, walk.anomaly
+    ready, waiting, deps, plain, anomaly = (walk.ready, walk.buffers, walk.deps, walk.plain,
+                                            walk.anomaly)
     previous_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     try:
@@ -334,7 +336,7 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
             node = ready.pop()
             g = waiting.pop(node, None)
             while node is not None:
-                # run the node: its formula, with what a node may have around it
+                # 1. run the node: its formula, with whatever the node has around it
                 hooks = node.hooks
                 if hooks is not None or not plain:
                     g = _arrive(node, g, walk)
@@ -354,7 +356,31 @@ def execute(roots: list, retain_graph: bool, create_graph: bool, accumulate_into
                         _mark_shared(grads, walk.shared, walk.keep)
                     if hooks is not None and hooks.post:
                         grads = _run_post_hooks(node, hooks.post, grads, g, walk)
-                node, g = _deliver(node, grads, walk)
+                # 2. deliver its gradients: each input's node gets its share, and runs once
+                # every edge into it has delivered. The last one to become ready would be
+                # popped next anyway (the walk is LIFO): it runs straight away instead, its
+                # gradient kept in a local rather than in `waiting`.
+                pending = pending_g = None
+                for nxt, gi in zip(node.inputs, grads):
+                    if nxt is None:
+                        continue
+                    remaining = deps[nxt] - 1
+                    deps[nxt] = remaining
+                    if gi is not None:
+                        prev = waiting.pop(nxt, None)
+                        if prev is not None:
+                            gi = _summed(prev, gi, walk)
+                        if remaining:
+                            waiting[nxt] = gi
+                            continue
+                    elif remaining:
+                        continue
+                    else:
+                        gi = waiting.pop(nxt, None)
+                    if pending is not None:  # the one ready before it waits its turn
+                        _make_ready(pending, pending_g, walk)
+                    pending, pending_g = nxt, gi
+                node, g = pending, pending_g
     finally:
         STATE.grad_enabled = previous_mode
 
@@ -415,39 +441,6 @@ def _reach_leaf(node: AccumulateGrad, g, walk: _Walk) -> None:
         return
     if walk.accumulate_into is None or id(leaf) in walk.accumulate_into:
         _leaf(node, g, walk)
-
-
-def _deliver(node, grads: tuple, walk: _Walk):
-    """Hand each input its gradient: summed into its node's buffer, and that node made
-    ready once every edge into it has delivered. Returns the node to run next, with its
-    gradient: the last one made ready (the walk is LIFO, so it would be popped next
-    anyway), kept out of the buffers; (None, None) when none became ready.
-    """
-    deps, buffers = walk.deps, walk.buffers
-    pending = pending_g = None
-    for nxt, gi in zip(node.inputs, grads):
-        if nxt is None:
-            continue
-        remaining = deps[nxt] - 1
-        deps[nxt] = remaining
-        if gi is not None:
-            prev = buffers.get(nxt)
-            if prev is None:
-                if remaining == 0:
-                    if pending is not None:
-                        _make_ready(pending, pending_g, walk)
-                    pending, pending_g = nxt, gi
-                    continue
-                buffers[nxt] = gi
-            else:
-                buffers[nxt] = _summed(prev, gi, walk)
-        if remaining == 0:
-            if pending is not None:
-                _make_ready(pending, pending_g, walk)
-            pending, pending_g = nxt, None
-    if pending is not None and pending_g is None:
-        pending_g = buffers.pop(pending, None)
-    return pending, pending_g
 
 
 def _make_ready(node, g, walk: _Walk) -> None:

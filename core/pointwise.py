@@ -76,11 +76,14 @@ def _arithmetic(kernel: str, node: str, backward, scalar_backward, general, *,
     they differ (what add and sub need).
     """
     get_kernel = attrgetter(kernel)
+    # a number that fits never pairs with a bool tensor (what - refuses); / wants a float one
+    scalar_fits = _fits_float if min_category == 2 else fits
 
     def op(a, b):
-        if type(a) is Tensor and a.dtype.category >= min_category:
+        if type(a) is Tensor:
             if type(b) is Tensor:
-                if a.dtype is b.dtype and a.backend is b.backend:
+                if a.dtype is b.dtype and a.backend is b.backend and \
+                        a.dtype.category >= min_category:
                     k = a.backend
                     try:
                         out = _make(get_kernel(k)(a.data, b.data), a.dtype, k)
@@ -94,7 +97,7 @@ def _arithmetic(kernel: str, node: str, backward, scalar_backward, general, *,
                             _record_pair(out, node, backward, a, b, (),
                                          None if sa == sb else (sa, sb))
                     return out
-            elif fits(a, b):
+            elif scalar_fits(a, b):
                 out = _make(get_kernel(a.backend)(a.data, b), a.dtype, a.backend)
                 if a._rg and STATE.grad_enabled:
                     _record_scalar(out, node, scalar_backward, a, b)
@@ -102,6 +105,11 @@ def _arithmetic(kernel: str, node: str, backward, scalar_backward, general, *,
         return general(a, b)
     op.__name__ = op.__qualname__ = kernel
     return op
+
+
+def _fits_float(t: Tensor, s) -> bool:
+    """A float tensor and a Python int or float: what / takes without promotion."""
+    return t.dtype.is_floating_point and (type(s) is float or type(s) is int)
 
 
 def _add_backward(node, g):

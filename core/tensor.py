@@ -13,7 +13,7 @@ from typing import Any, Callable
 from . import dtypes
 from .formatting import tensor_repr
 from .graph import AccumulateGrad, Hooks, RemovableHandle, add_hook
-from .versions import Versioned, version
+from .versions import version
 
 __all__ = ["Tensor", "Size", "normalize_dim"]
 
@@ -42,7 +42,7 @@ class Size(tuple):
         return n
 
 
-class Tensor(Versioned):
+class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
     Create tensors with `plugrad.tensor`, `plugrad.zeros`, ... rather than this

@@ -8,15 +8,15 @@ what it saved, `check_node` compares: while the clock has not moved nothing can
 have changed, so programs that change nothing in place pay one comparison.
 
 This module is the bottom layer of the autograd core: it knows tensors only
-as objects with `_base`, `_ver`, `data`, `dtype` and `grad_fn` (a saved entry
-that is a `Versioned` instance is a tensor; anything else is backend data).
+as objects with `_base`, `_ver`, `data`, `dtype` and `grad_fn`. A saved entry
+whose type has a `_ver` slot is a tensor (`_is_tensor`); anything else is
+backend data.
 """
 from __future__ import annotations
 
 from .grad_mode import ANOMALY
 
-__all__ = ["CLOCK", "Versioned", "check_node", "bump", "root", "legacy_name",
-           "FREED_MESSAGE"]
+__all__ = ["CLOCK", "check_node", "bump", "root", "version", "legacy_name", "FREED_MESSAGE"]
 
 # In-place writes so far, process-wide (see the module docstring).
 CLOCK = 0
@@ -32,10 +32,9 @@ FREED_MESSAGE = (
 _HISTORY = 64  # changes remembered per counter; older ones only make messages vaguer
 
 
-class Versioned:
-    """Base of Tensor: marks the saved entries whose version a node must check."""
-
-    __slots__ = ()
+def _is_tensor(entry) -> bool:
+    """Whether a node's saved entry is a tensor (it has a version counter) or backend data."""
+    return hasattr(type(entry), "_ver")
 
 
 class _Version:
@@ -99,7 +98,7 @@ def _mark_saved_output(fn, r, counter: _Version, before) -> None:
         return
     data = r.data
     for s in saved:
-        if isinstance(s, Versioned):
+        if _is_tensor(s):
             continue  # saved tensors carry their own version: check_node reads it
         held = s if s is data or s is before else getattr(s, "data", None)  # _SavedOutput
         if held is data or (before is not None and held is before):
@@ -155,7 +154,7 @@ def check_node(node) -> None:
 def _check_versions(node, saved: tuple) -> None:
     stamp = node._stamp
     for s in saved:
-        if isinstance(s, Versioned):
+        if _is_tensor(s):
             r = root(s)
             counter = r._ver
             if counter is not None and counter.history and counter.history[-1][0] > stamp:
