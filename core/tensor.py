@@ -1,8 +1,9 @@
 """The Tensor: an array from some backend, plus what autograd needs to know about it.
 
-Operations live in the op modules (pointwise, reduction, shape, linalg); the
-methods at the end of this file bind them, so `x.exp()` and `plugrad.exp(x)`
-are the same function.
+This class holds data, metadata and autograd state. Its methods that are ops
+(`x.exp()`, `x + y`, `x.add_(y)`) are declared with the op in its module
+(pointwise, reduction, shape, indexing, inplace, linalg) and bound by
+plugrad.methods, so `x.exp()` and `plugrad.exp(x)` are the same function.
 """
 from __future__ import annotations
 
