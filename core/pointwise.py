@@ -583,6 +583,19 @@ def _move_backward(node, g):
     return (_move(g, node.args),)
 
 
+def to_target(args: tuple, dtype, backend) -> tuple:
+    """(dtype, backend) from `.to()`'s positional arguments: a dtype, a backend (a name or
+    a backend object) or a tensor (both of its), over the keyword values given."""
+    for arg in args:
+        if isinstance(arg, dtypes.dtype):
+            dtype = arg
+        elif isinstance(arg, Tensor):
+            dtype, backend = arg.dtype, arg.backend
+        elif arg is not None:
+            backend = arg
+    return dtype, backend
+
+
 @ops.declare(function=False)
 def to(x: Tensor, *args, dtype=None, backend=None, copy: bool = False,
        non_blocking: bool = False) -> Tensor:  # noqa: V107 - torch's signature
@@ -599,13 +612,7 @@ def to(x: Tensor, *args, dtype=None, backend=None, copy: bool = False,
     >>> x.grad
     tensor([1., 1.])
     """
-    for arg in args:
-        if isinstance(arg, dtypes.dtype):
-            dtype = arg
-        elif isinstance(arg, Tensor):
-            dtype, backend = arg.dtype, arg.backend
-        elif arg is not None:
-            backend = arg
+    dtype, backend = to_target(args, dtype, backend)
     out = x
     if dtype is not None:
         out = to_dtype(out, dtype)

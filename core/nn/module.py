@@ -13,6 +13,7 @@ from typing import Iterator
 from .. import dtypes
 from ..creation import resolve_backend
 from ..grad_mode import no_grad
+from ..pointwise import to_target
 from ..tensor import Tensor, _shareable
 from .parameter import is_parameter
 
@@ -275,14 +276,7 @@ class Module:
         >>> nn.Linear(2, 1).to(pg.float64).weight.dtype
         plugrad.float64
         """
-        backend = backend if backend is not None else device
-        for arg in args:
-            if isinstance(arg, dtypes.dtype):
-                dtype = arg
-            elif isinstance(arg, Tensor):
-                dtype, backend = arg.dtype, arg.backend
-            elif arg is not None:
-                backend = arg
+        dtype, backend = to_target(args, dtype, backend if backend is not None else device)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
                             f"desired dtype={dtype.name}")
