@@ -906,6 +906,284 @@ def _setitem_samples(rng):
     ]
 
 
+# -- shapes, indexing and products composed from existing kernels ------------------------------------
+def _i64(a):
+    return np.asarray(a, dtype=np.int64)
+
+
+def _scatter_ref(x, i, y, dim=0, add=False):
+    out = x.copy()
+    for pos in np.ndindex(*i.shape):
+        target = list(pos)
+        target[dim] = i[pos]
+        if add:
+            out[tuple(target)] += y[pos]
+        else:
+            out[tuple(target)] = y[pos]
+    return out
+
+
+def _gather_ref(x, i, dim=0):
+    out = np.empty(i.shape, dtype=x.dtype)
+    for pos in np.ndindex(*i.shape):
+        src = list(pos)
+        src[dim] = i[pos]
+        out[pos] = x[tuple(src)]
+    return out
+
+
+def _index_add_ref(x, i, y, dim=0, alpha=1.0):
+    out = x.copy()
+    np.add.at(np.moveaxis(out, dim, 0), i, np.moveaxis(alpha * y, dim, 0))
+    return out
+
+
+def _zeroed(rng, shape):
+    v = _u(rng, shape)
+    return np.where(np.abs(v) < 0.7, 0.0, v)
+
+
+def _movement_samples(rng):
+    return [
+        Sample("flip", (_u(rng, (3, 4)),), call="pg.flip(x, (0, 1))",
+               ref=lambda x: np.flip(x, (0, 1))),
+        Sample("flip_method", (_u(rng, (2, 3, 4)),), call="x.flip(-1)",
+               ref=lambda x: np.flip(x, -1), noncontig=True),
+        Sample("flip_0d", (_u(rng, ()),), call="x.flip(dims=())", ref=lambda x: x.copy()),
+        Sample("roll", (_u(rng, (3, 4)),), call="pg.roll(x, 1)", ref=lambda x: np.roll(x, 1)),
+        Sample("roll_dims", (_u(rng, (3, 4)),), call="x.roll((1, -5), (0, 1))",
+               ref=lambda x: np.roll(x, (1, -5), (0, 1))),
+        Sample("repeat", (_u(rng, (2, 3)),), call="x.repeat(2, 1, 3)",
+               ref=lambda x: np.tile(x, (2, 1, 3))),
+        Sample("repeat_empty", (_u(rng, (0, 3)),), call="x.repeat((2, 2))",
+               ref=lambda x: np.tile(x, (2, 2))),
+        Sample("tile", (_u(rng, (2, 3)),), call="pg.tile(x, (2,))",
+               ref=lambda x: np.tile(x, 2)),
+        Sample("tile_method", (_u(rng, (3,)),), call="x.tile(2, 2)",
+               ref=lambda x: np.tile(x, (2, 2))),
+        Sample("repeat_interleave", (_u(rng, (2, 3)),), call="pg.repeat_interleave(x, 2)",
+               ref=lambda x: np.repeat(x, 2)),
+        Sample("repeat_interleave_tensor", (_u(rng, (3, 2)),), consts={"r": _i64([1, 0, 2])},
+               call="x.repeat_interleave(r, dim=0)",
+               ref=lambda x, r: np.repeat(x, r, axis=0)),
+        Sample("repeat_interleave_indices", (), consts={"r": _i64([1, 0, 3])},
+               call="pg.repeat_interleave(r)", ref=lambda r: np.repeat(np.arange(3), r),
+               grad=False),
+        Sample("tensor_split", (_u(rng, (7, 2)),), call="pg.tensor_split(x, 3)",
+               ref=lambda x: tuple(np.array_split(x, 3))),
+        Sample("tensor_split_indices", (_u(rng, (2, 6)),), call="x.tensor_split([1, 4], 1)",
+               ref=lambda x: tuple(np.array_split(x, [1, 4], 1))),
+        Sample("meshgrid_ij", (_u(rng, (3,)), _u(rng, (2,))),
+               call="pg.meshgrid(x, y, indexing='ij')",
+               ref=lambda x, y: tuple(np.meshgrid(x, y, indexing="ij"))),
+        Sample("meshgrid_xy", (_u(rng, (3,)), _u(rng, (2,))),
+               call="pg.meshgrid([x, y], indexing='xy')",
+               ref=lambda x, y: tuple(np.meshgrid(x, y, indexing="xy"))),
+        Sample("broadcast_tensors", (_u(rng, (3, 1)), _u(rng, (4,))),
+               call="pg.broadcast_tensors(x, y)",
+               ref=lambda x, y: tuple(np.broadcast_arrays(x, y))),
+        Sample("diff", (_u(rng, (3, 4)),), call="pg.diff(x)", ref=lambda x: np.diff(x)),
+        Sample("diff_n2_prepend", (_u(rng, (3, 4)), _u(rng, (1, 4))),
+               call="x.diff(n=2, dim=0, prepend=y)",
+               ref=lambda x, y: np.diff(x, n=2, axis=0, prepend=y)),
+    ]
+
+
+def _triangle_samples(rng):
+    return [
+        Sample("tril", (_u(rng, (3, 4)),), call="pg.tril(x)", ref=np.tril),
+        Sample("tril_method", (_u(rng, (2, 3, 3)),), call="x.tril(-1)",
+               ref=lambda x: np.tril(x, -1)),
+        Sample("tril_", (_u(rng, (3, 4)),), call="x.clone().tril_(1)",
+               ref=lambda x: np.tril(x, 1)),
+        Sample("triu", (_u(rng, (4, 3)),), call="pg.triu(x, 1)", ref=lambda x: np.triu(x, 1)),
+        Sample("triu_method", (_u(rng, (3, 4)),), call="x.triu()", ref=np.triu, noncontig=True),
+        Sample("triu_", (_u(rng, (3, 3)),), call="x.clone().triu_(-1)",
+               ref=lambda x: np.triu(x, -1)),
+        Sample("diag_vector", (_u(rng, (3,)),), call="pg.diag(x, 1)",
+               ref=lambda x: np.diag(x, 1)),
+        Sample("diag_matrix", (_u(rng, (3, 4)),), call="x.diag(-1)",
+               ref=lambda x: np.diag(x, -1)),
+        Sample("diagonal", (_u(rng, (2, 3, 4)),), call="pg.diagonal(x, 1, 2, 0)",
+               ref=lambda x: np.diagonal(x, 1, 2, 0)),
+        Sample("diagonal_method", (_u(rng, (3, 4)),), call="x.diagonal()",
+               ref=lambda x: np.diagonal(x).copy(), noncontig=True),
+        Sample("diagonal_empty", (_u(rng, (2, 3)),), call="x.diagonal(5)",
+               ref=lambda x: np.diagonal(x, 5).copy()),
+        Sample("trace", (_u(rng, (3, 4)),), call="pg.trace(x)", ref=np.trace),
+        Sample("trace_method", (_u(rng, (3, 3)),), call="x.trace()", ref=np.trace),
+    ]
+
+
+def _select_samples(rng):
+    i = _i64([[0, 2, 1, 0], [2, 2, 0, 1]])
+    perm = _i64([[0, 1, 2, 0], [1, 2, 0, 1], [2, 0, 1, 2]])
+    mask = rng.random((3, 4)) < 0.5
+    return [
+        Sample("gather", (_u(rng, (3, 4)),), consts={"i": i}, call="pg.gather(x, 0, i)",
+               ref=lambda x, i: _gather_ref(x, i, 0)),
+        Sample("gather_dim1", (_u(rng, (3, 4)),), consts={"i": i[:, :2]},
+               call="x.gather(1, i)", ref=lambda x, i: _gather_ref(x, i, 1), noncontig=True),
+        Sample("scatter", (_u(rng, (3, 4)), _u(rng, (3, 4))), consts={"i": perm},
+               call="pg.scatter(x, 0, i, y)", ref=lambda x, y, i: _scatter_ref(x, i, y)),
+        Sample("scatter_method", (_u(rng, (3, 4)), _u(rng, (2, 4))), consts={"i": perm[:2]},
+               call="x.scatter(0, i, y)", ref=lambda x, y, i: _scatter_ref(x, i, y)),
+        Sample("scatter_value", (_u(rng, (3, 4)),), consts={"i": perm[:2]},
+               call="x.scatter(0, i, 2.5)",
+               ref=lambda x, i: _scatter_ref(x, i, np.full(i.shape, 2.5))),
+        Sample("scatter_", (_u(rng, (3, 4)), _u(rng, (3, 4))), consts={"i": perm},
+               call="x.clone().scatter_(0, i, y)", ref=lambda x, y, i: _scatter_ref(x, i, y)),
+        Sample("scatter_add", (_u(rng, (3, 4)), _u(rng, (2, 4))), consts={"i": i},
+               call="pg.scatter_add(x, 0, i, y)",
+               ref=lambda x, y, i: _scatter_ref(x, i, y, add=True)),
+        Sample("scatter_add_method", (_u(rng, (3, 4)), _u(rng, (2, 4))), consts={"i": i},
+               call="x.scatter_add(0, i, y)",
+               ref=lambda x, y, i: _scatter_ref(x, i, y, add=True)),
+        Sample("scatter_add_", (_u(rng, (3, 4)), _u(rng, (2, 4))), consts={"i": i},
+               call="x.clone().scatter_add_(0, i, y)",
+               ref=lambda x, y, i: _scatter_ref(x, i, y, add=True)),
+        Sample("index_select", (_u(rng, (3, 4)),), consts={"i": _i64([3, 0, 3])},
+               call="pg.index_select(x, 1, i)", ref=lambda x, i: np.take(x, i, 1)),
+        Sample("index_select_method", (_u(rng, (3, 4)),), consts={"i": _i64([2, 2])},
+               call="x.index_select(0, i)", ref=lambda x, i: np.take(x, i, 0)),
+        Sample("index_add", (_u(rng, (3, 4)), _u(rng, (2, 4))), consts={"i": _i64([2, 2])},
+               call="pg.index_add(x, 0, i, y, alpha=2.0)",
+               ref=lambda x, y, i: _index_add_ref(x, i, y, 0, 2.0)),
+        Sample("index_add_method", (_u(rng, (3, 4)), _u(rng, (3, 2))), consts={"i": _i64([3, 0])},
+               call="x.index_add(1, i, y)", ref=lambda x, y, i: _index_add_ref(x, i, y, 1)),
+        Sample("index_add_", (_u(rng, (3, 4)), _u(rng, (2, 4))), consts={"i": _i64([0, 0])},
+               call="x.clone().index_add_(0, i, y)",
+               ref=lambda x, y, i: _index_add_ref(x, i, y, 0)),
+        Sample("masked_select", (_u(rng, (3, 4)),), consts={"m": mask},
+               call="pg.masked_select(x, m)", ref=lambda x, m: x[m]),
+        Sample("masked_select_bcast", (_u(rng, (4,)),), consts={"m": mask},
+               call="x.masked_select(m)", ref=lambda x, m: np.broadcast_to(x, m.shape)[m]),
+        Sample("take", (_u(rng, (3, 4)),), consts={"i": _i64([[0, -1], [5, 5]])},
+               call="pg.take(x, i)", ref=lambda x, i: np.take(x.ravel(), i)),
+        Sample("take_method", (_u(rng, (3, 4)),), consts={"i": _i64([11, 0, 3])},
+               call="x.take(i)", ref=lambda x, i: np.take(x.ravel(), i), noncontig=True),
+    ]
+
+
+def _count_samples(rng):
+    return [
+        Sample("nonzero", (_zeroed(rng, (3, 4)),), call="pg.nonzero(x)", ref=np.argwhere),
+        Sample("nonzero_method", (_zeroed(rng, (2, 3, 2)),), call="x.nonzero()",
+               ref=np.argwhere),
+        Sample("nonzero_tuple", (_zeroed(rng, (3, 4)),), call="x.nonzero(as_tuple=True)",
+               ref=np.nonzero),
+        Sample("nonzero_empty", (np.zeros((2, 3)),), call="pg.nonzero(x)", ref=np.argwhere),
+        Sample("count_nonzero", (_zeroed(rng, (3, 4)),), call="pg.count_nonzero(x)",
+               ref=lambda x: np.asarray(np.count_nonzero(x), dtype=np.int64)),
+        Sample("count_nonzero_dim", (_zeroed(rng, (3, 4)),), call="x.count_nonzero(dim=1)",
+               ref=lambda x: np.count_nonzero(x, axis=1).astype(np.int64)),
+    ]
+
+
+def _product_samples(rng):
+    return [
+        Sample("mv", (_u(rng, (3, 4)), _u(rng, (4,))), call="pg.mv(x, y)", ref=np.matmul),
+        Sample("mv_method", (_u(rng, (2, 3)), _u(rng, (3,))), call="x.mv(y)", ref=np.matmul,
+               noncontig=True),
+        Sample("outer", (_u(rng, (3,)), _u(rng, (4,))), call="pg.outer(x, y)", ref=np.outer),
+        Sample("outer_method", (_u(rng, (2,)), _u(rng, (3,))), call="x.outer(y)",
+               ref=np.outer),
+        Sample("kron", (_u(rng, (2, 3)), _u(rng, (2, 2))), call="pg.kron(x, y)", ref=np.kron),
+        Sample("kron_method", (_u(rng, (3,)), _u(rng, (2, 2))), call="x.kron(y)", ref=np.kron),
+        Sample("cross", (_u(rng, (3, 4)), _u(rng, (3, 4))), call="pg.cross(x, y, dim=0)",
+               ref=lambda x, y: np.cross(x, y, axis=0)),
+        Sample("cross_method", (_u(rng, (2, 3)), _u(rng, (1, 3))), call="x.cross(y, dim=-1)",
+               ref=lambda x, y: np.cross(x, y)),
+        Sample("tensordot", (_u(rng, (2, 3, 4)), _u(rng, (3, 4, 2))),
+               call="pg.tensordot(x, y)", ref=lambda x, y: np.tensordot(x, y)),
+        Sample("tensordot_dims", (_u(rng, (2, 3, 4)), _u(rng, (4, 5))),
+               call="pg.tensordot(x, y, dims=([2], [0]))",
+               ref=lambda x, y: np.tensordot(x, y, ([2], [0]))),
+    ]
+
+
+def _addmm_samples(rng):
+    return [
+        Sample("addmm", (_u(rng, (2, 4)), _u(rng, (2, 3)), _u(rng, (3, 4))),
+               call="pg.addmm(x, y, z)", ref=lambda x, y, z: x + y @ z),
+        Sample("addmm_scaled", (_u(rng, (4,)), _u(rng, (2, 3)), _u(rng, (3, 4))),
+               call="x.addmm(y, z, beta=0.5, alpha=2)",
+               ref=lambda x, y, z: 0.5 * x + 2 * (y @ z)),
+        Sample("addmm_", (_u(rng, (2, 4)), _u(rng, (2, 3)), _u(rng, (3, 4))),
+               call="x.clone().addmm_(y, z, alpha=-1)", ref=lambda x, y, z: x - y @ z),
+        Sample("addmv", (_u(rng, (2,)), _u(rng, (2, 3)), _u(rng, (3,))),
+               call="pg.addmv(x, y, z, beta=2)", ref=lambda x, y, z: 2 * x + y @ z),
+        Sample("addmv_method", (_u(rng, (2,)), _u(rng, (2, 3)), _u(rng, (3,))),
+               call="x.addmv(y, z)", ref=lambda x, y, z: x + y @ z),
+        Sample("addmv_", (_u(rng, (2,)), _u(rng, (2, 3)), _u(rng, (3,))),
+               call="x.clone().addmv_(y, z, alpha=3)", ref=lambda x, y, z: x + 3 * (y @ z)),
+        Sample("baddbmm", (_u(rng, (2, 2, 4)), _u(rng, (2, 2, 3)), _u(rng, (2, 3, 4))),
+               call="pg.baddbmm(x, y, z, beta=2, alpha=0.5)",
+               ref=lambda x, y, z: 2 * x + 0.5 * (y @ z)),
+        Sample("baddbmm_method", (_u(rng, (2, 4)), _u(rng, (2, 2, 3)), _u(rng, (2, 3, 4))),
+               call="x.baddbmm(y, z)", ref=lambda x, y, z: x + y @ z),
+        Sample("baddbmm_", (_u(rng, (2, 2, 4)), _u(rng, (2, 2, 3)), _u(rng, (2, 3, 4))),
+               call="x.clone().baddbmm_(y, z)", ref=lambda x, y, z: x + y @ z),
+    ]
+
+
+def _einsum_samples(rng):
+    forms = (("matmul", "ij,jk->ik", ((3, 4), (4, 2))), ("batched", "bij,bjk->bik",
+                                                          ((2, 3, 4), (2, 4, 2))),
+             ("dot", "i,i->", ((4,), (4,))), ("transpose", "ij->ji", ((3, 4),)),
+             ("diagonal", "ii->i", ((3, 3),)), ("trace", "ii", ((3, 3),)),
+             ("outer", "i,j", ((3,), (2,))), ("three", "ij,ik,i->jk", ((3, 2), (3, 4), (3,))),
+             ("sum", "bij->j", ((2, 3, 4),)))
+    return [Sample(desc, tuple(_u(rng, s) for s in shapes),
+                   call=f"pg.einsum('{eq}', {', '.join('xyz'[:len(shapes)])})",
+                   ref=lambda *a, eq=eq: np.einsum(eq, *a))
+            for desc, eq, shapes in forms]
+
+
+def _close_samples(rng):
+    x = _u(rng, (3, 4))
+    near = x + np.where(rng.random((3, 4)) < 0.5, 1e-9, 1e-2)
+    return [
+        Sample("isclose", (x, near), call="pg.isclose(x, y)",
+               ref=lambda x, y: np.isclose(x, y, 1e-5, 1e-8)),
+        Sample("isclose_method", (x, near), call="x.isclose(y, rtol=0.1, atol=0.0)",
+               ref=lambda x, y: np.isclose(x, y, 0.1, 0.0)),
+        Sample("allclose", (x, near), call="pg.tensor(pg.allclose(x, y, atol=0.1))",
+               ref=lambda x, y: np.asarray(np.allclose(x, y, atol=0.1))),
+        Sample("allclose_method", (x, near), call="pg.tensor(x.allclose(y))",
+               ref=lambda x, y: np.asarray(np.allclose(x, y))),
+        Sample("equal", (x,), call="pg.tensor(pg.equal(x, x.clone()))",
+               ref=lambda x: np.asarray(True)),
+        Sample("equal_method", (x, near), call="pg.tensor(x.equal(y))",
+               ref=lambda x, y: np.asarray(False)),
+    ]
+
+
+def _new_samples(rng):
+    return [
+        Sample("new_zeros", (_u(rng, (2,)),), call="x.new_zeros(2, 3)",
+               ref=lambda x: np.zeros((2, 3))),
+        Sample("new_ones", (_u(rng, (2,)),), call="x.new_ones((3,))", ref=lambda x: np.ones(3)),
+        Sample("new_full", (_u(rng, (2,)),), call="x.new_full((2, 2), 1.5)",
+               ref=lambda x: np.full((2, 2), 1.5)),
+        Sample("new_tensor", (_u(rng, (2,)),), call="x.new_tensor([[1, 2], [3, 4]])",
+               ref=lambda x: np.array([[1.0, 2.0], [3.0, 4.0]])),
+    ]
+
+
+SHAPE_INDEX_PRODUCT_OPS: tuple = (
+    OpInfo("movement_more", (), None, _movement_samples),
+    OpInfo("triangles_and_diagonals", (), None, _triangle_samples),
+    OpInfo("gather_scatter_select", (), None, _select_samples),
+    OpInfo("nonzero_and_count", (), None, _count_samples, differentiable=False),
+    OpInfo("vector_products", (), None, _product_samples),
+    OpInfo("addmm_family", (), None, _addmm_samples),
+    OpInfo("einsum", (), None, _einsum_samples),
+    OpInfo("isclose_allclose_equal", (), None, _close_samples, differentiable=False),
+    OpInfo("new_tensors", (), None, _new_samples, differentiable=False),
+)
+
+
 OPS: tuple = (
     # elementwise, one tensor
     _unary("neg", np.negative, symbol="-x"),
@@ -1047,6 +1325,8 @@ OPS: tuple = (
     OpInfo("mm", ("pg.mm(x, y)", "x.mm(y)"), np.matmul, _mm_samples),
     OpInfo("bmm", ("pg.bmm(x, y)", "x.bmm(y)"), np.matmul, _bmm_samples),
     OpInfo("dot", ("pg.dot(x, y)", "x.dot(y)"), np.dot, _dot_samples),
+    # shapes, indexing and products composed from existing kernels
+    *SHAPE_INDEX_PRODUCT_OPS,
 )
 
 BY_NAME = {op.name: op for op in OPS}

@@ -2,7 +2,7 @@
 `index_put`, its adjoint, which writes values at an index of a copy.
 
 An index is first put in the backend's form (`normalize_index`: ints, slices,
-None, Ellipsis and index arrays); `take` and `index_put` then work on that
+None, Ellipsis and index arrays); `take_index` and `index_put` then work on that
 form, so that backward formulas, which already hold one, skip the parsing.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import operator
 from . import dtypes
 from .declare import Ops
 from .grad_mode import STATE
-from .operands import grad_like
+from .operands import broadcast_shapes, grad_like
 from .recording import record, record1
 from .tensor import Tensor, _make, _shareable
 
@@ -89,10 +89,10 @@ def getitem(x: Tensor, index) -> Tensor:
     """x[index]: ints, slices, None, Ellipsis, int/bool tensors or lists."""
     idx, advanced = normalize_index(x, index)
     name = "IndexBackward0" if advanced else _basic_name(idx, not isinstance(index, tuple))
-    return take(x, idx, advanced, name)
+    return take_index(x, idx, advanced, name)
 
 
-def take(x: Tensor, idx: tuple, advanced: bool, name: str | None = None) -> Tensor:
+def take_index(x: Tensor, idx: tuple, advanced: bool, name: str | None = None) -> Tensor:
     """getitem with an index already in backend form; basic indexing gives a view."""
     try:
         data = x.backend.getitem(_shareable(x), idx)
@@ -123,7 +123,7 @@ def index_add_into_zeros(g: Tensor, shape: tuple, idx: tuple, advanced: bool) ->
 
 
 def _index_add_backward(node, g):
-    return (take(g, *node.args),)
+    return (take_index(g, *node.args),)
 
 
 def put(k, target, idx: tuple, values, advanced: bool) -> None:
@@ -178,13 +178,269 @@ def _index_put_backward(node, g):
     if node.inputs[0] is not None:
         gx = index_put(g, idx, 0, advanced)  # what was overwritten gets nothing
     if node.inputs[1] is not None:
-        gv = take(g, idx, advanced)
+        gv = take_index(g, idx, advanced)
         shape, dtype = meta
         lead = len(shape) - gv.ndim
         if lead > 0:  # the value had leading size-1 dims that indexing drops
             gv = gv.reshape((1,) * lead + tuple(gv.data.shape))
         gv = grad_like(gv, shape, dtype)
     return gx, gv
+
+
+# -- gather, scatter and selections along a dim ------------------------------------------------------
+def _index_tensor(index, op: str, int32: bool = False) -> None:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not dtypes.int64 and not (int32 and index.dtype is dtypes.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32 or int64 for index" if int32 else
+                           f"{op}(): Expected dtype int64 for index")
+
+
+def _check_bounds(index: Tensor, size: int, op: str, d: int) -> None:
+    """torch's error for an index outside [0, size) (numbers are read unless lazy)."""
+    k = index.backend
+    if k.lazy or not index.numel():
+        return
+    lo = k.tolist(k.min(index.data, None, False))
+    hi = k.tolist(k.max(index.data, None, False))
+    if lo < 0 or hi >= size:
+        bad = lo if lo < 0 else hi
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+
+
+def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
+    """The index, in backend form, of the elements that gather/scatter address along dim."""
+    _index_tensor(index, op)
+    if index.backend is not x.backend:
+        raise RuntimeError(f"{op}: index is on backend {index.backend.name!r} but the input "
+                           f"is on {x.backend.name!r}")
+    nd = max(x.data.ndim, 1)
+    d = dim + nd if dim < 0 else dim
+    if not 0 <= d < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
+                         f"but got {dim})")
+    ishape = tuple(index.data.shape) or (1,)
+    xshape = tuple(x.data.shape) or (1,)
+    if index.data.ndim != x.data.ndim and index.data.ndim > 0 and x.data.ndim > 0:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor" if op == "gather" else
+                           "Index tensor must have the same number of dimensions as self tensor")
+    for a in range(len(ishape)):
+        if a != d and ishape[a] > xshape[a]:
+            raise RuntimeError(f"Size does not match at dimension {a} expected index "
+                               f"{list(index.shape)} to be no larger than self "
+                               f"{list(x.shape)} apart from dimension {d}")
+        if src is not None and ishape[a] > (tuple(src.data.shape) or (1,))[a]:
+            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
+                               f"{list(x.shape)} apart from dimension {d} and to be no larger "
+                               f"size than src {list(src.shape)}")
+    _check_bounds(index, xshape[d], op, d)
+    k = x.backend
+    parts = []
+    for a, n in enumerate(ishape):
+        if a == d:
+            parts.append(k.reshape(index.data, ishape))
+        else:
+            one = [1] * len(ishape)
+            one[a] = n
+            parts.append(k.reshape(k.arange(0, n, 1, dtypes.int64), tuple(one)))
+    return tuple(parts), ishape
+
+
+def _flat_input(x: Tensor) -> Tensor:
+    return x if x.data.ndim else x.reshape((1,))
+
+
+@ops.declare
+def gather(x: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """out[i][j] = x[index[i][j]][j] (dim 0): values picked along dim by index."""
+    parts, ishape = _grid(x, dim, index, "gather")
+    out = take_index(_flat_input(x), parts, True, "GatherBackward0")
+    if not index.data.ndim:
+        out = _renamed(out.reshape(()), "GatherBackward0")
+    return out
+
+
+def _renamed(out: Tensor, name: str) -> Tensor:
+    if out.grad_fn is not None:
+        out.grad_fn._name = name
+    return out
+
+
+def _src_part(src: Tensor, ishape: tuple) -> Tensor:
+    """The part of src that scatter reads: its leading index.shape block."""
+    if not src.data.ndim:
+        return src.reshape(ishape) if ishape != (1,) else src.reshape((1,))
+    if tuple(src.data.shape) == ishape:
+        return src
+    return take_index(src, tuple(slice(0, n) for n in ishape), False)
+
+
+def _same_dtype(x: Tensor, src: Tensor, op: str) -> None:
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{op}(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if src.dtype is not x.dtype:
+        raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
+
+
+@ops.declare(inplace=True)
+def scatter(x: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=None) -> Tensor:
+    """A copy of x with src (or the number `value`) written at index along dim.
+
+    The adjoint of gather; with a repeated index, which write wins is unspecified.
+    """
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add")
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter() missing required argument 'src' or 'value'")
+    if isinstance(src, Tensor):
+        _same_dtype(x, src, "scatter")
+        parts, ishape = _grid(x, dim, index, "scatter", src)
+        out = index_put(_flat_input(x), parts, _src_part(src, ishape), True)
+        name = "ScatterBackward0"
+    else:
+        parts, ishape = _grid(x, dim, index, "scatter")
+        out = index_put(_flat_input(x), parts, src, True)
+        name = "ScatterBackward1"
+    if not x.data.ndim:
+        out = out.reshape(())
+    return _renamed(out, name)
+
+
+@ops.declare(inplace=True)
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of x with src added at index along dim (repeated indices add up)."""
+    _same_dtype(x, src, "scatter_add")
+    parts, ishape = _grid(x, dim, index, "scatter_add", src)
+    shape = tuple(x.data.shape) or (1,)
+    added = index_add_into_zeros(_src_part(src, ishape), shape, parts, True)
+    out = x + (added if x.data.ndim else added.reshape(()))
+    return _renamed(out, "ScatterAddBackward0")
+
+
+def _along(x: Tensor, dim: int, index: Tensor, op: str):
+    _index_tensor(index, op, int32=True)
+    if index.data.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector")
+    nd = max(x.data.ndim, 1)
+    d = dim + nd if dim < 0 else dim
+    if not 0 <= d < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
+                         f"but got {dim})")
+    k = index.backend
+    data = index.data if index.data.ndim else k.reshape(index.data, (1,))
+    return d, (slice(None),) * d + (data,)
+
+
+@ops.declare
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of x along dim at the positions in the 1-D `index`."""
+    d, idx = _along(x, dim, index, "index_select")
+    size = x.data.shape[d] if x.data.ndim else 1
+    try:
+        _check_bounds(index, size, "index_select", d)
+    except RuntimeError:
+        raise IndexError("index out of range in self") from None
+    out = take_index(_flat_input(x), idx, True, "IndexSelectBackward0")
+    if not x.data.ndim:
+        out = _renamed(out.reshape(()), "IndexSelectBackward0")
+    return out
+
+
+@ops.declare(inplace=True)
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """A copy of x with alpha * source's slices added at `index` along dim."""
+    d, idx = _along(x, dim, index, "index_add")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"index_add(): argument 'source' must be Tensor, not "
+                        f"{type(source).__name__}")
+    if source.dtype is not x.dtype:
+        raise RuntimeError(f"index_add_(): self ({x.dtype.name}) and source "
+                           f"({source.dtype.name}) must have the same scalar type")
+    _check_bounds(index, x.data.shape[d] if x.data.ndim else 1, "index_add", d)
+    shape = tuple(x.data.shape) or (1,)
+    src = source if alpha == 1 else source * alpha
+    if src.data.ndim != len(shape):
+        src = src.reshape(tuple(src.data.shape) or (1,))
+    added = index_add_into_zeros(src, shape, idx, True)
+    out = x + (added if x.data.ndim else added.reshape(()))
+    return _renamed(out, "IndexAddBackward0")
+
+
+@ops.declare
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of x where the (broadcast) bool mask is True, as a 1-D tensor."""
+    if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = broadcast_shapes(tuple(x.data.shape), tuple(mask.data.shape))
+    k = x.backend
+    xb = x if tuple(x.data.shape) == shape else x.expand(shape)
+    mb = mask.data if tuple(mask.data.shape) == shape else k.broadcast_to(mask.data, shape)
+    if not shape:
+        xb, mb = xb.reshape((1,)), k.reshape(mb, (1,))
+    return take_index(xb, (mb,), True, "MaskedSelectBackward0")
+
+
+@ops.declare
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """The elements of x, read as if it were 1-D, at `index` (the result has index's shape)."""
+    _index_tensor(index, "take")
+    n = x.numel()
+    k = index.backend
+    if not k.lazy and index.numel():
+        lo = k.tolist(k.min(index.data, None, False))
+        hi = k.tolist(k.max(index.data, None, False))
+        if lo < -n or hi >= n:
+            bad = lo if lo < -n else hi
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                             f"elements.")
+    return take_index(x.reshape(-1), (index.data,), True, "TakeBackward0")
+
+
+@ops.declare
+def nonzero(x: Tensor, *, as_tuple: bool = False):
+    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one per dim."""
+    k = x.backend
+    flags = k.tolist(k.reshape(k.astype(x.data, dtypes.bool), (-1,)))
+    where = [i for i, f in enumerate(flags) if f]
+    shape = tuple(x.data.shape)
+    nd = len(shape)
+    if as_tuple:
+        nd, shape = max(nd, 1), shape or (1,)
+    coords = []
+    for i in where:
+        row = []
+        for s in reversed(shape):
+            i, r = divmod(i, s)
+            row.append(r)
+        coords.extend(reversed(row))
+    data = k.reshape(k.asarray(coords, dtypes.int64), (len(where), nd)) if coords else \
+        k.full((len(where), nd), 0, dtypes.int64)
+    out = _make(data, dtypes.int64, k)
+    if as_tuple:
+        return tuple(_make(k.copy(k.getitem(data, (slice(None), j))), dtypes.int64, k)
+                     for j in range(nd))
+    return out
+
+
+@ops.declare
+def count_nonzero(x: Tensor, dim=None) -> Tensor:
+    """The number of nonzero elements (along dim, or in all of x), as int64."""
+    k = x.backend
+    if dim is not None and x.data.ndim:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        nd = x.data.ndim
+        axis = tuple(sorted(d + nd if d < 0 else d for d in dims))
+        for d, a in zip(dims, axis):
+            if not 0 <= a < nd:
+                raise IndexError(f"Dimension out of range (expected to be in range of "
+                                 f"[{-nd}, {nd - 1}], but got {d})")
+    else:
+        axis = None
+    data = k.sum(k.astype(k.astype(x.data, dtypes.bool), dtypes.int64), axis, False)
+    return _make(data, dtypes.int64, k)
 
 
 __all__ = ops.exported()

@@ -18,7 +18,7 @@ from . import dtypes
 from .declare import Ops
 from .grad_mode import STATE
 from .graph import Node
-from .indexing import index_add_into_zeros, index_put, normalize_index, put, take
+from .indexing import index_add_into_zeros, index_put, normalize_index, put, take_index
 from .operands import cast, grad_like, number, tensor_arg
 from .recording import edge, record
 from .tensor import Tensor, _make, _shareable
@@ -197,7 +197,7 @@ def _copy_slices_backward(node, g):
     g_old = None
     if node.inputs[0] is not None:
         g_old = index_put(flat, (positions,), 0, True).reshape(shape)
-    return g_old, take(flat, (positions,), True, "IndexBackward0")
+    return g_old, take_index(flat, (positions,), True, "IndexBackward0")
 
 
 def _gather_backward(node, g):

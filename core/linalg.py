@@ -1,11 +1,15 @@
 """Matrix products."""
 from __future__ import annotations
 
+import warnings
+
+from . import dtypes
 from .declare import Ops
 from .grad_mode import STATE
-from .operands import unbroadcast
+from .operands import broadcast_shapes, coerce, unbroadcast
 from .recording import record
-from .tensor import Tensor, _make
+from .shape import cat, diagonal, renamed
+from .tensor import Tensor, _make, normalize_dim
 
 ops = Ops(__name__)
 
@@ -151,6 +155,301 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     if a.shape[0] != b.shape[0]:
         raise _shape_error(a, b)
     return _product(a, b, "DotBackward0")
+
+
+@ops.declare
+def mv(a: Tensor, b: Tensor) -> Tensor:
+    """Product of a matrix and a vector."""
+    _operands(a, b, "mv")
+    if a.ndim != 2 or b.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {b.ndim}")
+    return _product(a, b, "MvBackward0")
+
+
+def _scaled_sum(x: Tensor, prod: Tensor, beta, alpha, name: str) -> Tensor:
+    """beta * x + alpha * prod, as torch's addmm family computes it (x ignored if beta is 0)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: argument 'input' must be Tensor, not {type(x).__name__}")
+    if x.dtype is not prod.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{x.dtype.name} and {prod.dtype.name}")
+    if alpha != 1:
+        prod = prod * alpha
+    shape = tuple(prod.data.shape)
+    try:
+        broadcast_shapes(tuple(x.data.shape), shape)
+    except RuntimeError:
+        raise RuntimeError(f"The expanded size of the tensor ({shape[-1] if shape else 0}) must "
+                           f"match the existing size at non-singleton dimension: input "
+                           f"{list(x.shape)} cannot be broadcast to {list(shape)}") from None
+    if beta == 0:
+        return renamed(prod, name) if prod.grad_fn is not None else prod
+    out = (x if beta == 1 else x * beta) + prod
+    if tuple(out.data.shape) != shape:
+        raise RuntimeError(f"{name}: input {list(x.shape)} does not broadcast to the product's "
+                           f"shape {list(shape)}")
+    return renamed(out, name)
+
+
+@ops.declare(inplace=True)
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (mat1 @ mat2)."""
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha, "AddmmBackward0")
+
+
+@ops.declare(inplace=True)
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (mat @ vec)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha, "AddmvBackward0")
+
+
+@ops.declare(inplace=True)
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1,  # noqa: A002
+            alpha=1) -> Tensor:
+    """beta * input + alpha * bmm(batch1, batch2)."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha, "BaddbmmBackward0")
+
+
+@ops.declare
+def trace(x: Tensor) -> Tensor:
+    """The sum of the main diagonal of a matrix."""
+    if x.data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.data.ndim}")
+    return renamed(diagonal(x).sum(), "TraceBackward0")
+
+
+@ops.declare
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """The outer product of two vectors: out[i, j] = a[i] * b[j]."""
+    for t, what in ((a, "self"), (b, "vec2")):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"outer(): argument '{what}' must be Tensor, not "
+                            f"{type(t).__name__}")
+        if t.data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {what}, but got {t.data.ndim}-D")
+    return a.unsqueeze(1) * b
+
+
+@ops.declare
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """The Kronecker product: blocks a[i, j] * b, in every dim."""
+    nd = max(a.data.ndim, b.data.ndim)
+    sa = (1,) * (nd - a.data.ndim) + tuple(a.data.shape)
+    sb = (1,) * (nd - b.data.ndim) + tuple(b.data.shape)
+    wide = a.reshape(tuple(v for s in sa for v in (s, 1))) * \
+        b.reshape(tuple(v for s in sb for v in (1, s)))
+    return renamed(wide.reshape(tuple(p * q for p, q in zip(sa, sb))), "UnsafeViewBackward0")
+
+
+@ops.declare
+def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along dim (the first dim of size 3 when None)."""
+    if a.ndim != b.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = broadcast_shapes(tuple(a.data.shape), tuple(b.data.shape))
+    if tuple(a.data.shape) != shape:
+        a = a.expand(shape)
+    if tuple(b.data.shape) != shape:
+        b = b.expand(shape)
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                      "default value of dim will change to agree with that of linalg.cross in "
+                      "a future release.", UserWarning, stacklevel=2)
+        sizes = [i for i, s in enumerate(shape) if s == 3]
+        if not sizes:
+            raise RuntimeError("no dimension of size 3 in input")
+        d = sizes[0]
+    else:
+        d = normalize_dim(dim, len(shape))
+    if not shape or shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got "
+                           f"{a.shape[d] if a.ndim else 0} and {b.shape[d] if b.ndim else 0}")
+    a0, a1, a2 = (a.narrow(d, i, 1) for i in range(3))
+    b0, b1, b2 = (b.narrow(d, i, 1) for i in range(3))
+    out = cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+    return renamed(out, "LinalgCrossBackward0")
+
+
+@ops.declare(method=False)
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """Sum of products over the last `dims` dims of a and the first of b, or over given pairs."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da = list(range(a.ndim - dims, a.ndim))
+        db = list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    da = [normalize_dim(d, a.ndim) for d in da]
+    db = [normalize_dim(d, b.ndim) for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
+                               f"dim {j}")
+    fa = [i for i in range(a.ndim) if i not in da]
+    fb = [j for j in range(b.ndim) if j not in db]
+    size = 1
+    for i in da:
+        size *= a.shape[i]
+    left = a.permute(fa + da).reshape(-1, size)
+    right = b.permute(db + fb).reshape(size, -1)
+    return mm(left, right).reshape([a.shape[i] for i in fa] + [b.shape[j] for j in fb])
+
+
+def _einsum_parse(equation: str, n: int):
+    eq = equation.replace(" ", "")
+    if "." in eq:
+        raise NotImplementedError("einsum: ellipsis ('...') is not supported by plugrad")
+    lhs, arrow, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != n:
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
+                           f"equation" if n > len(ins) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    for term in ins + [rhs]:
+        if not all(c.isalpha() for c in term):
+            raise RuntimeError(f"einsum(): invalid subscript given at index "
+                               f"{eq.index(next(c for c in term if not c.isalpha()))} in the "
+                               f"equation string, subscripts must be in [a-zA-Z]")
+    if not arrow:
+        counts = {}
+        for c in lhs.replace(",", ""):
+            counts[c] = counts.get(c, 0) + 1
+        rhs = "".join(sorted(c for c, k in counts.items() if k == 1))
+    if len(set(rhs)) != len(rhs):
+        raise RuntimeError("einsum(): output subscript appears more than once in the output")
+    for c in rhs:
+        if c not in lhs:
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                               f"equation for any input operand")
+    return ins, rhs
+
+
+@ops.declare(method=False)
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation: "ij,jk->ik" (matmul), "bij,bjk->bik", "ii->i", "i,i->", "ij->ji", ...
+
+    Built from diagonal, sum, permute, reshape and matmul; ellipsis ("...") is not supported
+    (NotImplementedError).
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    ins, out = _einsum_parse(equation, len(operands))
+    terms = []
+    for i, (t, letters) in enumerate(zip(operands, ins)):
+        if len(letters) != t.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({len(letters)}) does not match the number of dimensions "
+                               f"({t.ndim}) for operand {i} and no ellipsis was given")
+        letters = list(letters)
+        while len(set(letters)) != len(letters):  # a repeated subscript: its diagonal
+            c = next(c for c in letters if letters.count(c) > 1)
+            p = letters.index(c)
+            q = letters.index(c, p + 1)
+            if t.shape[p] != t.shape[q]:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but "
+                                   f"the sizes don't match, {t.shape[p]} != {t.shape[q]}")
+            t = diagonal(t, 0, p, q)
+            letters = [x for j, x in enumerate(letters) if j not in (p, q)] + [c]
+        terms.append((t, letters))
+    sizes = {}
+    for t, letters in terms:
+        for c, s in zip(letters, t.shape):
+            if sizes.setdefault(c, s) != s:
+                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
+                                   f"(subscript {c} has sizes {sizes[c]} and {s})")
+    # sum out what only one operand has and the output does not
+    for i, (t, letters) in enumerate(terms):
+        others = set(out).union(*(set(lt) for j, (_, lt) in enumerate(terms) if j != i))
+        drop = [p for p, c in enumerate(letters) if c not in others]
+        if drop:
+            terms[i] = (t.sum(tuple(drop)), [c for c in letters if c in others])
+    t, letters = terms[0]
+    for i in range(1, len(terms)):
+        u, lu = terms[i]
+        later = set(out).union(*(set(lt) for _, lt in terms[i + 1:]))
+        batch = [c for c in letters if c in lu and c in later]
+        inner = [c for c in letters if c in lu and c not in later]
+        left = [c for c in letters if c not in lu]
+        right = [c for c in lu if c not in letters]
+        t = _contract(t, letters, u, lu, batch, inner, left, right, sizes)
+        letters = batch + left + right
+    if letters != list(out):
+        t = t.permute([letters.index(c) for c in out])
+    return t
+
+
+def _contract(t, lt, u, lu, batch, inner, left, right, sizes):
+    """The product of two operands as one batched matmul: (batch, left, inner) @ (batch, inner, right)."""
+    def n(cs):
+        p = 1
+        for c in cs:
+            p *= sizes[c]
+        return p
+    a = t.permute([lt.index(c) for c in batch + left + inner]).reshape(n(batch), n(left),
+                                                                        n(inner))
+    b = u.permute([lu.index(c) for c in batch + inner + right]).reshape(n(batch), n(inner),
+                                                                         n(right))
+    return matmul(a, b).reshape([sizes[c] for c in batch + left + right])
+
+
+# -- comparisons of whole tensors ---------------------------------------------------------------
+@ops.declare
+def isclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """|a - b| <= atol + rtol * |b|, elementwise (infinities close only to themselves)."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        raise TypeError("isclose(): arguments must be Tensors")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"{a.dtype.name} did not match {b.dtype.name}")
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"{'rtol' if rtol < 0 else 'atol'} must be greater than or equal to "
+                           f"zero, but got {rtol if rtol < 0 else atol}")
+    k = a.backend
+    x, y = a.data, b.data
+    close = k.eq(x, y)
+    if a.dtype is not dtypes.bool:
+        if not a.dtype.is_floating_point:
+            x, y = k.astype(x, dtypes.float64), k.astype(y, dtypes.float64)
+        if equal_nan:
+            close = k.logical_or(close, k.logical_and(k.ne(x, x), k.ne(y, y)))
+        err = k.abs(k.sub(x, y))
+        allowed = k.add(k.mul(k.abs(y), rtol), atol)
+        finite = k.lt(err, float("inf"))
+        close = k.logical_or(close, k.logical_and(finite, k.le(err, allowed)))
+    return _make(close, dtypes.bool, k)
+
+
+@ops.declare
+def allclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether every element of a is close to b's (isclose), as a Python bool."""
+    close = isclose(a, b, rtol, atol, equal_nan)
+    k = close.backend
+    return bool(k.tolist(k.min(k.astype(close.data, dtypes.int64), None, False))) \
+        if close.numel() else True
+
+
+@ops.declare
+def equal(a: Tensor, b: Tensor) -> bool:
+    """Whether a and b have the same shape and the same values, as a Python bool."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        raise TypeError("equal(): arguments must be Tensors")
+    if tuple(a.data.shape) != tuple(b.data.shape):
+        return False
+    if not a.numel():
+        return True
+    bk, ad, bd, _ = coerce(a, b, "equal")
+    return bool(bk.tolist(bk.min(bk.astype(bk.eq(ad, bd), dtypes.int64), None, False)))
 
 
 __all__ = ops.exported()

@@ -5,11 +5,13 @@ moves the gradient back into the input's layout.
 """
 from __future__ import annotations
 
-from . import dtypes
+import warnings
+
+from . import creation, dtypes
 from .declare import Ops
 from .grad_mode import STATE
-from .indexing import take
-from .operands import unbroadcast
+from .indexing import index_add_into_zeros, index_select, take_index
+from .operands import broadcast_shapes, unbroadcast
 from .recording import record, record1
 from .tensor import Tensor, _make, _shareable, normalize_dim
 
@@ -360,7 +362,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
 def _stack_backward(node, g):
     d, in_dtypes = node.args
     return tuple(None if fn is None else
-                 take(g, (slice(None),) * d + (i,), False, "SelectBackward0").to(dtype)
+                 take_index(g, (slice(None),) * d + (i,), False, "SelectBackward0").to(dtype)
                  for i, (fn, dtype) in enumerate(zip(node.inputs, in_dtypes)))
 
 
@@ -384,7 +386,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def _narrow(x: Tensor, d: int, start: int, length: int, name: str) -> Tensor:
-    return take(x, (slice(None),) * d + (slice(start, start + length),), False, name)
+    return take_index(x, (slice(None),) * d + (slice(start, start + length),), False, name)
 
 
 def _split_dim(x: Tensor, dim: int, op: str) -> int:
@@ -445,7 +447,7 @@ def unbind(x: Tensor, dim: int = 0) -> tuple:
     if x.data.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = normalize_dim(dim, x.ndim)
-    return tuple(take(x, (slice(None),) * d + (i,), False, "UnbindBackward0")
+    return tuple(take_index(x, (slice(None),) * d + (i,), False, "UnbindBackward0")
                  for i in range(x.data.shape[d]))
 
 
@@ -459,5 +461,412 @@ def view_as(x: Tensor, other: Tensor) -> Tensor:
 def reshape_as(x: Tensor, other: Tensor) -> Tensor:
     """x reshaped to `other`'s shape."""
     return reshape(x, tuple(other.data.shape))
+
+
+# -- results that are new tensors made from one input -----------------------------------------
+def renamed(out: Tensor, name: str) -> Tensor:
+    """Give the node that made `out` (an op composed of other ops) torch's grad_fn name."""
+    if out.grad_fn is not None:
+        out.grad_fn._name = name
+    return out
+
+
+def _fresh(x: Tensor, data, name: str, backward, args=None) -> Tensor:
+    """A new tensor (no view) of x's dtype over `data`, recorded with one input."""
+    out = _make(data, x.dtype, x.backend)
+    if x._rg and STATE.grad_enabled:
+        record1(out, name, backward, x, (), args)
+    return out
+
+
+def _dim_set(dims, ndim: int, op: str) -> tuple:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    out = tuple(normalize_dim(d, ndim) for d in dims)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims"
+                           if op == "flip" else f"{op}: repeated dims")
+    return out
+
+
+@ops.declare
+def flip(x: Tensor, *dims_args, dims=None) -> Tensor:
+    """The elements in reverse order along `dims` (a copy, as in torch)."""
+    if dims is None:
+        if not dims_args:
+            raise TypeError("flip() missing required argument 'dims'")
+        dims = dims_args[0] if len(dims_args) == 1 else dims_args
+    axes = _dim_set(dims, x.ndim, "flip")
+    k = x.backend
+    if x.data.ndim:
+        idx = tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(x.ndim))
+        data = k.copy(k.getitem(x.data, idx))
+    else:
+        data = k.copy(x.data)
+    return _fresh(x, data, "FlipBackward0", _flip_backward, axes)
+
+
+def _flip_backward(node, g):
+    return (flip(g, node.args),)
+
+
+@ops.declare
+def roll(x: Tensor, shifts, dims=None) -> Tensor:
+    """Elements shifted cyclically along `dims` (the flattened tensor when dims is None)."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    if dims is None or (not isinstance(dims, int) and len(dims) == 0):
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                               f"dims:0")
+        return renamed(roll(x.flatten(), shifts, 0).view(tuple(x.data.shape)), "RollBackward0")
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    axes = tuple(normalize_dim(d, x.ndim) for d in dims)
+    k = x.backend
+    data = k.copy(x.data)
+    for s, d in zip(shifts, axes):
+        n = data.shape[d] if data.ndim else 1
+        if n and s % n and data.ndim:
+            cut = n - s % n
+            head = (slice(None),) * d
+            data = k.concat([k.getitem(data, head + (slice(cut, None),)),
+                             k.getitem(data, head + (slice(0, cut),))], d)
+    return _fresh(x, data, "RollBackward0", _roll_backward, (tuple(-s for s in shifts), axes))
+
+
+def _roll_backward(node, g):
+    shifts, axes = node.args
+    return (roll(g, shifts, axes),)
+
+
+@ops.declare(function=False)
+def repeat(x: Tensor, *sizes) -> Tensor:
+    """x tiled `sizes[i]` times along each dim (extra sizes add leading dims)."""
+    sizes = _sizes(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: "
+                           f"{list(sizes)}")
+    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.data.shape)
+    inner = tuple(v for s in shape for v in (1, s))
+    wide = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
+    final = tuple(r * s for r, s in zip(sizes, shape))
+    k = x.backend
+    data = k.copy(k.reshape(k.broadcast_to(k.reshape(x.data, inner), wide), final))
+    return _fresh(x, data, "RepeatBackward0", _repeat_backward,
+                  (wide, tuple(x.data.shape)))
+
+
+def _repeat_backward(node, g):
+    wide, shape = node.args
+    return (g.reshape(wide).sum(tuple(range(0, len(wide), 2))).reshape(shape),)
+
+
+@ops.declare
+def tile(x: Tensor, *dims) -> Tensor:
+    """repeat, with missing leading repeats taken as 1."""
+    dims = _sizes(dims)
+    if len(dims) < x.ndim:
+        dims = (1,) * (x.ndim - len(dims)) + dims
+    return repeat(x, dims)
+
+
+@ops.declare
+def repeat_interleave(x: Tensor, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Each element (each slice along `dim`) repeated `repeats` times, in place of itself.
+
+    With only a 1-D tensor of repeats, `repeat_interleave(r)` gives the indices
+    0, 0, ..., 1, ...: i repeated r[i] times.
+    """
+    if repeats is None:
+        counts = _repeat_counts(x, None)
+        index = [i for i, r in enumerate(counts) for _ in range(r)]
+        return _make(x.backend.asarray(index, dtypes.int64), dtypes.int64, x.backend)
+    if dim is None:
+        x, d = x.reshape(-1), 0
+    else:
+        d = normalize_dim(dim, x.ndim)
+    n = x.data.shape[d] if x.data.ndim else 1
+    if isinstance(repeats, Tensor) and repeats.data.ndim == 1 and repeats.numel() != 1:
+        counts = _repeat_counts(repeats, n)
+        if len(counts) != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {len(counts)} and input.size({d}) = {n}")
+    else:
+        r = int(repeats.item()) if isinstance(repeats, Tensor) else int(repeats)
+        if r < 0:
+            raise RuntimeError("repeats can not be negative")
+        counts = [r] * n
+    index = [i for i, r in enumerate(counts) for _ in range(r)]
+    if output_size is not None and output_size != len(index):
+        raise RuntimeError(f"allocated size does not match required size: output_size is "
+                           f"{output_size} but the repeats add up to {len(index)}")
+    if x.data.ndim == 0:
+        x = x.reshape(1)
+    out = index_select(x, d, _make(x.backend.asarray(index, dtypes.int64), dtypes.int64,
+                                   x.backend))
+    return renamed(out, "ViewBackward0") if dim is None else out
+
+
+def _repeat_counts(repeats: Tensor, n) -> list:
+    if repeats.dtype.is_floating_point or repeats.dtype is dtypes.bool:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if repeats.data.ndim != 1 and n is None:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    counts = [int(c) for c in repeats.tolist()]
+    if any(c < 0 for c in counts):
+        raise RuntimeError("repeats can not be negative")
+    return counts
+
+
+def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
+    op = "tril" if lower else "triu"
+    if x.data.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
+    k = x.backend
+    m, n = x.data.shape[-2:]
+    rows = k.reshape(k.arange(0, m, 1, dtypes.int64), (m, 1))
+    cols = k.reshape(k.arange(0, n, 1, dtypes.int64), (1, n))
+    offset = k.sub(cols, rows)
+    keep = k.le(offset, diagonal) if lower else k.ge(offset, diagonal)
+    data = k.where(keep, x.data, k.full((), 0, x.dtype))
+    return _fresh(x, data, "TrilBackward0" if lower else "TriuBackward0",
+                  _tril_backward if lower else _triu_backward, diagonal)
+
+
+@ops.declare(inplace=True)
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of each matrix (the last two dims); zeros above `diagonal`."""
+    return _triangle(x, diagonal, True)
+
+
+@ops.declare(inplace=True)
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of each matrix (the last two dims); zeros below `diagonal`."""
+    return _triangle(x, diagonal, False)
+
+
+def _tril_backward(node, g):
+    return (tril(g, node.args),)
+
+
+def _triu_backward(node, g):
+    return (triu(g, node.args),)
+
+
+def _diagonal_index(k, m: int, n: int, offset: int):
+    """The flat positions (in an m x n matrix) of the diagonal `offset`, as an int64 array."""
+    if offset >= 0:
+        length = max(0, min(m, n - offset))
+        first = offset
+    else:
+        length = max(0, min(m + offset, n))
+        first = -offset * n
+    return k.arange(first, first + length * (n + 1), n + 1, dtypes.int64), length
+
+
+@ops.declare
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the matrices in dims (dim1, dim2), as a new last dim.
+
+    Unlike torch's (a view), the result is a copy: writing into it leaves x unchanged.
+    """
+    if x.data.ndim < 2:
+        raise RuntimeError("diagonal dimensions requires ndim larger than 1")
+    a, b = normalize_dim(dim1, x.ndim), normalize_dim(dim2, x.ndim)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    k = x.backend
+    axes = tuple(i for i in range(x.ndim) if i not in (a, b)) + (a, b)
+    moved = k.permute(x.data, axes)
+    lead = tuple(moved.shape[:-2])
+    m, n = moved.shape[-2:]
+    flat, _ = _diagonal_index(k, m, n, offset)
+    data = k.getitem(k.reshape(moved, lead + (m * n,)), (Ellipsis, flat))
+    return _fresh(x, data, "DiagonalBackward0", _diagonal_backward, (lead + (m * n,), lead +
+                  (m, n), flat, tuple(sorted(range(len(axes)), key=axes.__getitem__))))
+
+
+def _diagonal_backward(node, g):
+    flat_shape, shape, flat, inverse = node.args
+    gm = index_add_into_zeros(g, flat_shape, (Ellipsis, flat), True).reshape(shape)
+    return (gm.permute(inverse),)
+
+
+@ops.declare
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D x on the diagonal `diagonal` of a square matrix; of a 2-D x, that diagonal."""
+    if x.data.ndim == 2:
+        return _diag_of_matrix(x, diagonal)
+    if x.data.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.data.ndim}D")
+    k = x.backend
+    size = x.data.shape[0] + abs(diagonal)
+    flat, _ = _diagonal_index(k, size, size, diagonal)
+    data = k.full((size * size,), 0, x.dtype)
+    k.index_add(data, (flat,), x.data)
+    return _fresh(x, k.reshape(data, (size, size)), "DiagEmbedBackward0", _diag_backward,
+                  diagonal)
+
+
+def _diag_of_matrix(x: Tensor, offset: int) -> Tensor:
+    return renamed(diagonal(x, offset), "DiagonalBackward0_copy")
+
+
+def _diag_backward(node, g):
+    return (diagonal(g, node.args),)
+
+
+# -- splitting at indices, grids, broadcasting ----------------------------------------------------
+@ops.declare
+def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Split into `sections` nearly equal pieces, or at the given indices (like NumPy's)."""
+    if x.data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    d = normalize_dim(dim, x.ndim)
+    size = x.data.shape[d]
+    spec = indices_or_sections
+    if isinstance(spec, Tensor):
+        if spec.dtype.is_floating_point or spec.dtype is dtypes.bool:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have "
+                               f"integer dtype, but got {spec.dtype.name}")
+        if spec.data.ndim > 1:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a "
+                               f"zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {spec.data.ndim} dims")
+        spec = spec.tolist()
+    if isinstance(spec, int):
+        if spec <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {spec}")
+        small, extra = divmod(size, spec)
+        sizes = [small + 1] * extra + [small] * (spec - extra)
+        bounds, start = [], 0
+        for s in sizes:
+            bounds.append((start, start + s))
+            start += s
+    else:
+        cuts = [int(i) for i in spec]
+        edges = [0] + cuts + [size]
+        bounds = []
+        for lo, hi in zip(edges, edges[1:]):
+            lo = min(max(lo + size if lo < 0 else lo, 0), size)
+            hi = min(max(hi + size if hi < 0 else hi, 0), size)
+            bounds.append((lo, max(lo, hi)))
+    return tuple(_narrow(x, d, lo, hi - lo, "SliceBackward0") for lo, hi in bounds)
+
+
+def _tensor_list(tensors, op: str) -> list:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    tensors = list(tensors)
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected Tensor as element, but got {type(t).__name__}")
+    return tensors
+
+
+@ops.declare(method=False)
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-D tensors: "ij" (matrix, the default) or "xy" (Cartesian)."""
+    tensors = _tensor_list(tensors, "meshgrid")
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.data.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t}")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    flat = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    if swap:
+        flat[0], flat[1] = flat[1], flat[0]
+    shape = tuple(t.data.shape[0] for t in flat)
+    grids = []
+    for i, t in enumerate(flat):
+        one = [1] * len(flat)
+        one[i] = shape[i]
+        grids.append(t.reshape(one).expand(shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+@ops.declare(method=False)
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common broadcast shape (views)."""
+    tensors = _tensor_list(tensors, "broadcast_tensors")
+    shape = broadcast_shapes(*(tuple(t.data.shape) for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+@ops.declare
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The n-th forward difference along dim (x[1:] - x[:-1], n times)."""
+    if x.data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = normalize_dim(dim, x.ndim)
+    if prepend is not None or append is not None:
+        parts = [p for p in (prepend, x, append) if p is not None]
+        parts = [p if isinstance(p, Tensor) else creation.tensor(p, backend=x.backend)
+                 for p in parts]
+        x = cat([p.expand(tuple(x.data.shape[:d]) + (p.data.shape[d] if p.data.ndim else 1,) +
+                          tuple(x.data.shape[d + 1:])) if p.data.ndim != x.ndim else p
+                 for p in parts], d)
+    for _ in range(n):
+        size = x.data.shape[d]
+        if size == 0:
+            break
+        hi = _narrow(x, d, 1, size - 1, "SliceBackward0")
+        lo = _narrow(x, d, 0, size - 1, "SliceBackward0")
+        x = (hi != lo) if x.dtype is dtypes.bool else hi - lo
+    return x
+
+
+# -- new tensors like this one ---------------------------------------------------------------------
+def _like_this(x: Tensor, size, value, dtype, requires_grad: bool) -> Tensor:
+    return creation.full(_sizes(size), value, dtype=dtype or x.dtype, backend=x.backend,
+                         requires_grad=requires_grad)
+
+
+@ops.declare(function=False)
+def new_zeros(x: Tensor, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros of `size`, with x's dtype and backend unless given."""
+    return _like_this(x, size, 0, dtype, requires_grad)
+
+
+@ops.declare(function=False)
+def new_ones(x: Tensor, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones of `size`, with x's dtype and backend unless given."""
+    return _like_this(x, size, 1, dtype, requires_grad)
+
+
+@ops.declare(function=False)
+def new_full(x: Tensor, size, fill_value, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` in a tensor of `size`, with x's dtype and backend unless given."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _like_this(x, (size,), fill_value, dtype, requires_grad)
+
+
+@ops.declare(function=False)
+def new_tensor(x: Tensor, data, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor of `data`, with x's dtype and backend unless given."""
+    return creation.tensor(data, dtype=dtype or x.dtype, backend=x.backend,
+                           requires_grad=requires_grad)
+
 
 __all__ = ops.exported()
