@@ -906,7 +906,7 @@ def _setitem_samples(rng):
     ]
 
 
-# -- shapes, indexing and products composed from existing kernels ------------------------------------
+# -- shapes, indexing and products composed from existing kernels ------------------------------
 def _i64(a):
     return np.asarray(a, dtype=np.int64)
 

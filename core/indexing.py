@@ -187,7 +187,7 @@ def _index_put_backward(node, g):
     return gx, gv
 
 
-# -- gather, scatter and selections along a dim ------------------------------------------------------
+# -- gather, scatter and selections along a dim ---------------------------------------------
 def _index_tensor(index, op: str, int32: bool = False) -> None:
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
@@ -252,7 +252,8 @@ def _flat_input(x: Tensor) -> Tensor:
 
 
 @ops.declare
-def gather(x: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+def gather(x: Tensor, dim: int, index: Tensor, *,
+           sparse_grad: bool = False) -> Tensor:  # noqa: V107 - torch's signature
     """out[i][j] = x[index[i][j]][j] (dim 0): values picked along dim by index."""
     parts, ishape = _grid(x, dim, index, "gather")
     out = take_index(_flat_input(x), parts, True, "GatherBackward0")

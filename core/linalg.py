@@ -309,8 +309,8 @@ def _einsum_parse(equation: str, n: int):
     lhs, arrow, rhs = eq.partition("->")
     ins = lhs.split(",")
     if len(ins) != n:
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
-                           f"equation" if n > len(ins) else
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if n > len(ins) else
                            "einsum(): fewer operands were provided than specified in the "
                            "equation")
     for term in ins + [rhs]:
@@ -389,7 +389,10 @@ def einsum(equation: str, *operands) -> Tensor:
 
 
 def _contract(t, lt, u, lu, batch, inner, left, right, sizes):
-    """The product of two operands as one batched matmul: (batch, left, inner) @ (batch, inner, right)."""
+    """Two operands multiplied as one batched matmul.
+
+    (batch, left, inner) @ (batch, inner, right), then the letters' own sizes.
+    """
     def n(cs):
         p = 1
         for c in cs:

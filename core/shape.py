@@ -608,7 +608,8 @@ def repeat_interleave(x: Tensor, repeats=None, dim=None, *, output_size=None) ->
         x = x.reshape(1)
     out = index_select(x, d, _make(x.backend.asarray(index, dtypes.int64), dtypes.int64,
                                    x.backend))
-    return renamed(out, "ViewBackward0") if dim is None else out
+    # torch repeats an int count with a view of an expanded copy, a tensor with index_select
+    return out if isinstance(repeats, Tensor) else renamed(out, "ViewBackward0")
 
 
 def _repeat_counts(repeats: Tensor, n) -> list:
@@ -674,9 +675,9 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
 
     Unlike torch's (a view), the result is a copy: writing into it leaves x unchanged.
     """
+    a, b = normalize_dim(dim1, x.ndim), normalize_dim(dim2, x.ndim)
     if x.data.ndim < 2:
         raise RuntimeError("diagonal dimensions requires ndim larger than 1")
-    a, b = normalize_dim(dim1, x.ndim), normalize_dim(dim2, x.ndim)
     if a == b:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     k = x.backend

@@ -640,3 +640,103 @@ def test_chained_indexing_grads():
 ])
 def test_movement_second_derivatives(name, fn):
     check_second_grads(fn, randn(3, 4))
+
+
+# -- flip, roll, repeat, triangles, diagonals, splits, grids: against torch 2.13 ------------------
+from torch_compare import same_as_torch, same_error  # noqa: E402 - the torch comparisons below
+
+A = randn(3, 4)
+B = randn(2, 3, 4, seed=1)
+V = randn(3, seed=2)
+W = randn(2, seed=3)
+
+
+@pytest.mark.parametrize("fn, arrays", [
+    (lambda m, x: m.flip(x, (0, 1)), [A]),
+    (lambda m, x: x.flip(-1), [B]),
+    (lambda m, x: x.flip(dims=[0]), [A]),
+    (lambda m, x: m.roll(x, 1), [A]),
+    (lambda m, x: m.roll(x, (1, -5), (0, 1)), [A]),
+    (lambda m, x: x.roll(7, 2), [B]),
+    (lambda m, x: x.repeat(2, 1, 3), [A]),
+    (lambda m, x: x.repeat((1, 2)), [A]),
+    (lambda m, x: m.tile(x, (2,)), [A]),
+    (lambda m, x: x.tile(2, 1, 1, 1), [B]),
+    (lambda m, x: m.repeat_interleave(x, 2), [A]),
+    (lambda m, x: x.repeat_interleave(2, dim=1), [A]),
+    (lambda m, x: x.repeat_interleave(m.tensor([1, 0, 2]), dim=0), [A]),
+    (lambda m, x: m.repeat_interleave(x, m.tensor(3)), [V]),
+    (lambda m, r: m.repeat_interleave(r), [np.array([1, 0, 3])]),
+    (lambda m, x: m.tril(x), [A]),
+    (lambda m, x: x.tril(-1), [B]),
+    (lambda m, x: m.triu(x, 2), [A]),
+    (lambda m, x: x.clone().tril_(1), [A]),
+    (lambda m, x: x.clone().triu_(), [B]),
+    (lambda m, x: m.tril(x > 0), [A]),
+    (lambda m, v: m.diag(v), [V]),
+    (lambda m, v: m.diag(v, -2), [V]),
+    (lambda m, x: x.diag(1), [A]),
+    (lambda m, x: m.diagonal(x), [A]),
+    (lambda m, x: x.diagonal(-1), [A]),
+    (lambda m, x: m.diagonal(x, 1, 2, 0), [B]),
+    (lambda m, x: x.diagonal(0, -1, -2), [B]),
+    (lambda m, x: m.diff(x), [A]),
+    (lambda m, x, y: m.diff(x, n=2, dim=0, prepend=y[:1], append=y), [A, randn(2, 4)]),
+    (lambda m, x: m.diff(x > 0, dim=0), [A]),
+    (lambda m, x: m.tensor_split(x, 3, dim=1), [A]),
+    (lambda m, x: x.tensor_split([1, -1, 7], 1), [A]),
+    (lambda m, x: x.tensor_split(m.tensor([1, 2])), [A]),
+    (lambda m, x: x.tensor_split(m.tensor(2)), [A]),
+    (lambda m, v, w: m.meshgrid(v, w, indexing="ij"), [V, W]),
+    (lambda m, v, w: m.meshgrid([v, w, v], indexing="xy"), [V, W]),
+    (lambda m, v, x: m.broadcast_tensors(v[:, None], x), [V, A]),
+    (lambda m, x: x.new_zeros(2, 3), [A]),
+    (lambda m, x: x.new_ones((2,), dtype=m.float64), [A]),
+    (lambda m, x: x.new_full((2, 2), 3), [A]),
+    (lambda m, x: x.new_tensor([[1, 2]]), [A]),
+    (lambda m, x: x.new_zeros(2, requires_grad=True) * 2, [A]),
+])
+def test_more_shape_ops_match_torch(fn, arrays):
+    same_as_torch(fn, *arrays)
+
+
+@pytest.mark.parametrize("fn, arrays", [
+    (lambda m, x: x.flip(0, 0), [A]),
+    (lambda m, x: x.flip(2), [A]),
+    (lambda m, x: m.roll(x, (1, 2), 0), [A]),
+    (lambda m, x: x.repeat(2), [A]),
+    (lambda m, x: x.repeat_interleave(m.tensor([1, 2]), dim=0), [A]),
+    (lambda m, x: x.repeat_interleave(-1), [A]),
+    (lambda m, v: m.tril(v), [V]),
+    (lambda m, v: m.triu(v), [V]),
+    (lambda m, x: m.diag(x), [B]),
+    (lambda m, x: x.diagonal(0, 0, 0), [A]),
+    (lambda m, v: m.diagonal(v), [V]),
+    (lambda m, x: m.tensor_split(x, 0), [A]),
+    (lambda m, x: m.tensor_split(x.sum(), 2), [A]),
+    (lambda m, x, v: m.meshgrid(x, v, indexing="ij"), [A, V]),
+    (lambda m, v: m.meshgrid(v, v, indexing="yx"), [V]),
+    (lambda m, x, v: m.broadcast_tensors(x, v), [A, V]),
+    (lambda m, x: m.diff(x.sum()), [A]),
+])
+def test_more_shape_op_errors_match_torch(fn, arrays):
+    same_error(fn, *arrays)
+
+
+def test_meshgrid_without_indexing_warns_and_is_ij():
+    with pytest.warns(UserWarning, match="indexing"):
+        a, b = pg.meshgrid(pg.tensor(V), pg.tensor(W))
+    assert a.shape == (3, 2) and b.shape == (3, 2)
+
+
+def test_flip_and_repeat_are_copies():
+    x = pg.tensor(A)
+    for out in (x.flip(0), x.repeat(1, 1), x.roll(0, 0), x.tril(5)):
+        assert not shares_memory(out, x)
+
+
+@pytest.mark.parametrize("op", [lambda x: x.flip(0).roll(1, 1) ** 2, lambda x: x.repeat(2, 1) ** 2,
+                                lambda x: x.tril(1) * x, lambda x: x.diagonal(1) ** 3,
+                                lambda x: pg.diag(x.reshape(-1)[:3]) ** 2])
+def test_second_derivatives(op):
+    check_second_grads(op, A)
