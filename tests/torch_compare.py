@@ -12,6 +12,7 @@ import numpy as np
 import plugrad as pg
 import pytest
 
+
 def _torch():
     """torch, or a skip of the calling test where it is not installed."""
     return pytest.importorskip("torch")
