@@ -242,3 +242,116 @@ def test_matmul_matches_torch(sa, sb, dt):
     for mine, other in zip(ours, theirs):
         assert mine.grad.dtype.name == dt
         np.testing.assert_allclose(as_numpy(mine.grad), other.grad.numpy(), **tol)
+
+
+# -- mv, the addmm family, trace, outer, kron, cross, tensordot, einsum, isclose: against torch ----
+from torch_compare import same_as_torch, same_error  # noqa: E402 - the torch comparisons below
+
+_r = np.random.default_rng(7)
+M34, M23, M43, S33 = (_r.standard_normal(s) for s in ((3, 4), (2, 3), (4, 3), (3, 3)))
+V3, V4, V2 = (_r.standard_normal(s) for s in ((3,), (4,), (2,)))
+B234, B243, B224 = (_r.standard_normal(s) for s in ((2, 3, 4), (2, 4, 3), (2, 2, 4)))
+
+
+@pytest.mark.parametrize("fn, arrays", [
+    (lambda m, a, v: m.mv(a, v), [M34, V4]),
+    (lambda m, a, v: a.mv(v), [M23, V3]),
+    (lambda m, c, a, b: m.addmm(c, a, b), [M34, S33, M34 * 2]),
+    (lambda m, c, a, b: c.addmm(a, b, beta=0.5, alpha=2), [V4, S33, M34]),
+    (lambda m, c, a, b: c.clone().addmm_(a, b, alpha=-1), [M34, M34[:, :3].copy(), M34]),
+    (lambda m, c, a, v: m.addmv(c, a, v, beta=2), [V3, M34, V4]),
+    (lambda m, c, a, v: c.clone().addmv_(a, v), [V3, M34, V4]),
+    (lambda m, c, a, b: m.baddbmm(c, a, b, beta=2, alpha=0.5), [B224[:, :, :3].copy(),
+                                                                B224, B243]),
+    (lambda m, c, a, b: c.baddbmm(a, b), [S33, B234, B243]),
+    (lambda m, c, a, b: c.clone().baddbmm_(a, b), [B224[:, :, :2].copy(), B224, B243[:, :, :2]
+                                                   .copy()]),
+    (lambda m, x: m.trace(x), [M34]),
+    (lambda m, x: x.trace(), [S33]),
+    (lambda m, x: m.trace(x.int()), [S33 * 3]),
+    (lambda m, a, b: m.outer(a, b), [V3, V4]),
+    (lambda m, a, b: a.outer(b), [V2, V3]),
+    (lambda m, a, b: m.outer(a.int(), b), [V3 * 3, V4]),
+    (lambda m, a, b: m.kron(a, b), [M23, S33]),
+    (lambda m, a, b: a.kron(b), [V3, M23]),
+    (lambda m, a, b: m.cross(a, b, dim=0), [M34[:, :2].copy(), S33[:, :2].copy()]),
+    (lambda m, a, b: a.cross(b, dim=-1), [M23, S33[:1].copy()]),
+    (lambda m, a, b: m.tensordot(a, b), [B234, M34]),
+    (lambda m, a, b: m.tensordot(a, b, dims=([2, 0], [1, 2])), [B234, B234.transpose(1, 2, 0)
+                                                               .copy()]),
+    (lambda m, a, b: m.tensordot(a, b, dims=0), [V2, V3]),
+    (lambda m, a, b: m.tensordot(a, b, 1), [M34, V4]),
+])
+def test_products_match_torch(fn, arrays):
+    same_as_torch(fn, *arrays)
+
+
+@pytest.mark.parametrize("eq, arrays", [
+    ("ij,jk->ik", [M23, S33]), ("bij,bjk->bik", [B234, B243]), ("i,i->", [V3, V3 * 2]),
+    ("ij->ji", [M34]), ("ii->i", [S33]), ("ii", [S33]), ("i,j", [V2, V3]),
+    ("ij,ik,i->jk", [M23.T.copy(), M34, V3]), ("bij->j", [B234]),
+    ("ij,ij->ij", [M34, M34 * 3]), ("bij,jk", [B234, M43]), ("iij->j", [S33[:, :, None] *
+                                                                        np.ones(2)]),
+])
+def test_einsum_matches_torch(eq, arrays):
+    same_as_torch(lambda m, *ts: m.einsum(eq, *ts), *arrays, names=False)
+    same_as_torch(lambda m, *ts: m.einsum(eq, list(ts)), *arrays, names=False)
+
+
+@pytest.mark.parametrize("fn, arrays", [
+    (lambda m, a, b: m.isclose(a, b), [M34, M34 + 1e-9]),
+    (lambda m, a, b: a.isclose(b, rtol=0.5, atol=0.0), [M34, M34 * 1.4]),
+    (lambda m, a: m.isclose(a / 0, a / 0), [V3]),
+    (lambda m, a: m.isclose(a / 0, a / 0, equal_nan=True), [np.array([0.0, 1.0, -1.0])]),
+    (lambda m, a: m.isclose(a.int(), (a * 2).int()), [V3 * 3]),
+    (lambda m, a: m.isclose(a > 0, a > 1), [V3]),
+    (lambda m, a, b: m.allclose(a, b), [M34, M34 + 1e-9]),
+    (lambda m, a, b: a.allclose(b, atol=0.01), [M34, M34 + 0.1]),
+    (lambda m, a: m.equal(a, a.clone()), [M34]),
+    (lambda m, a: a.equal(a[:2]), [M34]),
+    (lambda m, a: m.equal(a, a.float()), [M34]),
+    (lambda m, a: m.equal(a.long(), a.long().double()), [M34 * 3]),
+])
+def test_comparisons_match_torch(fn, arrays):
+    same_as_torch(fn, *arrays)
+
+
+@pytest.mark.parametrize("fn, arrays", [
+    (lambda m, a, v: m.mv(a, v), [M34, V3]),
+    (lambda m, a, v: m.mv(a, v.float()), [M34, V4]),
+    (lambda m, a: m.mv(a, a), [M34]),
+    (lambda m, c, a, b: m.addmm(c.long(), a, b), [M34, M23.T.copy(), M43.T.copy()]),
+    (lambda m, c, a, b: m.addmm(c, a, b), [V3, M23.T.copy(), M43.T.copy()]),
+    (lambda m, x: m.trace(x), [V3]),
+    (lambda m, a, b: m.outer(a, b), [M34, V3]),
+    (lambda m, a, b: m.cross(a, b, dim=0), [V2, V2]),
+    (lambda m, a, b: m.cross(a, b, dim=0), [S33, V3]),
+    (lambda m, a, b: m.tensordot(a, b), [M34, M43]),
+    (lambda m, a, b: m.tensordot(a, b, dims=([0], [0, 1])), [M34, M34]),
+    (lambda m, a: m.einsum("ij,jk->ik", a), [M34]),
+    (lambda m, a: m.einsum("ijk->i", a), [M34]),
+    (lambda m, a: m.einsum("ij->k", a), [M34]),
+    (lambda m, a: m.einsum("ij,jk", a, a), [M34]),
+    (lambda m, a, b: m.isclose(a, b.float()), [V3, V3]),
+])
+def test_product_errors_match_torch(fn, arrays):
+    same_error(fn, *arrays)
+
+
+def test_einsum_refuses_ellipsis():
+    with pytest.raises(NotImplementedError, match="ellipsis"):
+        pg.einsum("...ij->...ji", pg.ones(2, 3))
+
+
+def test_cross_without_dim_warns_like_torch():
+    with pytest.warns(UserWarning, match="dim"):
+        pg.cross(pg.tensor(S33), pg.tensor(S33))
+
+
+@pytest.mark.parametrize("op", [
+    lambda a: pg.einsum("ij,jk->ik", a, a.T) ** 2, lambda a: pg.kron(a, a).sum() * a,
+    lambda a: pg.cross(a, a ** 2, dim=0), lambda a: pg.addmm(a, a, a.T @ a, alpha=2) ** 2,
+    lambda a: pg.tensordot(a, a ** 2, dims=([1], [1])),
+])
+def test_second_derivatives_of_products(op):
+    check_second_grads(op, S33)
