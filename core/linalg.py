@@ -6,9 +6,10 @@ import warnings
 from . import dtypes
 from .declare import Ops
 from .grad_mode import STATE
-from .operands import broadcast_shapes, coerce, unbroadcast
-from .recording import record
-from .shape import cat, diagonal, renamed
+from .indexing import index_add_into_zeros
+from .operands import broadcast_shapes, coerce, grad_like, unbroadcast
+from .recording import record, record1
+from .shape import diagonal, diagonal_index, renamed
 from .tensor import Tensor, _make, normalize_dim
 
 ops = Ops(__name__)
@@ -215,7 +216,22 @@ def trace(x: Tensor) -> Tensor:
     """The sum of the main diagonal of a matrix."""
     if x.data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.data.ndim}")
-    return renamed(diagonal(x).sum(), "TraceBackward0")
+    k = x.backend
+    m, n = x.data.shape
+    flat, length = diagonal_index(k, m, n, 0)
+    data = k.getitem(k.reshape(x.data, (m * n,)), (flat,))
+    dtype = x.dtype if x.dtype.is_floating_point else dtypes.int64
+    if dtype is not x.dtype:
+        data = k.astype(data, dtype)
+    out = _make(k.sum(data, None, False), dtype, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "TraceBackward0", _trace_backward, x, (), (m, n, flat, length))
+    return out
+
+
+def _trace_backward(node, g):
+    m, n, flat, length = node.args
+    return (index_add_into_zeros(g.expand(length), (m * n,), (flat,), True).reshape(m, n),)
 
 
 @ops.declare
@@ -265,10 +281,31 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
     if not shape or shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got "
                            f"{a.shape[d] if a.ndim else 0} and {b.shape[d] if b.ndim else 0}")
-    a0, a1, a2 = (a.narrow(d, i, 1) for i in range(3))
-    b0, b1, b2 = (b.narrow(d, i, 1) for i in range(3))
-    out = cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
-    return renamed(out, "LinalgCrossBackward0")
+    bk, ad, bd, dtype = coerce(a, b, "cross")
+    if tuple(ad.shape) != shape:
+        ad = bk.broadcast_to(ad, shape)
+    if tuple(bd.shape) != shape:
+        bd = bk.broadcast_to(bd, shape)
+    head = (slice(None),) * d
+    a0, a1, a2 = (bk.getitem(ad, head + (slice(i, i + 1),)) for i in range(3))
+    b0, b1, b2 = (bk.getitem(bd, head + (slice(i, i + 1),)) for i in range(3))
+    k = bk
+    out = _make(k.concat([k.sub(k.mul(a1, b2), k.mul(a2, b1)), k.sub(k.mul(a2, b0), k.mul(a0, b2)),
+                          k.sub(k.mul(a0, b1), k.mul(a1, b0))], d), dtype, bk)
+    if STATE.grad_enabled and (a._rg or b._rg):
+        record(out, "LinalgCrossBackward0", _cross_backward, (a, b), (a, b), d)
+    return out
+
+
+def _cross_backward(node, g):
+    a, b = node.saved
+    d = node.args
+    ga = gb = None
+    if node.inputs[0] is not None:  # d(a x b)/da applied to g: b x g
+        ga = grad_like(cross(b, g, d), tuple(a.data.shape), a.dtype)
+    if node.inputs[1] is not None:  # and g x a for b
+        gb = grad_like(cross(g, a, d), tuple(b.data.shape), b.dtype)
+    return ga, gb
 
 
 @ops.declare(method=False)

@@ -658,7 +658,7 @@ def _triu_backward(node, g):
     return (triu(g, node.args),)
 
 
-def _diagonal_index(k, m: int, n: int, offset: int):
+def diagonal_index(k, m: int, n: int, offset: int):
     """The flat positions (in an m x n matrix) of the diagonal `offset`, as an int64 array."""
     if offset >= 0:
         length = max(0, min(m, n - offset))
@@ -685,7 +685,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     moved = k.permute(x.data, axes)
     lead = tuple(moved.shape[:-2])
     m, n = moved.shape[-2:]
-    flat, _ = _diagonal_index(k, m, n, offset)
+    flat, _ = diagonal_index(k, m, n, offset)
     data = k.getitem(k.reshape(moved, lead + (m * n,)), (Ellipsis, flat))
     return _fresh(x, data, "DiagonalBackward0", _diagonal_backward, (lead + (m * n,), lead +
                   (m, n), flat, tuple(sorted(range(len(axes)), key=axes.__getitem__))))
@@ -706,7 +706,7 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.data.ndim}D")
     k = x.backend
     size = x.data.shape[0] + abs(diagonal)
-    flat, _ = _diagonal_index(k, size, size, diagonal)
+    flat, _ = diagonal_index(k, size, size, diagonal)
     data = k.full((size * size,), 0, x.dtype)
     k.index_add(data, (flat,), x.data)
     return _fresh(x, k.reshape(data, (size, size)), "DiagEmbedBackward0", _diag_backward,
