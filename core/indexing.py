@@ -196,16 +196,24 @@ def _index_tensor(index, op: str, int32: bool = False) -> None:
                            f"{op}(): Expected dtype int64 for index")
 
 
-def _check_bounds(index: Tensor, size: int, op: str, d: int) -> None:
-    """torch's error for an index outside [0, size) (numbers are read unless lazy)."""
+def _check_negative(index: Tensor, size: int, d: int) -> None:
+    """torch's error for a negative index (NumPy would count it from the end).
+
+    An index past the end is left to the kernel, whose IndexError `_bounds_error` turns
+    into torch's; a lazy backend's indices are not read.
+    """
     k = index.backend
-    if k.lazy or not index.numel():
+    if k.lazy or 0 in index.data.shape:
         return
     lo = k.tolist(k.min(index.data, None, False))
+    if lo < 0:
+        raise RuntimeError(f"index {lo} is out of bounds for dimension {d} with size {size}")
+
+
+def _bounds_error(index: Tensor, size: int, d: int) -> RuntimeError:
+    k = index.backend
     hi = k.tolist(k.max(index.data, None, False))
-    if lo < 0 or hi >= size:
-        bad = lo if lo < 0 else hi
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    return RuntimeError(f"index {hi} is out of bounds for dimension {d} with size {size}")
 
 
 def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
@@ -234,7 +242,7 @@ def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
             raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
                                f"{list(x.shape)} apart from dimension {d} and to be no larger "
                                f"size than src {list(src.shape)}")
-    _check_bounds(index, xshape[d], op, d)
+    _check_negative(index, xshape[d], d)
     k = x.backend
     parts = []
     for a, n in enumerate(ishape):
@@ -244,7 +252,7 @@ def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
             one = [1] * len(ishape)
             one[a] = n
             parts.append(k.reshape(k.arange(0, n, 1, dtypes.int64), tuple(one)))
-    return tuple(parts), ishape
+    return tuple(parts), ishape, xshape[d], d
 
 
 def _flat_input(x: Tensor) -> Tensor:
@@ -255,8 +263,11 @@ def _flat_input(x: Tensor) -> Tensor:
 def gather(x: Tensor, dim: int, index: Tensor, *,
            sparse_grad: bool = False) -> Tensor:  # noqa: V107 - torch's signature
     """out[i][j] = x[index[i][j]][j] (dim 0): values picked along dim by index."""
-    parts, ishape = _grid(x, dim, index, "gather")
-    out = take_index(_flat_input(x), parts, True, "GatherBackward0")
+    parts, ishape, size, d = _grid(x, dim, index, "gather")
+    try:
+        out = take_index(_flat_input(x), parts, True, "GatherBackward0")
+    except IndexError:
+        raise _bounds_error(index, size, d) from None
     if not index.data.ndim:
         out = _renamed(out.reshape(()), "GatherBackward0")
     return out
@@ -298,13 +309,16 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=
         raise TypeError("scatter() missing required argument 'src' or 'value'")
     if isinstance(src, Tensor):
         _same_dtype(x, src, "scatter")
-        parts, ishape = _grid(x, dim, index, "scatter", src)
-        out = index_put(_flat_input(x), parts, _src_part(src, ishape), True)
+        parts, ishape, size, d = _grid(x, dim, index, "scatter", src)
+        src = _src_part(src, ishape)
         name = "ScatterBackward0"
     else:
-        parts, ishape = _grid(x, dim, index, "scatter")
-        out = index_put(_flat_input(x), parts, src, True)
+        parts, ishape, size, d = _grid(x, dim, index, "scatter")
         name = "ScatterBackward1"
+    try:
+        out = index_put(_flat_input(x), parts, src, True)
+    except IndexError:
+        raise _bounds_error(index, size, d) from None
     if not x.data.ndim:
         out = out.reshape(())
     return _renamed(out, name)
@@ -314,9 +328,12 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of x with src added at index along dim (repeated indices add up)."""
     _same_dtype(x, src, "scatter_add")
-    parts, ishape = _grid(x, dim, index, "scatter_add", src)
+    parts, ishape, size, d = _grid(x, dim, index, "scatter_add", src)
     shape = tuple(x.data.shape) or (1,)
-    added = index_add_into_zeros(_src_part(src, ishape), shape, parts, True)
+    try:
+        added = index_add_into_zeros(_src_part(src, ishape), shape, parts, True)
+    except IndexError:
+        raise _bounds_error(index, size, d) from None
     out = x + (added if x.data.ndim else added.reshape(()))
     return _renamed(out, "ScatterAddBackward0")
 
@@ -339,12 +356,16 @@ def _along(x: Tensor, dim: int, index: Tensor, op: str):
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of x along dim at the positions in the 1-D `index`."""
     d, idx = _along(x, dim, index, "index_select")
-    size = x.data.shape[d] if x.data.ndim else 1
     try:
-        _check_bounds(index, size, "index_select", d)
-    except RuntimeError:
-        raise IndexError("index out of range in self") from None
-    out = take_index(_flat_input(x), idx, True, "IndexSelectBackward0")
+        _check_negative(index, 0, d)
+        out = take_index(_flat_input(x), idx, True, "IndexSelectBackward0")
+    except (RuntimeError, IndexError):
+        if d == 0:
+            raise IndexError("index out of range in self") from None
+        k = index.backend
+        lo, hi = (k.tolist(f(index.data, None, False)) for f in (k.min, k.max))
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={lo if lo < 0 else hi} "
+                           f"axis_dim={x.data.shape[d]}") from None
     if not x.data.ndim:
         out = _renamed(out.reshape(()), "IndexSelectBackward0")
     return out
@@ -360,12 +381,15 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
     if source.dtype is not x.dtype:
         raise RuntimeError(f"index_add_(): self ({x.dtype.name}) and source "
                            f"({source.dtype.name}) must have the same scalar type")
-    _check_bounds(index, x.data.shape[d] if x.data.ndim else 1, "index_add", d)
     shape = tuple(x.data.shape) or (1,)
+    _check_negative(index, shape[d], d)
     src = source if alpha == 1 else source * alpha
     if src.data.ndim != len(shape):
         src = src.reshape(tuple(src.data.shape) or (1,))
-    added = index_add_into_zeros(src, shape, idx, True)
+    try:
+        added = index_add_into_zeros(src, shape, idx, True)
+    except IndexError:
+        raise _bounds_error(index, shape[d], d) from None
     out = x + (added if x.data.ndim else added.reshape(()))
     return _renamed(out, "IndexAddBackward0")
 
@@ -388,16 +412,14 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
 def take(x: Tensor, index: Tensor) -> Tensor:
     """The elements of x, read as if it were 1-D, at `index` (the result has index's shape)."""
     _index_tensor(index, "take")
-    n = x.numel()
-    k = index.backend
-    if not k.lazy and index.numel():
-        lo = k.tolist(k.min(index.data, None, False))
-        hi = k.tolist(k.max(index.data, None, False))
-        if lo < -n or hi >= n:
-            bad = lo if lo < -n else hi
-            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
-                             f"elements.")
-    return take_index(x.reshape(-1), (index.data,), True, "TakeBackward0")
+    try:
+        return take_index(x.reshape(-1), (index.data,), True, "TakeBackward0")
+    except IndexError:  # NumPy's rule for negative indices is torch's: only the error differs
+        k = index.backend
+        n = x.numel()
+        lo, hi = (k.tolist(f(index.data, None, False)) for f in (k.min, k.max))
+        raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a "
+                         f"tensor of {n} elements.") from None
 
 
 @ops.declare

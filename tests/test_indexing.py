@@ -69,6 +69,13 @@ def test_matches_torch(fn, arrays):
     (lambda m, x: x.take(m.tensor([12])), [A]),
     (lambda m, x: x.take(m.tensor([-13])), [A]),
     (lambda m, x: x.count_nonzero(2), [A]),
+    (lambda m, x: x.index_add(0, m.tensor([5]), x[:1]), [A]),
+    (lambda m, x: x.index_add(0, m.tensor([-1]), x[:1]), [A]),
+    (lambda m, x: x.scatter_add(0, m.tensor([[5]]), x), [A]),
+    (lambda m, x: x.scatter(0, m.tensor([[-1]]), x), [A]),
+    (lambda m, x: x.index_select(1, m.tensor([-1])), [A]),
+    (lambda m, x: x.index_select(1, m.tensor([4])), [A]),
+    (lambda m, x: x.index_select(0, m.tensor([-1])), [A]),
 ])
 def test_errors_match_torch(fn, arrays):
     same_error(fn, *arrays)
