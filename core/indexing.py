@@ -329,6 +329,8 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of x with src added at index along dim (repeated indices add up)."""
     _same_dtype(x, src, "scatter_add")
     parts, ishape, size, d = _grid(x, dim, index, "scatter_add", src)
+    if x.data.ndim and src.data.ndim == x.data.ndim:
+        return _add_at(x, parts, _src_part(src, ishape), 1, "ScatterAddBackward0", index, size, d)
     shape = tuple(x.data.shape) or (1,)
     try:
         added = index_add_into_zeros(_src_part(src, ishape), shape, parts, True)
@@ -336,6 +338,31 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         raise _bounds_error(index, size, d) from None
     out = x + (added if x.data.ndim else added.reshape(()))
     return _renamed(out, "ScatterAddBackward0")
+
+
+def _add_at(x: Tensor, idx: tuple, src: Tensor, scale, name: str, index: Tensor, size: int,
+            d: int) -> Tensor:
+    """A copy of x with scale * src added at idx: scatter_add and index_add in one kernel."""
+    k = x.backend
+    data = k.copy(x.data)
+    try:
+        k.index_add(data, idx, src.data if scale == 1 else k.mul(src.data, scale))
+    except IndexError:
+        raise _bounds_error(index, size, d) from None
+    out = _make(data, x.dtype, k)
+    if STATE.grad_enabled and (x._rg or src._rg):
+        record(out, name, _add_at_backward, (x, src), (), (idx, scale))
+    return out
+
+
+def _add_at_backward(node, g):
+    idx, scale = node.args
+    gs = None
+    if node.inputs[1] is not None:  # what each element of src was added to
+        gs = take_index(g, idx, True)
+        if scale != 1:
+            gs = gs * scale
+    return (g if node.inputs[0] is not None else None), gs
 
 
 def _along(x: Tensor, dim: int, index: Tensor, op: str):
@@ -383,6 +410,8 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
                            f"({source.dtype.name}) must have the same scalar type")
     shape = tuple(x.data.shape) or (1,)
     _check_negative(index, shape[d], d)
+    if x.data.ndim and source.data.ndim == x.data.ndim:
+        return _add_at(x, idx, source, alpha, "IndexAddBackward0", index, shape[d], d)
     src = source if alpha == 1 else source * alpha
     if src.data.ndim != len(shape):
         src = src.reshape(tuple(src.data.shape) or (1,))
