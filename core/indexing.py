@@ -218,7 +218,7 @@ def _bounds_error(index: Tensor, size: int, d: int) -> RuntimeError:
 
 def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
     """The index, in backend form, of the elements that gather/scatter address along dim."""
-    _index_tensor(index, op)
+    _index_tensor(index, op, int32=True)
     if index.backend is not x.backend:
         raise RuntimeError(f"{op}: index is on backend {index.backend.name!r} but the input "
                            f"is on {x.backend.name!r}")
@@ -440,7 +440,11 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
 @ops.declare
 def take(x: Tensor, index: Tensor) -> Tensor:
     """The elements of x, read as if it were 1-D, at `index` (the result has index's shape)."""
-    _index_tensor(index, "take")
+    if not isinstance(index, Tensor):
+        raise TypeError(f"take(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got "
+                           f"{index.dtype.name}")
     try:
         return take_index(x.reshape(-1), (index.data,), True, "TakeBackward0")
     except IndexError:  # NumPy's rule for negative indices is torch's: only the error differs

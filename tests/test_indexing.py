@@ -20,6 +20,8 @@ ZEROED = np.where(np.abs(A) < 0.7, 0.0, A)
 
 @pytest.mark.parametrize("fn, arrays", [
     (lambda m, x: m.gather(x, 0, m.tensor(IDX)), [A]),
+    (lambda m, x: m.gather(x, 0, m.tensor(IDX, dtype=m.int32)), [A]),
+    (lambda m, x, y: x.scatter_add(0, m.tensor(IDX, dtype=m.int32), y[:2] * 1), [A, Y]),
     (lambda m, x: x.gather(1, m.tensor(IDX[:, :2])), [A]),
     (lambda m, x: x.gather(-1, m.tensor(IDX[:1])), [A]),
     (lambda m, x: m.scatter(x, 0, m.tensor(PERM), m.ones(3, 4, dtype=m.float64) * 2), [A]),
@@ -67,6 +69,7 @@ def test_matches_torch(fn, arrays):
     (lambda m, x: x.index_add(0, m.tensor([0]), x[:1].float()), [A]),
     (lambda m, x: x.masked_select(x), [A]),
     (lambda m, x: x.take(m.tensor([12])), [A]),
+    (lambda m, x: x.take(m.tensor([1], dtype=m.int32)), [A]),
     (lambda m, x: x.take(m.tensor([-13])), [A]),
     (lambda m, x: x.count_nonzero(2), [A]),
     (lambda m, x: x.index_add(0, m.tensor([5]), x[:1]), [A]),
