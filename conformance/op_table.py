@@ -1022,6 +1022,8 @@ def _select_samples(rng):
     return [
         Sample("gather", (_u(rng, (3, 4)),), consts={"i": i}, call="pg.gather(x, 0, i)",
                ref=lambda x, i: _gather_ref(x, i, 0)),
+        Sample("gather_empty", (_u(rng, (3, 4)),), consts={"i": np.zeros((0, 4), np.int64)},
+               call="x.gather(0, i)", ref=lambda x, i: _gather_ref(x, i, 0)),
         Sample("gather_dim1", (_u(rng, (3, 4)),), consts={"i": i[:, :2]},
                call="x.gather(1, i)", ref=lambda x, i: _gather_ref(x, i, 1), noncontig=True),
         Sample("scatter", (_u(rng, (3, 4)), _u(rng, (3, 4))), consts={"i": perm},
@@ -1076,7 +1078,7 @@ def _count_samples(rng):
         Sample("count_nonzero", (_zeroed(rng, (3, 4)),), call="pg.count_nonzero(x)",
                ref=lambda x: np.asarray(np.count_nonzero(x), dtype=np.int64)),
         Sample("count_nonzero_dim", (_zeroed(rng, (3, 4)),), call="x.count_nonzero(dim=1)",
-               ref=lambda x: np.count_nonzero(x, axis=1).astype(np.int64)),
+               ref=lambda x: np.count_nonzero(x, axis=1).astype(np.int64), noncontig=True),
     ]
 
 
@@ -1087,6 +1089,8 @@ def _product_samples(rng):
                noncontig=True),
         Sample("outer", (_u(rng, (3,)), _u(rng, (4,))), call="pg.outer(x, y)", ref=np.outer),
         Sample("outer_method", (_u(rng, (2,)), _u(rng, (3,))), call="x.outer(y)",
+               ref=np.outer),
+        Sample("outer_empty", (_u(rng, (0,)), _u(rng, (3,))), call="pg.outer(x, y)",
                ref=np.outer),
         Sample("kron", (_u(rng, (2, 3)), _u(rng, (2, 2))), call="pg.kron(x, y)", ref=np.kron),
         Sample("kron_method", (_u(rng, (3,)), _u(rng, (2, 2))), call="x.kron(y)", ref=np.kron),
@@ -1114,7 +1118,9 @@ def _addmm_samples(rng):
         Sample("addmv", (_u(rng, (2,)), _u(rng, (2, 3)), _u(rng, (3,))),
                call="pg.addmv(x, y, z, beta=2)", ref=lambda x, y, z: 2 * x + y @ z),
         Sample("addmv_method", (_u(rng, (2,)), _u(rng, (2, 3)), _u(rng, (3,))),
-               call="x.addmv(y, z)", ref=lambda x, y, z: x + y @ z),
+               call="x.addmv(y, z)", ref=lambda x, y, z: x + y @ z, noncontig=True),
+        Sample("addmm_empty", (_u(rng, (0, 4)), _u(rng, (0, 3)), _u(rng, (3, 4))),
+               call="pg.addmm(x, y, z)", ref=lambda x, y, z: x + y @ z),
         Sample("addmv_", (_u(rng, (2,)), _u(rng, (2, 3)), _u(rng, (3,))),
                call="x.clone().addmv_(y, z, alpha=3)", ref=lambda x, y, z: x + 3 * (y @ z)),
         Sample("baddbmm", (_u(rng, (2, 2, 4)), _u(rng, (2, 2, 3)), _u(rng, (2, 3, 4))),
@@ -1133,10 +1139,10 @@ def _einsum_samples(rng):
              ("dot", "i,i->", ((4,), (4,))), ("transpose", "ij->ji", ((3, 4),)),
              ("diagonal", "ii->i", ((3, 3),)), ("trace", "ii", ((3, 3),)),
              ("outer", "i,j", ((3,), (2,))), ("three", "ij,ik,i->jk", ((3, 2), (3, 4), (3,))),
-             ("sum", "bij->j", ((2, 3, 4),)))
+             ("sum", "bij->j", ((2, 3, 4),)), ("empty", "ij,jk->ik", ((0, 3), (3, 2))))
     return [Sample(desc, tuple(_u(rng, s) for s in shapes),
                    call=f"pg.einsum('{eq}', {', '.join('xyz'[:len(shapes)])})",
-                   ref=lambda *a, eq=eq: np.einsum(eq, *a))
+                   ref=lambda *a, eq=eq: np.einsum(eq, *a), noncontig=desc == "matmul")
             for desc, eq, shapes in forms]
 
 
@@ -1147,7 +1153,9 @@ def _close_samples(rng):
         Sample("isclose", (x, near), call="pg.isclose(x, y)",
                ref=lambda x, y: np.isclose(x, y, 1e-5, 1e-8)),
         Sample("isclose_method", (x, near), call="x.isclose(y, rtol=0.1, atol=0.0)",
-               ref=lambda x, y: np.isclose(x, y, 0.1, 0.0)),
+               ref=lambda x, y: np.isclose(x, y, 0.1, 0.0), noncontig=True),
+        Sample("isclose_empty", (_u(rng, (0, 3)), _u(rng, (0, 3))), call="pg.isclose(x, y)",
+               ref=lambda x, y: np.isclose(x, y, 1e-5, 1e-8)),
         Sample("allclose", (x, near), call="pg.tensor(pg.allclose(x, y, atol=0.1))",
                ref=lambda x, y: np.asarray(np.allclose(x, y, atol=0.1))),
         Sample("allclose_method", (x, near), call="pg.tensor(x.allclose(y))",
@@ -1162,7 +1170,9 @@ def _close_samples(rng):
 def _new_samples(rng):
     return [
         Sample("new_zeros", (_u(rng, (2,)),), call="x.new_zeros(2, 3)",
-               ref=lambda x: np.zeros((2, 3))),
+               ref=lambda x: np.zeros((2, 3)), noncontig=True),
+        Sample("new_zeros_empty", (_u(rng, (2,)),), call="x.new_zeros(0, 2)",
+               ref=lambda x: np.zeros((0, 2))),
         Sample("new_ones", (_u(rng, (2,)),), call="x.new_ones((3,))", ref=lambda x: np.ones(3)),
         Sample("new_full", (_u(rng, (2,)),), call="x.new_full((2, 2), 1.5)",
                ref=lambda x: np.full((2, 2), 1.5)),
