@@ -1067,7 +1067,7 @@ def _select_samples(rng):
     ]
 
 
-def _count_samples(rng):
+def _nonzero_samples(rng):
     return [
         Sample("nonzero", (_zeroed(rng, (3, 4)),), call="pg.nonzero(x)", ref=np.argwhere),
         Sample("nonzero_method", (_zeroed(rng, (2, 3, 2)),), call="x.nonzero()",
@@ -1075,10 +1075,8 @@ def _count_samples(rng):
         Sample("nonzero_tuple", (_zeroed(rng, (3, 4)),), call="x.nonzero(as_tuple=True)",
                ref=np.nonzero),
         Sample("nonzero_empty", (np.zeros((2, 3)),), call="pg.nonzero(x)", ref=np.argwhere),
-        Sample("count_nonzero", (_zeroed(rng, (3, 4)),), call="pg.count_nonzero(x)",
-               ref=lambda x: np.asarray(np.count_nonzero(x), dtype=np.int64)),
-        Sample("count_nonzero_dim", (_zeroed(rng, (3, 4)),), call="x.count_nonzero(dim=1)",
-               ref=lambda x: np.count_nonzero(x, axis=1).astype(np.int64), noncontig=True),
+        Sample("nonzero_noncontig", (_zeroed(rng, (3, 4)),), call="x.nonzero()",
+               ref=np.argwhere, noncontig=True),
     ]
 
 
@@ -1185,7 +1183,7 @@ SHAPE_INDEX_PRODUCT_OPS: tuple = (
     OpInfo("movement_more", (), None, _movement_samples),
     OpInfo("triangles_and_diagonals", (), None, _triangle_samples),
     OpInfo("gather_scatter_select", (), None, _select_samples),
-    OpInfo("nonzero_and_count", (), None, _count_samples, differentiable=False),
+    OpInfo("nonzero", (), None, _nonzero_samples, differentiable=False),
     OpInfo("vector_products", (), None, _product_samples),
     OpInfo("addmm_family", (), None, _addmm_samples),
     OpInfo("einsum", (), None, _einsum_samples),

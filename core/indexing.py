@@ -481,22 +481,4 @@ def nonzero(x: Tensor, *, as_tuple: bool = False):
     return out
 
 
-@ops.declare
-def count_nonzero(x: Tensor, dim=None) -> Tensor:
-    """The number of nonzero elements (along dim, or in all of x), as int64."""
-    k = x.backend
-    if dim is not None and x.data.ndim:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        nd = x.data.ndim
-        axis = tuple(sorted(d + nd if d < 0 else d for d in dims))
-        for d, a in zip(dims, axis):
-            if not 0 <= a < nd:
-                raise IndexError(f"Dimension out of range (expected to be in range of "
-                                 f"[{-nd}, {nd - 1}], but got {d})")
-    else:
-        axis = None
-    data = k.sum(k.astype(k.astype(x.data, dtypes.bool), dtypes.int64), axis, False)
-    return _make(data, dtypes.int64, k)
-
-
 __all__ = ops.exported()
