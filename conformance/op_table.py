@@ -389,6 +389,12 @@ def _to_samples(rng):
                ref=lambda x: x * 2),
         Sample("backend_and_dtype", (_u(rng, (3,)),), call="x.to('numpy', pg.float64)",
                out_dtype="float64"),
+        # devices: to the CPU (no move for a tensor already on a CPU backend) and back
+        Sample("cpu", (_u(rng, (2, 3)),), call="x.cpu().to(bk) * 2", ref=lambda x: x * 2),
+        Sample("to_device", (_u(rng, (3,)),), call="x.to(pg.device('cpu')).to(bk) - 1",
+               ref=lambda x: x - 1),
+        Sample("device_kw", (_u(rng, (3,)),), call="x.to(device='cpu', dtype=pg.float64)",
+               out_dtype="float64"),
     ]
 
 
@@ -1075,6 +1081,8 @@ NOT_OPS = {
     "Tensor.detach": "engine cases",
     "Tensor.detach_": "engine cases",
     "Tensor.backend": "metadata",
+    "Tensor.device": "metadata: the device type its backend serves; tests/test_device.py",
+    "Tensor.cuda": "moves to the backend serving 'cuda' (CuPy): tests/test_device.py",
     "Tensor.data": "the backend array itself",
     "Tensor.dtype": "metadata",
     "Tensor.shape": "metadata",
