@@ -24,6 +24,7 @@ from .creation import (
     full_like,
     get_default_device,
     linspace,
+    logspace,
     manual_seed,
     ones,
     ones_like,

@@ -21,8 +21,8 @@ from .device import device as as_device
 from .tensor import Tensor, _make
 
 __all__ = ["set_default_device", "get_default_device", "tensor", "as_tensor", "from_numpy",
-           "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn",
-           "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
+           "zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
+           "randn", "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
            "randn_like", "randint_like", "manual_seed"]
 
 
@@ -349,6 +349,24 @@ def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False,
     data = bk.linspace(start, end, steps, dtype) if chunks is None else \
         _chunked(bk.linspace, bk, chunks, start, end, steps, dtype)
     return _finish(data, dtype, bk, requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None,
+             requires_grad: bool = False, backend=None, device=None, chunks=None) -> Tensor:
+    """`steps` values from base ** start to base ** end, evenly spaced in the exponent.
+
+    >>> import plugrad as pg
+    >>> pg.logspace(0, 2, 3)
+    tensor([  1.,  10., 100.])
+    """
+    dtype = dtype or dtypes.get_default_dtype()
+    exponents = linspace(start, end, steps, dtype=dtypes.float64, backend=backend,
+                         device=device, chunks=chunks)
+    bk = exponents.backend
+    data = bk.pow(float(base), exponents.data)
+    if not dtype.is_floating_point:
+        data = bk.add(data, 0.5 if base >= 1 else 0.0)  # torch rounds 99.999... to 100
+    return _finish(bk.astype(data, dtype), dtype, bk, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False,
