@@ -1059,6 +1059,11 @@ BY_NAME = {op.name: op for op in OPS}
 
 # Public names that are not ops, or whose behaviour the engine cases check instead.
 NOT_OPS = {
+    # random draws: no reference to compare values with; tests/test_sampling.py checks their
+    # laws, seeding, errors and (zero) gradients against torch
+    "bernoulli": "a random draw", "Tensor.bernoulli": "a random draw",
+    "Tensor.bernoulli_": "a random draw", "normal": "a random draw",
+    "multinomial": "a random draw", "Tensor.multinomial": "a random draw",
     # plugrad functions
     "broadcast_shapes": "computes a shape from shapes; no tensors involved",
     "detach": "leaves the graph; an engine case checks it",

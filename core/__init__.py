@@ -34,6 +34,7 @@ from .creation import (
     randint_like,
     randn,
     randn_like,
+    randperm,
     set_default_device,
     tensor,
     zeros,
@@ -71,6 +72,7 @@ from .operands import broadcast_shapes
 from .pointwise import *  # noqa: F403
 from .pointwise import to_dtype as _to_dtype
 from .reduction import *  # noqa: F403
+from .sampling import *  # noqa: F403
 from .serialization import load, save
 from .shape import *  # noqa: F403
 from .tensor import Size, Tensor

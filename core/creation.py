@@ -22,8 +22,8 @@ from .tensor import Tensor, _make
 
 __all__ = ["set_default_device", "get_default_device", "tensor", "as_tensor", "from_numpy",
            "zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
-           "randn", "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
-           "randn_like", "randint_like", "manual_seed"]
+           "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like",
+           "empty_like", "rand_like", "randn_like", "randint_like", "manual_seed"]
 
 
 def resolve_backend(backend, device=None):
@@ -436,6 +436,29 @@ def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = Fals
     data = _random(bk.randint, bk, chunks, int(low), int(high),
                    _checked(_sizes((size,)), dtype, bk), dtype)
     return _finish(data, dtype, bk, requires_grad)
+
+
+def randperm(n: int, *, dtype=None, requires_grad: bool = False, backend=None,
+             device=None, generator=None) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64 unless `dtype` says otherwise).
+
+    >>> import plugrad as pg
+    >>> sorted(pg.randperm(4).tolist())
+    [0, 1, 2, 3]
+    """
+    if generator is not None:
+        raise NotImplementedError("generator= is not supported yet: plugrad draws from each "
+                                  "backend's generator, seeded by plugrad.manual_seed")
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got {n}")
+    dtype = dtype or dtypes.int64
+    k = resolve_backend(backend, device)
+    keys = k.tolist(k.uniform((int(n),), dtypes.float64)) if n else []
+    order = sorted(range(n), key=keys.__getitem__)
+    out = _make(k.asarray(order, dtype) if n else k.full((0,), 0, dtype), dtype, k)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
 
 
 # -- *_like ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ LAYERS = [
     ("inplace",),
     ("shape",),
     ("pointwise",),
-    ("reduction", "linalg"),
+    ("reduction", "linalg", "sampling"),
     ("methods",),
     ("autograd.*", "viz"),
     ("nn.*", "optim.*", "serialization"),
