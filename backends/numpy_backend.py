@@ -124,6 +124,29 @@ class NumpyBackend(ArrayAPIBackend):
     def add_into(x, y):
         np.add(x, y, out=x)
 
+    # scans and sorting: NumPy's own (its sort has no `descending`: a flip of the ascending
+    # order, which also puts NaN first as torch does; ties keep their order when stable)
+    @staticmethod
+    def cumsum(x, axis):
+        return np.cumsum(x, axis)
+
+    @staticmethod
+    def cumprod(x, axis):
+        return np.cumprod(x, axis)
+
+    @staticmethod
+    def sort(x, axis, descending, stable):
+        out = np.sort(x, axis, kind="stable" if stable else None)
+        return np.flip(out, axis) if descending else out
+
+    @staticmethod
+    def argsort(x, axis, descending, stable):
+        if not descending:
+            return np.argsort(x, axis, kind="stable")
+        # stable descending: sort the reversed array ascending, reverse back, map indices
+        flipped = np.argsort(np.flip(x, axis), axis, kind="stable")
+        return (x.shape[axis] - 1) - np.flip(flipped, axis)
+
     @staticmethod
     def setitem(x, index, values):
         x[index] = values

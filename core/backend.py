@@ -70,6 +70,8 @@ Any = object
 # adding a required kernel would be a new major version.
 #   1.0  the kernels before the contract had a version
 #   1.1  optional log1p and expm1 (unary; fallbacks log(1 + x) and exp(x) - 1)
+# 1.2: optional cumsum and cumprod (scan; fallback a log-step scan of concat and add/mul),
+#      sort and argsort (sort; sort falls back on argsort and getitem, argsort raises)
 CONTRACT_VERSION = (1, 1)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
@@ -88,6 +90,8 @@ KINDS = {
     "random": "random numbers",
     "in-place": "in-place arithmetic (optimizers, gradient sums)",
     "lazy": "evaluating deferred work",
+    "scan": "inclusive cumulative reductions along one axis: f(x, axis)",
+    "sort": "sorting along one axis: f(x, axis, descending, stable)",
 }
 ELEMENTWISE_KINDS = ("unary", "binary")
 
@@ -167,6 +171,10 @@ KERNELS = {
     "mul_into":     ("in-place", "optional", ()),
     "add_into":     ("in-place", "optional", ()),
     "compute":      ("lazy",     "optional", ()),
+    "cumsum":       ("scan",     "optional", ()),
+    "cumprod":      ("scan",     "optional", ()),
+    "sort":         ("sort",     "optional", ()),
+    "argsort":      ("sort",     "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -439,6 +447,52 @@ class Backend:
         computes them together, so work they share is done once.
         """
         return arrays
+
+    # scans and sorting (contract 1.2): `axis` is one non-negative int
+    def cumsum(self, x: Array, axis: int) -> Array:
+        """Optional (contract 1.2). Inclusive cumulative sum along `axis`, in x's dtype.
+
+        The fallback is a log-step (Hillis-Steele) scan of getitem, concat and add:
+        log2(n) passes over the array where the library's own scan makes one.
+        """
+        return self._scan(x, axis, self.add)
+
+    def cumprod(self, x: Array, axis: int) -> Array:
+        """Optional (contract 1.2). Inclusive cumulative product along `axis`, in x's dtype."""
+        return self._scan(x, axis, self.mul)
+
+    def _scan(self, x: Array, axis: int, op: Callable) -> Array:
+        n = x.shape[axis]
+        head = (slice(None),) * axis
+        shift = 1
+        while shift < n:
+            x = self.concat([self.getitem(x, head + (slice(0, shift),)),
+                             op(self.getitem(x, head + (slice(shift, None),)),
+                                self.getitem(x, head + (slice(0, n - shift),)))], axis)
+            shift *= 2
+        return x
+
+    def sort(self, x: Array, axis: int, descending: bool, stable: bool) -> Array:
+        """Optional (contract 1.2). x sorted along `axis`; NaN sorts as the largest value.
+
+        The fallback gathers x at `argsort`'s indices.
+        """
+        idx = self.argsort(x, axis, descending, stable)
+        int64 = self.dtype_of(idx)
+        index = tuple(idx if i == axis else
+                      self.reshape(self.arange(0, s, 1, int64),
+                                   tuple(s if j == i else 1 for j in range(x.ndim)))
+                      for i, s in enumerate(x.shape))
+        return self.getitem(x, index)
+
+    def argsort(self, x: Array, axis: int, descending: bool, stable: bool) -> Array:
+        """Optional (contract 1.2). int64 indices that sort x along `axis` (see `sort`).
+
+        With `stable`, equal elements keep their order (descending too). No
+        fallback: sorting cannot be composed from the required kernels cheaply.
+        """
+        raise NotImplementedError(f"the {self.name!r} backend has no 'argsort' kernel "
+                                  f"(optional in contract 1.2), so it cannot sort")
 
 
 def missing_primitives(backend: Any) -> list:
