@@ -523,12 +523,15 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
 @ops.declare
 def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
     """(min, max) over `dim` (all dims by default) as torch.return_types.aminmax."""
-    if dim is not None:
-        dim = normalize_dim(dim, x.data.ndim)
     label = "aminmax"
-    if x.numel() == 0 and (dim is None or not x.data.ndim or x.data.shape[dim] == 0):
-        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
-                           "operation has no identity.")
+    if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
+                               "the operation has no identity.")
+    else:
+        dim = normalize_dim(dim, x.data.ndim)
+        if x.data.ndim and x.data.shape[dim] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {dim} to have non-zero size.")
     return AminmaxResult(_amax(x, dim, keepdim, "min", "AminmaxBackward0", label),
                          _amax(x, dim, keepdim, "max", "AminmaxBackward0", label))
 
@@ -750,21 +753,23 @@ def _norm_backward(node, g):
     shape, kept, keepdim, dims, p = node.args
     if p == 0:
         return (x * 0.0,)
+    sgn = where(x == x, x.sign(), 0.0)  # torch's sgn: 0 at NaN
     if p == 1:
-        return (_expand_back(g, shape, kept, keepdim) * x.sign(),)
+        return (_expand_back(g, shape, kept, keepdim) * sgn,)
     result = saved_output(node, g, out)
     if not keepdim:
         result = result.reshape(kept)
     g = _expand_back(g, shape, kept, keepdim)
     if p in (float("inf"), float("-inf")):  # like amax of |x|: ties share it evenly
-        hit = (x.abs() == result).to(g.dtype)
-        count = hit.sum(dims, keepdim=True) if x.ndim else hit
-        return (g * x.sign() * hit / count,)
+        hit = x.abs() == result  # none where the norm is NaN: then every gradient is 0
+        count = hit.to(g.dtype)
+        count = count.sum(dims, keepdim=True) if x.ndim else count
+        return (where(hit, g * sgn / where(count == 0, 1.0, count), 0.0),)
     zero = result == 0
     if p == 2:
         return (x * where(zero, 0.0, g / where(zero, 1.0, result)),)
     scale = where(zero, 0.0, g / where(zero, 1.0, result).pow(p - 1))
-    return (x.sign() * x.abs().pow(p - 1) * scale,)
+    return (sgn * x.abs().pow(p - 1) * scale,)
 
 
 __all__ = ops.exported()
