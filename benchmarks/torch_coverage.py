@@ -36,7 +36,8 @@ Generator from_numpy as_tensor set_default_dtype get_default_dtype inference_mod
 broadcast_tensors chunk split tensor_split unbind movedim swapaxes view_as reshape_as type_as
 new_zeros new_ones new_full new_tensor""".split()
 # ... and its plugrad.linalg part
-ITEM3_LINALG = "norm vector_norm matrix_norm inv solve det slogdet cholesky qr svd eigh lstsq".split()
+ITEM3_LINALG = """norm vector_norm matrix_norm inv solve det slogdet cholesky qr svd eigh
+lstsq""".split()
 
 # classes that are API (context managers, types a program constructs), kept although classes
 API_CLASSES = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "Generator",
