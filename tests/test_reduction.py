@@ -626,3 +626,88 @@ def test_reductions_on_hostile_values_match_torch(name, values):
     assert (grad is None) == (want_grad is None)
     if grad is not None:
         np.testing.assert_allclose(grad, want_grad, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+# -- the optional scan and sort kernels (contract 1.2): fallbacks and the NumPy kernels -----------
+def test_the_scan_fallbacks_match_numpy():
+    from plugrad.backend import Backend
+    bk = pg.backends.get("numpy")
+    a = randn(3, 5, 4)
+    for axis in range(3):
+        np.testing.assert_allclose(Backend.cumsum(bk, a, axis), np.cumsum(a, axis), rtol=1e-12)
+        np.testing.assert_allclose(Backend.cumprod(bk, a, axis), np.cumprod(a, axis),
+                                   rtol=1e-12)
+    assert Backend.cumsum(bk, np.zeros((0, 2)), 0).shape == (0, 2)
+
+
+def test_the_sort_fallback_gathers_at_argsort_and_argsort_names_what_is_missing():
+    from plugrad.backend import Backend
+    bk = pg.backends.get("numpy")
+    a = randn(3, 4)
+    np.testing.assert_array_equal(Backend.sort(bk, a, 1, True, True), -np.sort(-a, 1))
+    with pytest.raises(NotImplementedError, match="'numpy' backend has no 'argsort' kernel"):
+        Backend.argsort(bk, a, 0, False, True)
+
+
+def test_sorting_on_dask_raises_not_implemented_naming_the_kernel():
+    pytest.importorskip("dask")
+    x = pg.tensor([3.0, 1.0, 2.0], backend="dask")
+    for op in (lambda: x.sort(), lambda: x.argsort(), lambda: x.topk(1),
+               lambda: x.kthvalue(1)):
+        with pytest.raises(NotImplementedError, match="'dask' backend has no 'argsort'"):
+            op()
+    assert x.cumsum(0).tolist() == [3.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_stable_sort_keeps_ties_in_order_like_torch(descending):
+    torch = pytest.importorskip("torch")
+    a = np.array([[2.0, 1.0, 2.0, np.nan, 1.0, 2.0], [0.0, -0.5, 0.0, 0.0, np.inf, -np.inf]])
+    got = pg.sort(pg.tensor(a), 1, descending, stable=True)
+    want = torch.sort(torch.tensor(a), dim=1, descending=descending, stable=True)
+    np.testing.assert_array_equal(as_numpy(got.indices), want.indices.numpy())
+    np.testing.assert_array_equal(as_numpy(got.values), want.values.numpy())
+    assert repr(got).startswith("plugrad.return_types.sort(") and got._fields == want.__match_args__
+
+
+def test_new_ops_grad_fn_names_and_result_types_match_torch():
+    torch = pytest.importorskip("torch")
+    a = distinct(3, 4)
+    calls = {
+        "cumsum": lambda m, x: m.cumsum(x, 1), "cumprod": lambda m, x: m.cumprod(x, 0),
+        "sort": lambda m, x: m.sort(x), "topk": lambda m, x: m.topk(x, 2),
+        "kthvalue": lambda m, x: m.kthvalue(x, 2, 0, True), "norm": lambda m, x: m.norm(x),
+        "norm_dim": lambda m, x: m.norm(x, 1, 1), "aminmax": lambda m, x: m.aminmax(x, dim=1),
+    }
+    for name, call in calls.items():
+        got = call(pg, pg.tensor(a, requires_grad=True))
+        want = call(torch, torch.tensor(a, requires_grad=True))
+        if isinstance(want, tuple):
+            assert type(got).__name__ == type(want).__name__ and got._fields == want.__match_args__
+            got, want = got[0], want[0]
+        assert got.grad_fn.name() == want.grad_fn.name(), name
+        np.testing.assert_allclose(as_numpy(got), want.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+def test_scans_of_integers_and_bools_are_int64_like_torch(dtype):
+    torch = pytest.importorskip("torch")
+    a = [[1, 0, 2], [3, 1, 1]]
+    for op in ("cumsum", "cumprod"):
+        got = getattr(pg.tensor(a, dtype=getattr(pg, dtype)), op)(1)
+        want = getattr(torch.tensor(a, dtype=getattr(torch, dtype)), op)(1)
+        assert got.dtype.name == str(want.dtype).split(".")[-1]
+        assert got.tolist() == want.tolist()
+    assert pg.count_nonzero(pg.tensor(a), (0, 1)).item() == 5
+
+
+def test_cumprod_gradient_through_zeros_matches_torch_twice():
+    torch = pytest.importorskip("torch")
+    a = np.array([[2.0, 0.0, 3.0, 0.0, 1.5], [0.5, 1.0, 0.0, 2.0, -1.0]])
+    x, t = pg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (g,) = pg.autograd.grad(x.cumprod(1).sum(), x, create_graph=True)
+    (h,) = torch.autograd.grad(t.cumprod(1).sum(), t, create_graph=True)
+    np.testing.assert_allclose(as_numpy(g), h.detach().numpy(), rtol=1e-12)
+    (g2,) = pg.autograd.grad((g * g).sum(), x)
+    (h2,) = torch.autograd.grad((h * h).sum(), t)
+    np.testing.assert_allclose(as_numpy(g2), h2.numpy(), rtol=1e-12)

@@ -74,7 +74,7 @@ def dynamic_net(torch, init, steps=60):
                 h_relu = self.middle_linear(h_relu).clamp(min=0)
             return self.output_linear(h_relu)
 
-    N, D_in, H, D_out = 16, 10, 20, 3  # noqa: N806
+    D_in, H, D_out = 10, 20, 3  # noqa: N806
     x = torch.tensor(init["x"], dtype=torch.float32)
     y = torch.tensor(init["y"], dtype=torch.float32)
     model = DynamicNet(D_in, H, D_out)
