@@ -124,8 +124,9 @@ class NumpyBackend(ArrayAPIBackend):
     def add_into(x, y):
         np.add(x, y, out=x)
 
-    # scans and sorting: NumPy's own (its sort has no `descending`: a flip of the ascending
-    # order, which also puts NaN first as torch does; ties keep their order when stable)
+    # scans and sorting: NumPy's own. Its sort has no `descending`: the ascending order of -x
+    # (floats without NaN), else a flip of the ascending order, which puts NaN first as torch
+    # does; ties keep their order (stable) either way
     @staticmethod
     def cumsum(x, axis):
         return np.cumsum(x, axis)
@@ -136,14 +137,19 @@ class NumpyBackend(ArrayAPIBackend):
 
     @staticmethod
     def sort(x, axis, descending, stable):
-        out = np.sort(x, axis, kind="stable" if stable else None)
-        return np.flip(out, axis) if descending else out
+        if not descending:
+            return np.sort(x, axis, kind="stable" if stable else None)
+        if x.dtype.kind == "f" and not np.isnan(x).any():
+            return -np.sort(-x, axis, kind="stable")  # negation is exact
+        return np.flip(np.sort(x, axis, kind="stable"), axis)
 
     @staticmethod
     def argsort(x, axis, descending, stable):
         if not descending:
             return np.argsort(x, axis, kind="stable")
-        # stable descending: sort the reversed array ascending, reverse back, map indices
+        if x.dtype.kind == "f" and not np.isnan(x).any():
+            return np.argsort(-x, axis, kind="stable")
+        # NaN first, ints, bools: sort the reversed array ascending, reverse back, map indices
         flipped = np.argsort(np.flip(x, axis), axis, kind="stable")
         return (x.shape[axis] - 1) - np.flip(flipped, axis)
 

@@ -517,7 +517,7 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     k = x.backend
     flags = x.data if x.dtype is dtypes.bool else k.ne(x.data, 0)
     dims = _dims(dim, x.data.ndim)
-    return _make(k.sum(k.astype(flags, dtypes.int64), _axis(x, dims), False), dtypes.int64, k)
+    return _make(k.sum(flags, _axis(x, dims), False), dtypes.int64, k)  # bools sum to int64
 
 
 @ops.declare
@@ -615,32 +615,32 @@ def _gather_index(k, idx, d: int, shape: tuple) -> tuple:
                  for i in range(n))
 
 
-def _gathered(x: Tensor, values, index: tuple, name: str, squeeze: int | None = None) -> Tensor:
-    """values (x gathered at index) as a tensor whose gradient is scattered back to x;
-    `squeeze`: a dim of size 1 to drop from the values (kthvalue without keepdim)."""
+def _gathered(x: Tensor, values, idx, d: int, name: str, squeeze: bool = False) -> Tensor:
+    """values (x taken at the indices idx along d) as a tensor whose gradient is scattered
+    back to x; `squeeze`: drop dim d (size 1) from the values (kthvalue without keepdim)."""
     kept = tuple(values.shape)
-    if squeeze is not None:
-        values = x.backend.reshape(values, kept[:squeeze] + kept[squeeze + 1:])
+    if squeeze:
+        values = x.backend.reshape(values, kept[:d] + kept[d + 1:])
     out = _make(values, x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
-        record1(out, name, _gathered_backward, x, (), (tuple(x.data.shape), index, kept))
+        record1(out, name, _gathered_backward, x, (), (tuple(x.data.shape), idx, d, kept))
     return out
 
 
 def _gathered_backward(node, g):
-    shape, index, kept = node.args
+    shape, idx, d, kept = node.args
     if not shape:
         return (g,)
     if tuple(g.shape) != kept:
         g = g.reshape(kept)
-    return (index_add_into_zeros(g, shape, index, True),)
+    return (index_add_into_zeros(g, shape, _gather_index(g.backend, idx, d, shape), True),)
 
 
 def _scalar_pick(x: Tensor, name: str, dim: int):
     """sort/topk/kthvalue of a 0-d tensor: itself, at index 0."""
     normalize_dim(dim, 0)
     k = x.backend
-    return (_gathered(x, k.copy(x.data), (), name),
+    return (_gathered(x, k.copy(x.data), None, 0, name),
             _make(k.full((), 0, dtypes.int64), dtypes.int64, k))
 
 
@@ -653,9 +653,7 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
     d = normalize_dim(dim, x.data.ndim)
     idx = k.argsort(x.data, d, descending, stable)
     values = k.sort(x.data, d, descending, stable)
-    shape = tuple(x.data.shape)
-    return SortResult(_gathered(x, values, _gather_index(k, idx, d, shape) if x._rg else (),
-                                "SortBackward0"), _make(idx, dtypes.int64, k))
+    return SortResult(_gathered(x, values, idx, d, "SortBackward0"), _make(idx, dtypes.int64, k))
 
 
 @ops.declare
@@ -673,10 +671,10 @@ def _first(x: Tensor, d: int, start: int, stop: int, descending: bool, name: str
            keepdim: bool = True):
     """Elements start..stop-1 of x sorted along d, and their indices (stable order)."""
     k = x.backend
-    idx = k.argsort(x.data, d, descending, True)
-    idx = k.getitem(idx, (slice(None),) * d + (slice(start, stop),))
-    index = _gather_index(k, idx, d, tuple(x.data.shape))
-    values = _gathered(x, k.getitem(x.data, index), index, name, None if keepdim else d)
+    part = (slice(None),) * d + (slice(start, stop),)
+    idx = k.getitem(k.argsort(x.data, d, descending, True), part)
+    values = k.getitem(k.sort(x.data, d, descending, True), part)
+    values = _gathered(x, values, idx, d, name, not keepdim)
     if not keepdim:
         idx = k.reshape(idx, tuple(values.data.shape))
     return values, _make(idx, dtypes.int64, k)
