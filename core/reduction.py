@@ -517,7 +517,8 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     k = x.backend
     flags = x.data if x.dtype is dtypes.bool else k.ne(x.data, 0)
     dims = _dims(dim, x.data.ndim)
-    return _make(k.sum(flags, _axis(x, dims), False), dtypes.int64, k)  # bools sum to int64
+    # the cast: the Array API standard's sum refuses bools
+    return _make(k.sum(k.astype(flags, dtypes.int64), _axis(x, dims), False), dtypes.int64, k)
 
 
 @ops.declare
