@@ -699,11 +699,13 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element (k counts from 1) along `dim`, and its index."""
     if not x.data.ndim:
         if k != 1:
-            raise IndexError("kthvalue(): selected number k out of range for dimension 0")
+            raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
         return KthvalueResult(*_scalar_pick(x, "KthvalueBackward0", dim))
     d = normalize_dim(dim, x.data.ndim)
+    if x.data.shape[d] == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= x.data.shape[d]:
-        raise IndexError(f"kthvalue(): selected number k out of range for dimension {d}")
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     return KthvalueResult(*_first(x, d, k - 1, k, False, "KthvalueBackward0", keepdim))
 
 

@@ -711,3 +711,28 @@ def test_cumprod_gradient_through_zeros_matches_torch_twice():
     (g2,) = pg.autograd.grad((g * g).sum(), x)
     (h2,) = torch.autograd.grad((h * h).sum(), t)
     np.testing.assert_allclose(as_numpy(g2), h2.numpy(), rtol=1e-12)
+
+
+ERROR_CASES = {
+    "topk_k_too_large": lambda m: m.topk(m.tensor([1.0, 2.0]), 3),
+    "topk_negative_k": lambda m: m.topk(m.tensor([1.0, 2.0]), -1),
+    "kthvalue_k_zero": lambda m: m.kthvalue(m.tensor([1.0, 2.0]), 0),
+    "kthvalue_k_too_large": lambda m: m.kthvalue(m.tensor([[1.0, 2.0]]), 3, 1),
+    "sort_dim_out_of_range": lambda m: m.sort(m.tensor([1.0, 2.0]), 1),
+    "argsort_dim_out_of_range": lambda m: m.argsort(m.tensor(1.0), 2),
+    "cumsum_dim_out_of_range": lambda m: m.cumsum(m.tensor([[1.0]]), -3),
+    "cumprod_dim_out_of_range": lambda m: m.cumprod(m.tensor([1.0]), 1),
+    "norm_of_ints": lambda m: m.norm(m.tensor([1, 2])),
+    "count_nonzero_repeated_dim": lambda m: m.count_nonzero(m.tensor([[1.0]]), (0, 0)),
+    "aminmax_empty": lambda m: m.aminmax(m.zeros(0)),
+    "aminmax_empty_dim": lambda m: m.aminmax(m.zeros(2, 0), dim=1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_new_ops_raise_torchs_error_types(case):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(Exception) as want:  # noqa: PT011 - the type is torch's, compared below
+        ERROR_CASES[case](torch)
+    with pytest.raises(want.type):
+        ERROR_CASES[case](pg)
