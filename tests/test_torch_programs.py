@@ -3,8 +3,7 @@
 Each program is a function of a module `torch`, written as torch's beginner
 tutorials write it, and called once with torch and once with `plugrad`. The
 initial weights and the data are fixed NumPy values given to both, so the
-two runs do the same arithmetic and must agree to rounding. (Choosing the
-device the torch way is left out until plugrad has devices.)
+two runs do the same arithmetic and must agree to rounding.
 """
 from __future__ import annotations
 
@@ -93,13 +92,16 @@ def dynamic_net(torch, init, steps=60):
     return losses, model.output_linear.weight.detach().numpy().copy()
 
 
-# (c) a tiny training loop: random data, MSE, Adam
+# (c) a tiny training loop on a device chosen the torch way: random data, MSE, Adam
 def training_loop(torch, init, epochs=80):
+    device = torch.accelerator.current_accelerator().type \
+        if torch.accelerator.is_available() else "cpu"
     model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
     model.load_state_dict({k: torch.tensor(v, dtype=torch.float32)
                            for k, v in init["weights"].items()})
-    inputs = torch.tensor(init["x"], dtype=torch.float32)
-    targets = torch.tensor(init["y"], dtype=torch.float32)
+    model = model.to(device)
+    inputs = torch.tensor(init["x"], dtype=torch.float32).to(device)
+    targets = torch.tensor(init["y"], dtype=torch.float32, device=device)
     loss_fn = torch.nn.MSELoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     model.train()
@@ -112,7 +114,7 @@ def training_loop(torch, init, epochs=80):
         losses.append(loss.item())
     model.eval()
     with torch.no_grad():
-        final = model(inputs).sum().item()
+        final = model(inputs).sum().cpu().item()
     return losses, final
 
 
