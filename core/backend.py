@@ -70,9 +70,9 @@ Any = object
 # adding a required kernel would be a new major version.
 #   1.0  the kernels before the contract had a version
 #   1.1  optional log1p and expm1 (unary; fallbacks log(1 + x) and exp(x) - 1)
-# 1.2: optional cumsum and cumprod (scan; fallback a log-step scan of concat and add/mul),
-#      sort and argsort (sort; sort falls back on argsort and getitem, argsort raises)
-CONTRACT_VERSION = (1, 1)
+#   1.2  optional cumsum and cumprod (scan; fallback a log-step scan of concat and add/mul),
+#        sort and argsort (sort; sort falls back on argsort and getitem, argsort raises)
+CONTRACT_VERSION = (1, 2)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
