@@ -200,6 +200,46 @@ class ArrayAPIBackend(Backend):
         return self.xp.argmin(x, axis=axis, keepdims=keepdims)
 
     # -- selection and products ------------------------------------------------------------
+    # -- scans and sorting (contract 1.2): the standard's functions where the namespace has
+    # them (cumulative_sum is 2023.12; older namespaces spell it cumsum), else Backend's ------
+    def cumsum(self, x, axis):
+        xp = self.xp
+        fn = getattr(xp, "cumulative_sum", None)
+        if fn is not None:
+            return fn(x, axis=axis, dtype=x.dtype)
+        fn = getattr(xp, "cumsum", None)
+        return fn(x, axis=axis) if fn is not None else Backend.cumsum(self, x, axis)
+
+    def cumprod(self, x, axis):
+        xp = self.xp
+        fn = getattr(xp, "cumulative_prod", None)
+        if fn is not None:
+            return fn(x, axis=axis, dtype=x.dtype)
+        fn = getattr(xp, "cumprod", None)
+        return fn(x, axis=axis) if fn is not None else Backend.cumprod(self, x, axis)
+
+    def sort(self, x, axis, descending, stable):
+        xp = self.xp
+        if getattr(xp, "sort", None) is None:
+            return Backend.sort(self, x, axis, descending, stable)
+        try:
+            return xp.sort(x, axis=axis, descending=descending, stable=stable)
+        except TypeError:  # a NumPy-style sort (CuPy 13): no descending, always stable
+            out = xp.sort(x, axis=axis)
+            return xp.flip(out, axis=axis) if descending else out
+
+    def argsort(self, x, axis, descending, stable):
+        xp = self.xp
+        fn = getattr(xp, "argsort", None)
+        if fn is None:
+            return Backend.argsort(self, x, axis, descending, stable)
+        try:
+            out = fn(x, axis=axis, descending=descending, stable=stable)
+        except TypeError:  # NumPy-style: the reversed array's ascending order, reversed back
+            out = fn(x, axis=axis) if not descending else \
+                (x.shape[axis] - 1) - xp.flip(fn(xp.flip(x, axis=axis), axis=axis), axis=axis)
+        return out if out.dtype == xp.int64 else xp.astype(out, xp.int64)
+
     def where(self, cond, a, b):
         xp = self.xp
         if type(a) in _SCALARS:

@@ -205,7 +205,13 @@ class DaskBackend(ArrayAPIBackend):
         self._from_native = [(v, k) for k, v in _TO_NATIVE.items()]
         self.rng = da.random.default_rng()
 
-    # conformance_skips: none (the inherited property declares only dtypes a library lacks)
+    @property
+    def conformance_skips(self) -> dict:
+        """The inherited gaps (dtypes Dask lacks: none), and sorting: dask.array cannot sort."""
+        reason = ("dask.array has no sort or argsort (a sort of chunked arrays is a shuffle): "
+                  "the backend has no 'argsort' kernel and these ops raise NotImplementedError")
+        return {**super().conformance_skips,
+                **dict.fromkeys(("sort", "argsort", "topk", "kthvalue"), reason)}
 
     # -- dtypes ----------------------------------------------------------------------------
     def native(self, dtype):

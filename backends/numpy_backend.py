@@ -124,6 +124,35 @@ class NumpyBackend(ArrayAPIBackend):
     def add_into(x, y):
         np.add(x, y, out=x)
 
+    # scans and sorting: NumPy's own. Its sort has no `descending`: the ascending order of -x
+    # (floats without NaN), else a flip of the ascending order, which puts NaN first as torch
+    # does; ties keep their order (stable) either way
+    @staticmethod
+    def cumsum(x, axis):
+        return np.cumsum(x, axis)
+
+    @staticmethod
+    def cumprod(x, axis):
+        return np.cumprod(x, axis)
+
+    @staticmethod
+    def sort(x, axis, descending, stable):
+        if not descending:
+            return np.sort(x, axis, kind="stable" if stable else None)
+        if x.dtype.kind == "f" and not np.isnan(x).any():
+            return -np.sort(-x, axis, kind="stable")  # negation is exact
+        return np.flip(np.sort(x, axis, kind="stable"), axis)
+
+    @staticmethod
+    def argsort(x, axis, descending, stable):
+        if not descending:
+            return np.argsort(x, axis, kind="stable")
+        if x.dtype.kind == "f" and not np.isnan(x).any():
+            return np.argsort(-x, axis, kind="stable")
+        # NaN first, ints, bools: sort the reversed array ascending, reverse back, map indices
+        flipped = np.argsort(np.flip(x, axis), axis, kind="stable")
+        return (x.shape[axis] - 1) - np.flip(flipped, axis)
+
     @staticmethod
     def setitem(x, index, values):
         x[index] = values

@@ -208,6 +208,143 @@ def _logical_reduce(fn):
     return ref
 
 
+def _scan(fn):
+    def ref(x, dim, dtype=None):
+        return x.copy() if x.ndim == 0 else fn(x, axis=dim)
+    return ref
+
+
+def _sort_ref(x, dim=-1, descending=False, stable=False):
+    if x.ndim == 0:
+        return x.copy(), np.array(0, dtype=np.int64)
+    idx = np.argsort(-x if descending else x, axis=dim, kind="stable")
+    return np.take_along_axis(x, idx, dim), idx.astype(np.int64)
+
+
+def _topk_ref(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    values, idx = _sort_ref(x, dim, descending=largest)
+    take = np.arange(k)
+    return np.take(values, take, axis=dim), np.take(idx, take, axis=dim)
+
+
+def _kthvalue_ref(x, k, dim=-1, keepdim=False):
+    if x.ndim == 0:
+        return x.copy(), np.array(0, dtype=np.int64)
+    values, idx = _sort_ref(x, dim)
+    values, idx = np.take(values, [k - 1], axis=dim), np.take(idx, [k - 1], axis=dim)
+    if not keepdim:
+        values, idx = np.squeeze(values, dim), np.squeeze(idx, dim)
+    return values, idx
+
+
+def _norm_ref(x, p="fro", dim=None, keepdim=False):
+    p = 2 if p == "fro" else p
+    ax = _axis(x, dim) if x.ndim else None
+    a = np.abs(x)
+    if p == np.inf:
+        return np.max(a, axis=ax, keepdims=keepdim)
+    if p == -np.inf:
+        return np.min(a, axis=ax, keepdims=keepdim)
+    return np.sum(a ** p, axis=ax, keepdims=keepdim) ** (1.0 / p)
+
+
+def _count_nonzero_ref(x, dim=None):
+    return np.asarray(np.count_nonzero(x, axis=_axis(x, dim) if x.ndim else None),
+                      dtype=np.int64)
+
+
+def _aminmax_ref(x, dim=None, keepdim=False):
+    if x.ndim == 0:
+        return x.copy(), x.copy()
+    return np.min(x, axis=dim, keepdims=keepdim), np.max(x, axis=dim, keepdims=keepdim)
+
+
+def _scan_samples(gen=_u, zeros=False):
+    def samples(rng):
+        out = [
+            Sample("dim1", (gen(rng, (3, 4)),), kw={"dim": 1}),
+            Sample("dim0", (gen(rng, (3, 4)),), kw={"dim": 0}),
+            Sample("dim_neg_rank3", (gen(rng, (2, 3, 2)),), kw={"dim": -2}),
+            Sample("vector", (gen(rng, (5,)),), kw={"dim": 0}),
+            Sample("scalar_0d", (gen(rng, ()),), kw={"dim": 0}),
+            Sample("empty", (gen(rng, (0, 3)),), kw={"dim": 0}),
+            Sample("noncontig", (gen(rng, (3, 4)),), kw={"dim": 1}, noncontig=True),
+        ]
+        if zeros:
+            one, two = gen(rng, (3, 4)), gen(rng, (2, 5))
+            one[1, 2] = 0.0
+            two[0, 1] = two[0, 3] = two[1, 0] = 0.0
+            out += [Sample("one_zero", (one,), kw={"dim": 1}),
+                    Sample("zeros", (two,), kw={"dim": -1})]
+        return out
+    return samples
+
+
+def _sort_samples(rng):
+    return [
+        Sample("last", (_u(rng, (3, 4)),)),
+        Sample("dim0", (_u(rng, (3, 4)),), kw={"dim": 0}),
+        Sample("descending", (_u(rng, (3, 4)),), kw={"dim": 1, "descending": True}),
+        Sample("stable_rank3", (_u(rng, (2, 3, 2)),), kw={"dim": -2, "stable": True}),
+        Sample("vector", (_u(rng, (6,)),)),
+        Sample("scalar_0d", (_u(rng, ()),)),
+        Sample("empty", (_u(rng, (0, 3)),), kw={"dim": 0}),
+        Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": 1}, noncontig=True),
+    ]
+
+
+def _topk_samples(rng):
+    return [
+        Sample("k2", (_u(rng, (3, 4)),), kw={"k": 2}),
+        Sample("smallest_dim0", (_u(rng, (4, 3)),), kw={"k": 3, "dim": 0, "largest": False}),
+        Sample("all", (_u(rng, (5,)),), kw={"k": 5}),
+        Sample("none", (_u(rng, (2, 5)),), kw={"k": 0}),
+        Sample("rank3", (_u(rng, (2, 3, 2)),), kw={"k": 1, "dim": 1}),
+        Sample("noncontig", (_u(rng, (3, 4)),), kw={"k": 2}, noncontig=True),
+    ]
+
+
+def _kthvalue_samples(rng):
+    return [
+        Sample("k2", (_u(rng, (3, 4)),), kw={"k": 2}),
+        Sample("dim0_keepdim", (_u(rng, (4, 3)),), kw={"k": 4, "dim": 0, "keepdim": True}),
+        Sample("k1_rank3", (_u(rng, (2, 3, 2)),), kw={"k": 1, "dim": 1}),
+        Sample("scalar_0d", (_u(rng, ()),), kw={"k": 1}),
+        Sample("noncontig", (_u(rng, (3, 4)),), kw={"k": 3}, noncontig=True),
+    ]
+
+
+def _norm_samples(rng):
+    return [
+        Sample("fro", (_away(rng, (3, 4)),)),
+        Sample("p1_dim1", (_away(rng, (3, 4)),), kw={"p": 1, "dim": 1}),
+        Sample("p2_dim0_keepdim", (_u(rng, (3, 4)),), kw={"p": 2, "dim": 0, "keepdim": True}),
+        Sample("p3_dims", (_away(rng, (2, 3, 2)),), kw={"p": 3, "dim": (0, 2)}),
+        Sample("inf_dim1", (_u(rng, (3, 4)),), kw={"p": float("inf"), "dim": 1}),
+        Sample("minus_inf", (_u(rng, (3, 4)),), kw={"p": float("-inf")}),
+        Sample("fro_dims", (_u(rng, (2, 3, 2)),), kw={"p": "fro", "dim": (1, 2)}),
+        Sample("scalar_0d", (_away(rng, ()),)),
+        Sample("empty_dim1", (_u(rng, (0, 3)),), kw={"dim": 1}),
+        Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": 1}, noncontig=True),
+    ]
+
+
+def _count_nonzero_samples(rng):
+    def gen(shape):
+        return np.where(rng.random(shape) < 0.4, 0.0, rng.uniform(-2, 2, size=shape))
+    return [Sample("all", (gen((3, 4)),)), Sample("dim1", (gen((3, 4)),), kw={"dim": 1}),
+            Sample("dims", (gen((2, 3, 2)),), kw={"dim": (0, 2)}),
+            Sample("scalar_0d", (gen(()),)), Sample("empty", (gen((0, 3)),), kw={"dim": 0}),
+            Sample("noncontig", (gen((3, 4)),), kw={"dim": 0}, noncontig=True)]
+
+
+def _aminmax_samples(rng):
+    return [Sample("all", (_u(rng, (3, 4)),)), Sample("dim1", (_u(rng, (3, 4)),), kw={"dim": 1}),
+            Sample("dim0_keepdim", (_u(rng, (3, 4)),), kw={"dim": 0, "keepdim": True}),
+            Sample("scalar_0d", (_u(rng, ()),)),
+            Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": -1}, noncontig=True)]
+
+
 def _clamp(x, lo=None, hi=None, min=None, max=None):  # noqa: A002
     lo = min if lo is None else lo
     hi = max if hi is None else hi
@@ -388,6 +525,12 @@ def _to_samples(rng):
         Sample("backend_round_trip", (_u(rng, (2, 3)),), call="x.to('numpy').to(bk) * 2",
                ref=lambda x: x * 2),
         Sample("backend_and_dtype", (_u(rng, (3,)),), call="x.to('numpy', pg.float64)",
+               out_dtype="float64"),
+        # devices: to the CPU (no move for a tensor already on a CPU backend) and back
+        Sample("cpu", (_u(rng, (2, 3)),), call="x.cpu().to(bk) * 2", ref=lambda x: x * 2),
+        Sample("to_device", (_u(rng, (3,)),), call="x.to(pg.device('cpu')).to(bk) - 1",
+               ref=lambda x: x - 1),
+        Sample("device_kw", (_u(rng, (3,)),), call="x.to(device='cpu', dtype=pg.float64)",
                out_dtype="float64"),
     ]
 
@@ -1307,6 +1450,23 @@ OPS: tuple = (
                                              for a in s.inputs), kw=s.kw, noncontig=s.noncontig)
                         for s in _reduction_samples(zero_d=False)(rng)],
            differentiable=False),
+    OpInfo("count_nonzero", ("pg.count_nonzero(x, **kw)", "x.count_nonzero(**kw)"),
+           _count_nonzero_ref, _count_nonzero_samples, differentiable=False),
+    OpInfo("aminmax", ("pg.aminmax(x, **kw)", "x.aminmax(**kw)"), _aminmax_ref,
+           _aminmax_samples),
+    OpInfo("cumsum", ("pg.cumsum(x, **kw)", "x.cumsum(**kw)"), _scan(np.cumsum),
+           lambda rng: _scan_samples()(rng) + [
+               Sample("dtype_float64", (_u(rng, (3, 4)),), call="x.cumsum(1, dtype=pg.float64)",
+                      ref=lambda x: np.cumsum(x, 1), out_dtype="float64")]),
+    OpInfo("cumprod", ("pg.cumprod(x, **kw)", "x.cumprod(**kw)"), _scan(np.cumprod),
+           _scan_samples(zeros=True)),
+    OpInfo("sort", ("pg.sort(x, **kw)", "x.sort(**kw)"), _sort_ref, _sort_samples),
+    OpInfo("argsort", ("pg.argsort(x, **kw)", "x.argsort(**kw)"),
+           lambda x, **kw: _sort_ref(x, **kw)[1], _sort_samples, differentiable=False),
+    OpInfo("topk", ("pg.topk(x, **kw)", "x.topk(**kw)"), _topk_ref, _topk_samples),
+    OpInfo("kthvalue", ("pg.kthvalue(x, **kw)", "x.kthvalue(**kw)"), _kthvalue_ref,
+           _kthvalue_samples),
+    OpInfo("norm", ("pg.norm(x, **kw)", "x.norm(**kw)"), _norm_ref, _norm_samples),
     # shapes and indexing
     OpInfo("reshape", (), None, _reshape_samples),
     OpInfo("view", (), None, _view_samples),
@@ -1341,6 +1501,11 @@ BY_NAME = {op.name: op for op in OPS}
 
 # Public names that are not ops, or whose behaviour the engine cases check instead.
 NOT_OPS = {
+    # random draws: no reference to compare values with; tests/test_sampling.py checks their
+    # laws, seeding, errors and (zero) gradients against torch
+    "bernoulli": "a random draw", "Tensor.bernoulli": "a random draw",
+    "Tensor.bernoulli_": "a random draw", "normal": "a random draw",
+    "multinomial": "a random draw", "Tensor.multinomial": "a random draw",
     # plugrad functions
     "broadcast_shapes": "computes a shape from shapes; no tensors involved",
     "detach": "leaves the graph; an engine case checks it",
@@ -1363,6 +1528,8 @@ NOT_OPS = {
     "Tensor.detach": "engine cases",
     "Tensor.detach_": "engine cases",
     "Tensor.backend": "metadata",
+    "Tensor.device": "metadata: the device type its backend serves; tests/test_device.py",
+    "Tensor.cuda": "moves to the backend serving 'cuda' (CuPy): tests/test_device.py",
     "Tensor.data": "the backend array itself",
     "Tensor.dtype": "metadata",
     "Tensor.shape": "metadata",

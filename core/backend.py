@@ -70,7 +70,9 @@ Any = object
 # adding a required kernel would be a new major version.
 #   1.0  the kernels before the contract had a version
 #   1.1  optional log1p and expm1 (unary; fallbacks log(1 + x) and exp(x) - 1)
-CONTRACT_VERSION = (1, 1)
+#   1.2  optional cumsum and cumprod (scan; fallback a log-step scan of concat and add/mul),
+#        sort and argsort (sort; sort falls back on argsort and getitem, argsort raises)
+CONTRACT_VERSION = (1, 2)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -88,6 +90,8 @@ KINDS = {
     "random": "random numbers",
     "in-place": "in-place arithmetic (optimizers, gradient sums)",
     "lazy": "evaluating deferred work",
+    "scan": "inclusive cumulative reductions along one axis: f(x, axis)",
+    "sort": "sorting along one axis: f(x, axis, descending, stable)",
 }
 ELEMENTWISE_KINDS = ("unary", "binary")
 
@@ -167,6 +171,10 @@ KERNELS = {
     "mul_into":     ("in-place", "optional", ()),
     "add_into":     ("in-place", "optional", ()),
     "compute":      ("lazy",     "optional", ()),
+    "cumsum":       ("scan",     "optional", ()),
+    "cumprod":      ("scan",     "optional", ()),
+    "sort":         ("sort",     "optional", ()),
+    "argsort":      ("sort",     "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -203,6 +211,10 @@ class BackendUnavailable(RuntimeError):
     """
 
 
+class UnknownDeviceType(BackendUnavailable):
+    """No backend declares this device type (`BackendSpec(device_type=...)`)."""
+
+
 class BackendSpec:
     """What a plugin's `plugrad_backends` hook returns: a name and how to make the backend.
 
@@ -210,18 +222,24 @@ class BackendSpec:
     so it is where the array library gets imported. It returns a `Backend` or
     raises `BackendUnavailable` with the reason it cannot run here.
 
+    `device_type` is the torch device type the backend's arrays live on
+    ("cpu", "cuda", or a new one such as "mps"): `device="mps"` on a creation
+    function or `.to()` then finds this backend (plugrad.backends.for_device).
+
     >>> BackendSpec("mylib", lambda: None, "MyLib arrays on the CPU")
     BackendSpec('mylib', 'MyLib arrays on the CPU')
     """
 
     # a plain class, not a dataclass: `import plugrad` reads this module, and the
     # dataclasses module (with inspect behind it) would add milliseconds to it
-    __slots__ = ("name", "factory", "description")
+    __slots__ = ("name", "factory", "description", "device_type")
 
-    def __init__(self, name: str, factory: Callable[[], Backend], description: str = ""):
+    def __init__(self, name: str, factory: Callable[[], Backend], description: str = "",
+                 device_type: str = "cpu"):
         self.name = name
         self.factory = factory
         self.description = description
+        self.device_type = device_type
 
     def __repr__(self) -> str:
         return f"BackendSpec({self.name!r}, {self.description!r})"
@@ -242,6 +260,8 @@ class Backend:
 
     name: str = "abstract"
     version: str = ""
+    # the torch device type of its arrays: set by the registry from the BackendSpec
+    device_type: str = "cpu"
     # True for a backend whose arrays are deferred computations (Dask): the core then
     # never forces values on its own and does not refuse arrays larger than memory
     lazy: bool = False
@@ -427,6 +447,52 @@ class Backend:
         computes them together, so work they share is done once.
         """
         return arrays
+
+    # scans and sorting (contract 1.2): `axis` is one non-negative int
+    def cumsum(self, x: Array, axis: int) -> Array:
+        """Optional (contract 1.2). Inclusive cumulative sum along `axis`, in x's dtype.
+
+        The fallback is a log-step (Hillis-Steele) scan of getitem, concat and add:
+        log2(n) passes over the array where the library's own scan makes one.
+        """
+        return self._scan(x, axis, self.add)
+
+    def cumprod(self, x: Array, axis: int) -> Array:
+        """Optional (contract 1.2). Inclusive cumulative product along `axis`, in x's dtype."""
+        return self._scan(x, axis, self.mul)
+
+    def _scan(self, x: Array, axis: int, op: Callable) -> Array:
+        n = x.shape[axis]
+        head = (slice(None),) * axis
+        shift = 1
+        while shift < n:
+            x = self.concat([self.getitem(x, head + (slice(0, shift),)),
+                             op(self.getitem(x, head + (slice(shift, None),)),
+                                self.getitem(x, head + (slice(0, n - shift),)))], axis)
+            shift *= 2
+        return x
+
+    def sort(self, x: Array, axis: int, descending: bool, stable: bool) -> Array:
+        """Optional (contract 1.2). x sorted along `axis`; NaN sorts as the largest value.
+
+        The fallback gathers x at `argsort`'s indices.
+        """
+        idx = self.argsort(x, axis, descending, stable)
+        int64 = self.dtype_of(idx)
+        index = tuple(idx if i == axis else
+                      self.reshape(self.arange(0, s, 1, int64),
+                                   tuple(s if j == i else 1 for j in range(x.ndim)))
+                      for i, s in enumerate(x.shape))
+        return self.getitem(x, index)
+
+    def argsort(self, x: Array, axis: int, descending: bool, stable: bool) -> Array:
+        """Optional (contract 1.2). int64 indices that sort x along `axis` (see `sort`).
+
+        With `stable`, equal elements keep their order (descending too). No
+        fallback: sorting cannot be composed from the required kernels cheaply.
+        """
+        raise NotImplementedError(f"the {self.name!r} backend has no 'argsort' kernel "
+                                  f"(optional in contract 1.2), so it cannot sort")
 
 
 def missing_primitives(backend: Any) -> list:

@@ -13,6 +13,7 @@ from . import dtypes
 from .creation import arange
 from .declare import Ops
 from .grad_mode import STATE
+from .indexing import index_add_into_zeros
 from .pointwise import maximum, minimum, where
 from .recording import record1, saved_output
 from .shape import cat
@@ -43,6 +44,19 @@ class MinResult(_ReturnType, namedtuple("min", _values_indices)):
 
 MaxResult.__name__ = MaxResult.__qualname__ = "max"
 MinResult.__name__ = MinResult.__qualname__ = "min"
+
+
+def _return_type(name: str, fields: tuple = _values_indices) -> type:
+    """A torch.return_types-like named tuple class called `name`."""
+    cls = type(name, (_ReturnType, namedtuple(name, fields)), {"__slots__": ()})
+    cls.__module__ = __name__
+    return cls
+
+
+SortResult = _return_type("sort")
+TopkResult = _return_type("topk")
+KthvalueResult = _return_type("kthvalue")
+AminmaxResult = _return_type("aminmax", ("min", "max"))
 
 
 def _dims(dim, ndim: int) -> tuple:
@@ -219,8 +233,9 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 
 def _extreme(x: Tensor, dim, keepdim: bool, op: str):
     k = x.backend
-    if dim is None:
-        return _amax(x, None, False, op, "MaxBackward1" if op == "max" else "MinBackward1", op)
+    if dim is None:  # NaN wins, and shares the gradient with the other NaNs
+        return _amax(x, None, False, op, "MaxBackward1" if op == "max" else "MinBackward1", op,
+                     True)
     d = normalize_dim(dim, x.data.ndim)
     _check_nonempty(op, x, (d,), False)
     axis = (d,) if x.data.ndim else None
@@ -260,7 +275,8 @@ def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return _amax(x, dim, keepdim, "min", "AminBackward0", "amin")
 
 
-def _amax(x: Tensor, dim, keepdim: bool, op: str, name: str, label: str) -> Tensor:
+def _amax(x: Tensor, dim, keepdim: bool, op: str, name: str, label: str,
+          nan_hits: bool = False) -> Tensor:
     k = x.backend
     dims = _dims(dim, x.data.ndim)
     _check_nonempty(label, x, dims, dim is None or (isinstance(dim, (tuple, list)) and not dim))
@@ -268,17 +284,22 @@ def _amax(x: Tensor, dim, keepdim: bool, op: str, name: str, label: str) -> Tens
     if x._rg and STATE.grad_enabled:
         shape = tuple(x.data.shape)
         record1(out, name, _amax_backward, x, (x, out.data), (shape, _kept_shape(shape, dims),
-                                                             keepdim, dims))
+                                                             keepdim, dims, nan_hits))
     return out
 
 
 def _amax_backward(node, g):
+    # amax of a slice with NaN: every element's gradient is NaN (0 / 0), as in torch; max()
+    # and min() of the whole tensor send it to the NaNs (nan_hits), as torch does
     x, out = node.saved
-    shape, kept, keepdim, dims = node.args
+    shape, kept, keepdim, dims, nan_hits = node.args
     result = saved_output(node, g, out)
     if not keepdim:
         result = result.reshape(kept)
-    hit = (x == result).to(g.dtype)
+    hit = x == result
+    if nan_hits:
+        hit = where(result != result, x != x, hit)
+    hit = hit.to(g.dtype)
     count = hit.sum(dims if x.ndim else None, keepdim=True) if x.ndim else hit
     return (_expand_back(g, shape, kept, keepdim) * hit / count,)
 
@@ -487,6 +508,269 @@ def _log_softmax_backward(node, g):
     y = saved_output(node, g, node.saved[0])
     d = node.args if g.ndim else None
     return (g - y.exp() * g.sum(d, keepdim=True),)
+
+
+# -- counting ---------------------------------------------------------------------------------
+@ops.declare
+def count_nonzero(x: Tensor, dim=None) -> Tensor:
+    """The number of non-zero elements over `dim` (all dims by default), as int64."""
+    k = x.backend
+    flags = x.data if x.dtype is dtypes.bool else k.ne(x.data, 0)
+    dims = _dims(dim, x.data.ndim)
+    # the cast: the Array API standard's sum refuses bools
+    return _make(k.sum(k.astype(flags, dtypes.int64), _axis(x, dims), False), dtypes.int64, k)
+
+
+@ops.declare
+def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
+    """(min, max) over `dim` (all dims by default) as torch.return_types.aminmax."""
+    label = "aminmax"
+    if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
+                               "the operation has no identity.")
+    else:
+        dim = normalize_dim(dim, x.data.ndim)
+        if x.data.ndim and x.data.shape[dim] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {dim} to have non-zero size.")
+    return AminmaxResult(_amax(x, dim, keepdim, "min", "AminmaxBackward0", label),
+                         _amax(x, dim, keepdim, "max", "AminmaxBackward0", label))
+
+
+# -- scans ------------------------------------------------------------------------------------
+@ops.declare
+def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Inclusive cumulative sum along `dim`; ints and bools sum to int64."""
+    return _scan(x, dim, dtype, "cumsum", "CumsumBackward0", _cumsum_backward)
+
+
+@ops.declare
+def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Inclusive cumulative product along `dim`; ints and bools multiply to int64."""
+    return _scan(x, dim, dtype, "cumprod", "CumprodBackward0", _cumprod_backward)
+
+
+def _scan(x: Tensor, dim, dtype, op: str, name: str, backward) -> Tensor:
+    k = x.backend
+    d = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
+    data = x.data if d is x.dtype else k.astype(x.data, d)
+    axis = normalize_dim(dim, x.data.ndim)
+    if x.data.ndim:
+        data = getattr(k, op)(data, axis)
+    elif data is x.data:
+        data = k.copy(data)
+    out = _make(data, d, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, name, backward, x, (x, out.data) if op == "cumprod" else (),
+                (axis, x.dtype))
+    return out
+
+
+def _reversed(t: Tensor, d: int) -> tuple:
+    """The index that reverses dim d of t (a differentiable gather)."""
+    n = t.data.shape[d]
+    return (slice(None),) * d + (arange(n - 1, -1, -1, backend=t.backend),)
+
+
+def _reverse_cumsum(g: Tensor, d: int) -> Tensor:
+    """out[i] = sum of g[j] for j >= i along d."""
+    rev = _reversed(g, d)
+    return g[rev].cumsum(d)[rev]
+
+
+def _cumsum_backward(node, g):
+    d, dtype = node.args
+    if g.ndim:
+        g = _reverse_cumsum(g, d)
+    return (g if g.dtype is dtype else g.to(dtype),)
+
+
+def _cumprod_backward(node, g):
+    x, out = node.saved
+    d, dtype = node.args
+    if g.dtype is not dtype:
+        g = g.to(dtype)
+    if not x.ndim:
+        return (g,)
+    if not x.backend.lazy and not (x == 0).any().item():
+        y = saved_output(node, g, out)
+        return (_reverse_cumsum(g * (y if y.dtype is dtype else y.to(dtype)), d) / x,)
+    # With zeros, y / x is 0/0. Without division: row i of `others` is x with x[i] set to 1,
+    # so its cumulative product at j >= i is the product of x[k], k <= j, k != i.
+    xm = x.movedim(d, -1)
+    n = xm.data.shape[-1]
+    i = arange(n, backend=x.backend).reshape(n, 1)
+    j = arange(n, backend=x.backend)
+    others = where(i == j, 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n)).cumprod(-1)
+    grad = where(j >= i, others * g.movedim(d, -1).unsqueeze(-2), 0.0).sum(-1)
+    return (grad.movedim(-1, d),)
+
+
+# -- sorting ----------------------------------------------------------------------------------
+def _gather_index(k, idx, d: int, shape: tuple) -> tuple:
+    """The advanced index that picks x[..., idx[...], ...] along d (take_along_dim)."""
+    n = len(shape)
+    return tuple(idx if i == d else
+                 k.reshape(k.arange(0, idx.shape[i], 1, dtypes.int64),
+                           tuple(idx.shape[i] if j == i else 1 for j in range(n)))
+                 for i in range(n))
+
+
+def _gathered(x: Tensor, values, idx, d: int, name: str, squeeze: bool = False) -> Tensor:
+    """values (x taken at the indices idx along d) as a tensor whose gradient is scattered
+    back to x; `squeeze`: drop dim d (size 1) from the values (kthvalue without keepdim)."""
+    kept = tuple(values.shape)
+    if squeeze:
+        values = x.backend.reshape(values, kept[:d] + kept[d + 1:])
+    out = _make(values, x.dtype, x.backend)
+    if x._rg and STATE.grad_enabled:
+        record1(out, name, _gathered_backward, x, (), (tuple(x.data.shape), idx, d, kept))
+    return out
+
+
+def _gathered_backward(node, g):
+    shape, idx, d, kept = node.args
+    if not shape:
+        return (g,)
+    if tuple(g.shape) != kept:
+        g = g.reshape(kept)
+    return (index_add_into_zeros(g, shape, _gather_index(g.backend, idx, d, shape), True),)
+
+
+def _scalar_pick(x: Tensor, name: str, dim: int):
+    """sort/topk/kthvalue of a 0-d tensor: itself, at index 0."""
+    normalize_dim(dim, 0)
+    k = x.backend
+    return (_gathered(x, k.copy(x.data), None, 0, name),
+            _make(k.full((), 0, dtypes.int64), dtypes.int64, k))
+
+
+@ops.declare
+def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    """(values, indices) sorted along `dim`; NaN sorts as the largest value."""
+    if not x.data.ndim:
+        return SortResult(*_scalar_pick(x, "SortBackward0", dim))
+    k = x.backend
+    d = normalize_dim(dim, x.data.ndim)
+    idx = k.argsort(x.data, d, descending, stable)
+    values = k.sort(x.data, d, descending, stable)
+    return SortResult(_gathered(x, values, idx, d, "SortBackward0"), _make(idx, dtypes.int64, k))
+
+
+@ops.declare
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    """The int64 indices that sort x along `dim` (see sort)."""
+    k = x.backend
+    if not x.data.ndim:
+        normalize_dim(dim, 0)
+        return _make(k.full((), 0, dtypes.int64), dtypes.int64, k)
+    return _make(k.argsort(x.data, normalize_dim(dim, x.data.ndim), descending, stable),
+                 dtypes.int64, k)
+
+
+def _first(x: Tensor, d: int, start: int, stop: int, descending: bool, name: str,
+           keepdim: bool = True):
+    """Elements start..stop-1 of x sorted along d, and their indices (stable order)."""
+    k = x.backend
+    part = (slice(None),) * d + (slice(start, stop),)
+    idx = k.getitem(k.argsort(x.data, d, descending, True), part)
+    values = k.getitem(k.sort(x.data, d, descending, True), part)
+    values = _gathered(x, values, idx, d, name, not keepdim)
+    if not keepdim:
+        idx = k.reshape(idx, tuple(values.data.shape))
+    return values, _make(idx, dtypes.int64, k)
+
+
+@ops.declare
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The k largest (or smallest) elements along `dim`, and their indices."""
+    n = x.data.shape[normalize_dim(dim, x.data.ndim)] if x.data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    if not x.data.ndim:
+        return TopkResult(*_scalar_pick(x, "TopkBackward0", dim)) if k else \
+            TopkResult(*_first(x.reshape(1), 0, 0, 0, largest, "TopkBackward0"))
+    return TopkResult(*_first(x, normalize_dim(dim, x.data.ndim), 0, k, largest,
+                              "TopkBackward0"))
+
+
+@ops.declare
+def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """The k-th smallest element (k counts from 1) along `dim`, and its index."""
+    if not x.data.ndim:
+        if k != 1:
+            raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
+        return KthvalueResult(*_scalar_pick(x, "KthvalueBackward0", dim))
+    d = normalize_dim(dim, x.data.ndim)
+    if x.data.shape[d] == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
+    if not 1 <= k <= x.data.shape[d]:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    return KthvalueResult(*_first(x, d, k - 1, k, False, "KthvalueBackward0", keepdim))
+
+
+# -- norms ------------------------------------------------------------------------------------
+@ops.declare
+def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector p-norm over `dim` (all elements by default): p = 2, 1, inf, -inf, 0, any
+    number, or 'fro' (the 2-norm of the elements). The gradient at a zero norm is 0."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {x.dtype.name.capitalize()}")
+    if isinstance(p, str):
+        if p != "fro":
+            raise NotImplementedError(f"norm(p={p!r}) is not supported (only numbers and 'fro')")
+        p = 2
+    k = x.backend
+    dims = _dims(dim, x.data.ndim)
+    axis = _axis(x, dims)
+    a = k.abs(x.data)
+    inf = float("inf")
+    if p == inf or p == -inf:
+        if x.numel() == 0 and (dim is None or builtins.any(x.data.shape[i] == 0 for i in dims)):
+            raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty "
+                               "tensor because the operation does not have an identity")
+        data = (k.max if p == inf else k.min)(a, axis, keepdim)
+    elif p == 0:
+        data = k.sum(k.astype(k.ne(a, 0), x.dtype), axis, keepdim)
+    elif p == 1:
+        data = k.sum(a, axis, keepdim)
+    elif p == 2:
+        data = k.sqrt(k.sum(k.mul(a, a), axis, keepdim))
+    else:
+        data = k.pow(k.sum(k.pow(a, p), axis, keepdim), 1.0 / p)
+    out = _make(data, x.dtype, k)
+    if x._rg and STATE.grad_enabled:
+        shape = tuple(x.data.shape)
+        record1(out, "LinalgVectorNormBackward0", _norm_backward, x, (x, out.data),
+                (shape, _kept_shape(shape, dims), keepdim, dims, p))
+    return out
+
+
+def _norm_backward(node, g):
+    x, out = node.saved
+    shape, kept, keepdim, dims, p = node.args
+    if p == 0:
+        return (x * 0.0,)
+    sgn = where(x == x, x.sign(), 0.0)  # torch's sgn: 0 at NaN
+    if p == 1:
+        return (_expand_back(g, shape, kept, keepdim) * sgn,)
+    result = saved_output(node, g, out)
+    if not keepdim:
+        result = result.reshape(kept)
+    g = _expand_back(g, shape, kept, keepdim)
+    if p in (float("inf"), float("-inf")):  # like amax of |x|: ties share it evenly
+        hit = x.abs() == result  # none where the norm is NaN: then every gradient is 0
+        count = hit.to(g.dtype)
+        count = count.sum(dims, keepdim=True) if x.ndim else count
+        return (where(hit, g * sgn / where(count == 0, 1.0, count), 0.0),)
+    zero = result == 0
+    if p == 2:
+        return (x * where(zero, 0.0, g / where(zero, 1.0, result)),)
+    scale = where(zero, 0.0, g / where(zero, 1.0, result).pow(p - 1))
+    return (sgn * x.abs().pow(p - 1) * scale,)
 
 
 __all__ = ops.exported()

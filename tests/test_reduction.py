@@ -533,3 +533,206 @@ def test_reductions_match_torch(name):
         want.backward(torch.tensor(grad_out))
         np.testing.assert_allclose(as_numpy(x.grad), t.grad.numpy(), rtol=1e-9, atol=1e-12,
                                    err_msg=case)
+
+
+# -- hostile values: NaN, infinities, empty and 0-d inputs, against torch ------------------------
+NAN, INF = float("nan"), float("inf")
+HOSTILE = {
+    "nan": [1.0, NAN, 3.0, NAN],
+    "nan_2d": [[1.0, NAN, 0.5], [INF, 2.0, -1.0]],
+    "infs": [-INF, 2.0, INF],
+    "inf_ties": [INF, 1.0, INF],
+    "minus_inf_ties": [-INF, -INF, 0.0],
+    "zeros": [0.0, 0.0, 0.0],
+    "empty": np.zeros((0,)),
+    "empty_2d": np.zeros((2, 0)),
+    "scalar_0d": 2.5,
+    "nan_0d": NAN,
+}
+HOSTILE_OPS = {
+    "sum": lambda m, x: m.sum(x), "sum_dim": lambda m, x: m.sum(x, 0),
+    "mean": lambda m, x: m.mean(x), "mean_dim": lambda m, x: m.mean(x, 0),
+    "prod": lambda m, x: m.prod(x), "prod_dim": lambda m, x: m.prod(x, 0),
+    "max": lambda m, x: m.max(x), "max_dim": lambda m, x: m.max(x, 0),
+    "min": lambda m, x: m.min(x), "min_dim": lambda m, x: m.min(x, -1, keepdim=True),
+    "amax": lambda m, x: m.amax(x), "amax_dim": lambda m, x: m.amax(x, 0),
+    "amin": lambda m, x: m.amin(x), "amin_dim": lambda m, x: m.amin(x, -1),
+    "argmax": lambda m, x: m.argmax(x), "argmax_dim": lambda m, x: m.argmax(x, 0),
+    "argmin": lambda m, x: m.argmin(x), "argmin_dim": lambda m, x: m.argmin(x, -1),
+    "var": lambda m, x: m.var(x), "var_dim": lambda m, x: m.var(x, 0),
+    "std": lambda m, x: m.std(x), "std_dim": lambda m, x: m.std(x, -1, correction=0),
+    "logsumexp": lambda m, x: m.logsumexp(x, 0),
+    "logsumexp_all": lambda m, x: m.logsumexp(x, tuple(range(x.ndim))),
+    "softmax": lambda m, x: m.softmax(x, 0), "log_softmax": lambda m, x: m.log_softmax(x, -1),
+    "all": lambda m, x: m.all(x), "any_dim": lambda m, x: m.any(x, 0),
+    "cumsum": lambda m, x: m.cumsum(x, 0), "cumprod": lambda m, x: m.cumprod(x, -1),
+    "sort": lambda m, x: m.sort(x, dim=0, stable=True),
+    "sort_descending": lambda m, x: m.sort(x, dim=-1, descending=True, stable=True),
+    "argsort": lambda m, x: m.argsort(x, dim=0, stable=True),
+    "topk": lambda m, x: m.topk(x, 1, 0), "kthvalue": lambda m, x: m.kthvalue(x, 1, 0),
+    "norm": lambda m, x: m.norm(x), "norm_dim": lambda m, x: m.norm(x, 2, 0),
+    "norm_1": lambda m, x: m.norm(x, 1), "norm_inf": lambda m, x: m.norm(x, INF),
+    "norm_minus_inf": lambda m, x: m.norm(x, -INF, -1), "norm_3": lambda m, x: m.norm(x, 3),
+    "count_nonzero": lambda m, x: m.count_nonzero(x),
+    "aminmax": lambda m, x: m.aminmax(x), "aminmax_dim": lambda m, x: m.aminmax(x, dim=0),
+}
+
+
+def _run_hostile(module, op, values):
+    """(outputs, gradient or None) of op on values, or the exception type it raised."""
+    x = module.tensor(values, dtype=module.float64, requires_grad=True)
+    try:
+        out = op(module, x)
+    except Exception as err:  # noqa: BLE001 - the type is compared with torch's
+        return type(err)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    diff = [o for o in outs if o.dtype.is_floating_point and o.requires_grad]
+    grad = None
+    if diff:
+        loss = diff[0].sum()
+        for o in diff[1:]:
+            loss = loss + o.sum()
+        loss.backward()
+        grad = x.grad
+    as_np = as_numpy if module is pg else (lambda t: t.detach().numpy())
+    return ([(as_np(o), o.dtype.__repr__().split(".")[-1]) for o in outs],
+            None if grad is None else as_np(grad))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("values", sorted(HOSTILE))
+@pytest.mark.parametrize("name", sorted(HOSTILE_OPS))
+def test_reductions_on_hostile_values_match_torch(name, values):
+    """Values, dtypes, gradients and error types on NaN, inf, empty and 0-d inputs."""
+    torch = pytest.importorskip("torch")
+    if name == "kthvalue" and values in ("zeros", "minus_inf_ties"):
+        pytest.skip("which of tied elements kthvalue returns is unspecified (torch: quickselect)")
+    if name.startswith("var") and values == "nan_0d":
+        pytest.skip("torch's gradient of the variance of one NaN (divisor 0) is inf, not NaN")
+    op, data = HOSTILE_OPS[name], HOSTILE[values]
+    want = _run_hostile(torch, op, data)
+    got = _run_hostile(pg, op, data)
+    if isinstance(want, type):
+        assert got is want, f"torch raises {want.__name__}, plugrad gives {got}"
+        return
+    assert not isinstance(got, type), f"plugrad raises {got.__name__}, torch does not"
+    (outs, grad), (want_outs, want_grad) = got, want
+    assert len(outs) == len(want_outs)
+    for (a, dtype), (b, want_dtype) in zip(outs, want_outs):
+        assert dtype == want_dtype
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a, b) if a.dtype.kind in "biu" else \
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True)
+    assert (grad is None) == (want_grad is None)
+    if grad is not None:
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+# -- the optional scan and sort kernels (contract 1.2): fallbacks and the NumPy kernels -----------
+def test_the_scan_fallbacks_match_numpy():
+    from plugrad.backend import Backend
+    bk = pg.backends.get("numpy")
+    a = randn(3, 5, 4)
+    for axis in range(3):
+        np.testing.assert_allclose(Backend.cumsum(bk, a, axis), np.cumsum(a, axis), rtol=1e-12)
+        np.testing.assert_allclose(Backend.cumprod(bk, a, axis), np.cumprod(a, axis),
+                                   rtol=1e-12)
+    assert Backend.cumsum(bk, np.zeros((0, 2)), 0).shape == (0, 2)
+
+
+def test_the_sort_fallback_gathers_at_argsort_and_argsort_names_what_is_missing():
+    from plugrad.backend import Backend
+    bk = pg.backends.get("numpy")
+    a = randn(3, 4)
+    np.testing.assert_array_equal(Backend.sort(bk, a, 1, True, True), -np.sort(-a, 1))
+    with pytest.raises(NotImplementedError, match="'numpy' backend has no 'argsort' kernel"):
+        Backend.argsort(bk, a, 0, False, True)
+
+
+def test_sorting_on_dask_raises_not_implemented_naming_the_kernel():
+    pytest.importorskip("dask")
+    x = pg.tensor([3.0, 1.0, 2.0], backend="dask")
+    for op in (lambda: x.sort(), lambda: x.argsort(), lambda: x.topk(1),
+               lambda: x.kthvalue(1)):
+        with pytest.raises(NotImplementedError, match="'dask' backend has no 'argsort'"):
+            op()
+    assert x.cumsum(0).tolist() == [3.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_stable_sort_keeps_ties_in_order_like_torch(descending):
+    torch = pytest.importorskip("torch")
+    a = np.array([[2.0, 1.0, 2.0, np.nan, 1.0, 2.0], [0.0, -0.5, 0.0, 0.0, np.inf, -np.inf]])
+    got = pg.sort(pg.tensor(a), 1, descending, stable=True)
+    want = torch.sort(torch.tensor(a), dim=1, descending=descending, stable=True)
+    np.testing.assert_array_equal(as_numpy(got.indices), want.indices.numpy())
+    np.testing.assert_array_equal(as_numpy(got.values), want.values.numpy())
+    assert repr(got).startswith("plugrad.return_types.sort(") and got._fields == want.__match_args__
+
+
+def test_new_ops_grad_fn_names_and_result_types_match_torch():
+    torch = pytest.importorskip("torch")
+    a = distinct(3, 4)
+    calls = {
+        "cumsum": lambda m, x: m.cumsum(x, 1), "cumprod": lambda m, x: m.cumprod(x, 0),
+        "sort": lambda m, x: m.sort(x), "topk": lambda m, x: m.topk(x, 2),
+        "kthvalue": lambda m, x: m.kthvalue(x, 2, 0, True), "norm": lambda m, x: m.norm(x),
+        "norm_dim": lambda m, x: m.norm(x, 1, 1), "aminmax": lambda m, x: m.aminmax(x, dim=1),
+    }
+    for name, call in calls.items():
+        got = call(pg, pg.tensor(a, requires_grad=True))
+        want = call(torch, torch.tensor(a, requires_grad=True))
+        if isinstance(want, tuple):
+            assert type(got).__name__ == type(want).__name__ and got._fields == want.__match_args__
+            got, want = got[0], want[0]
+        assert got.grad_fn.name() == want.grad_fn.name(), name
+        np.testing.assert_allclose(as_numpy(got), want.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+def test_scans_of_integers_and_bools_are_int64_like_torch(dtype):
+    torch = pytest.importorskip("torch")
+    a = [[1, 0, 2], [3, 1, 1]]
+    for op in ("cumsum", "cumprod"):
+        got = getattr(pg.tensor(a, dtype=getattr(pg, dtype)), op)(1)
+        want = getattr(torch.tensor(a, dtype=getattr(torch, dtype)), op)(1)
+        assert got.dtype.name == str(want.dtype).split(".")[-1]
+        assert got.tolist() == want.tolist()
+    assert pg.count_nonzero(pg.tensor(a), (0, 1)).item() == 5
+
+
+def test_cumprod_gradient_through_zeros_matches_torch_twice():
+    torch = pytest.importorskip("torch")
+    a = np.array([[2.0, 0.0, 3.0, 0.0, 1.5], [0.5, 1.0, 0.0, 2.0, -1.0]])
+    x, t = pg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (g,) = pg.autograd.grad(x.cumprod(1).sum(), x, create_graph=True)
+    (h,) = torch.autograd.grad(t.cumprod(1).sum(), t, create_graph=True)
+    np.testing.assert_allclose(as_numpy(g), h.detach().numpy(), rtol=1e-12)
+    (g2,) = pg.autograd.grad((g * g).sum(), x)
+    (h2,) = torch.autograd.grad((h * h).sum(), t)
+    np.testing.assert_allclose(as_numpy(g2), h2.numpy(), rtol=1e-12)
+
+
+ERROR_CASES = {
+    "topk_k_too_large": lambda m: m.topk(m.tensor([1.0, 2.0]), 3),
+    "topk_negative_k": lambda m: m.topk(m.tensor([1.0, 2.0]), -1),
+    "kthvalue_k_zero": lambda m: m.kthvalue(m.tensor([1.0, 2.0]), 0),
+    "kthvalue_k_too_large": lambda m: m.kthvalue(m.tensor([[1.0, 2.0]]), 3, 1),
+    "sort_dim_out_of_range": lambda m: m.sort(m.tensor([1.0, 2.0]), 1),
+    "argsort_dim_out_of_range": lambda m: m.argsort(m.tensor(1.0), 2),
+    "cumsum_dim_out_of_range": lambda m: m.cumsum(m.tensor([[1.0]]), -3),
+    "cumprod_dim_out_of_range": lambda m: m.cumprod(m.tensor([1.0]), 1),
+    "norm_of_ints": lambda m: m.norm(m.tensor([1, 2])),
+    "count_nonzero_repeated_dim": lambda m: m.count_nonzero(m.tensor([[1.0]]), (0, 0)),
+    "aminmax_empty": lambda m: m.aminmax(m.zeros(0)),
+    "aminmax_empty_dim": lambda m: m.aminmax(m.zeros(2, 0), dim=1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_new_ops_raise_torchs_error_types(case):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(Exception) as want:  # noqa: PT011 - the type is torch's, compared below
+        ERROR_CASES[case](torch)
+    with pytest.raises(want.type):
+        ERROR_CASES[case](pg)

@@ -50,6 +50,39 @@ def test_requires_grad_of_non_leaf_cannot_be_turned_off():
         y.requires_grad = False
 
 
+def _requires_grad_outcome(module, how, value):
+    y = module.tensor([1.0], requires_grad=True) * 2
+    try:
+        if how == "attribute":
+            y.requires_grad = value
+        else:
+            y.requires_grad_(value)
+    except RuntimeError as err:
+        return str(err)
+    return y.requires_grad
+
+
+@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize("how", ["attribute", "method"])
+def test_requires_grad_of_a_non_leaf_is_refused_as_torch_refuses_it(how, value):
+    """The attribute raises either way; requires_grad_(True) is a no-op, (False) raises."""
+    got = _requires_grad_outcome(pg, how, value)
+    assert got is True if (how, value) == ("method", True) else "leaf variables" in got
+    torch = pytest.importorskip("torch")
+    assert got == _requires_grad_outcome(torch, how, value)
+
+
+def test_anomaly_switches_at_top_level_as_in_torch():
+    assert pg.is_anomaly_enabled() is False
+    try:
+        pg.set_anomaly_enabled(True, check_nan=False)
+        assert pg.is_anomaly_enabled() and pg.autograd.is_anomaly_enabled()
+        assert not pg.autograd.is_anomaly_check_nan_enabled()
+    finally:
+        pg.set_anomaly_enabled(False)
+    assert not pg.is_anomaly_enabled() and pg.autograd.is_anomaly_check_nan_enabled()
+
+
 def test_is_leaf_and_grad_fn():
     x = pg.tensor([1.0], requires_grad=True)
     y = x * 2
