@@ -838,36 +838,39 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Ten
 
 
 # -- new tensors like this one ---------------------------------------------------------------------
-def _like_this(x: Tensor, size, value, dtype, requires_grad: bool) -> Tensor:
-    return creation.full(_sizes(size), value, dtype=dtype or x.dtype, backend=x.backend,
+def _like_this(x: Tensor, size, value, dtype, device, requires_grad: bool) -> Tensor:
+    return creation.full(_sizes(size), value, dtype=dtype or x.dtype,
+                         backend=x.backend if device is None else None, device=device,
                          requires_grad=requires_grad)
 
 
 @ops.declare(function=False)
-def new_zeros(x: Tensor, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+def new_zeros(x: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Zeros of `size`, with x's dtype and backend unless given."""
-    return _like_this(x, size, 0, dtype, requires_grad)
+    return _like_this(x, size, 0, dtype, device, requires_grad)
 
 
 @ops.declare(function=False)
-def new_ones(x: Tensor, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+def new_ones(x: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Ones of `size`, with x's dtype and backend unless given."""
-    return _like_this(x, size, 1, dtype, requires_grad)
+    return _like_this(x, size, 1, dtype, device, requires_grad)
 
 
 @ops.declare(function=False)
-def new_full(x: Tensor, size, fill_value, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def new_full(x: Tensor, size, fill_value, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
     """`fill_value` in a tensor of `size`, with x's dtype and backend unless given."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _like_this(x, (size,), fill_value, dtype, requires_grad)
+    return _like_this(x, (size,), fill_value, dtype, device, requires_grad)
 
 
 @ops.declare(function=False)
-def new_tensor(x: Tensor, data, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def new_tensor(x: Tensor, data, *, dtype=None, device=None,
+               requires_grad: bool = False) -> Tensor:
     """A new leaf tensor of `data`, with x's dtype and backend unless given."""
-    return creation.tensor(data, dtype=dtype or x.dtype, backend=x.backend,
+    return creation.tensor(data, dtype=dtype or x.dtype,
+                           backend=x.backend if device is None else None, device=device,
                            requires_grad=requires_grad)
-
 
 __all__ = ops.exported()

@@ -695,6 +695,8 @@ W = randn(2, seed=3)
     (lambda m, x: x.new_full((2, 2), 3), [A]),
     (lambda m, x: x.new_tensor([[1, 2]]), [A]),
     (lambda m, x: x.new_zeros(2, requires_grad=True) * 2, [A]),
+    (lambda m, x: x.new_ones(2, device="cpu"), [A]),
+    (lambda m, x: x.new_tensor([1.5], device="cpu"), [A]),
 ])
 def test_more_shape_ops_match_torch(fn, arrays):
     same_as_torch(fn, *arrays)
