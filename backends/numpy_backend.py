@@ -12,6 +12,7 @@ asks for `mutable(x)` before it writes into such a result.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -51,6 +52,58 @@ def _arg_reduction(func):
     return kernel
 
 
+# erf and erfinv: not in NumPy, and plugrad does not depend on SciPy. erf is the C library's
+# (math.erf), element by element; erfinv refines an approximation by Newton's method on it
+_erf_objects = np.frompyfunc(math.erf, 1, 1)
+_erfc_objects = np.frompyfunc(math.erfc, 1, 1)
+
+
+def erf(x):
+    """The error function of a floating array (math.erf on each element)."""
+    x = np.asarray(x)
+    return np.asarray(_erf_objects(x), dtype=x.dtype)
+
+
+def erfinv(x):
+    """The inverse error function of a floating array: Giles's single-precision approximation,
+    then Newton steps on math.erf (erfc near +-1; float64 accuracy); +-inf at +-1, NaN beyond."""
+    x = np.asarray(x)
+    y = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        w = -np.log((1.0 - y) * (1.0 + y))
+        central = w < 5.0
+        v = np.where(central, w - 2.5, np.sqrt(w) - 3.0)
+        p = np.where(central, 2.81022636e-08, -0.000200214257)
+        for c_central, c_tail in ((3.43273939e-07, 0.000100950558),
+                                  (-3.5233877e-06, 0.00134934322),
+                                  (-4.39150654e-06, -0.00367342844),
+                                  (0.00021858087, 0.00573950773),
+                                  (-0.00125372503, -0.0076224613),
+                                  (-0.00417768164, 0.00943887047),
+                                  (0.246640727, 1.00167406),
+                                  (1.50140941, 2.83297682)):
+            p = np.where(central, c_central, c_tail) + p * v
+        r = p * y
+        finite = np.isfinite(r)
+        # near +-1, Newton's method on log(erfc(|r|)) = log(1 - |y|), whose digits survive and
+        # which converges from far; in the middle on erf(r) = y
+        tail = np.abs(y) > 0.5
+        log_target = np.log(np.where(tail, 1.0 - np.abs(y), 1.0))
+        for _ in range(4):
+            safe = np.where(finite, r, 0.0)
+            a = np.abs(safe)
+            density = 1.1283791670955126 * np.exp(-a * a)
+            erfc = np.asarray(_erfc_objects(np.where(tail, a, 0.0)), dtype=np.float64)
+            tail_step = -np.sign(safe) * (np.log(erfc) - log_target) * erfc / density
+            middle_step = (np.asarray(_erf_objects(np.where(tail, 0.0, safe)),
+                                      dtype=np.float64) - y) / density
+            step = np.where(tail, tail_step, middle_step)
+            r = np.where(finite & np.isfinite(step), r - step, r)
+        r = np.where(np.abs(y) == 1.0, np.copysign(np.inf, y), r)
+        r = np.where(np.abs(y) > 1.0, np.nan, r)
+    return r.astype(x.dtype)
+
+
 _RESHAPE_TAKES_COPY = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
 
 
@@ -63,6 +116,8 @@ class NumpyBackend(ArrayAPIBackend):
     # the elementwise kernels (exp, add, ...): NumPy's ufuncs, bound below the class from the
     # contract's table (bind_elementwise)
 
+    erf = staticmethod(erf)
+    erfinv = staticmethod(erfinv)
     sum = staticmethod(_reduction(np.add))
     prod = staticmethod(_reduction(np.multiply))
     max = staticmethod(_reduction(np.maximum))
