@@ -116,6 +116,8 @@ class NumpyBackend(ArrayAPIBackend):
     # the elementwise kernels (exp, add, ...): NumPy's ufuncs, bound below the class from the
     # contract's table (bind_elementwise)
 
+    # np.round is a Python function (it takes decimals=) around the ufunc rint: bind the ufunc
+    round = np.rint
     erf = staticmethod(erf)
     erfinv = staticmethod(erfinv)
     sum = staticmethod(_reduction(np.add))

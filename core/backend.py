@@ -515,9 +515,14 @@ class Backend:
         return self.sqrt(self.add(self.mul(a, a), self.mul(b, b)))
 
     def fmod(self, a: Array, b: Array) -> Array:
-        """Optional (contract 1.2). C's fmod: the remainder with the sign of a; the fallback is
-        a - trunc(a / b) * b (floating arrays)."""
-        return self.sub(a, self.mul(self.trunc(self.div(a, b)), b))
+        """Optional (contract 1.2). C's fmod: the remainder with the sign of a.
+
+        The fallback moves remainder(a, b) (the sign of b) by b where its sign is not a's:
+        also right for integers, which the standard's remainder takes and divide does not.
+        """
+        r = self.remainder(a, b)
+        moved = self.logical_and(self.ne(r, 0), self.ne(self.lt(r, 0), self.lt(a, 0)))
+        return self.where(moved, self.sub(r, b), r)
 
     def remainder(self, a: Array, b: Array) -> Array:
         """Optional (contract 1.2). Python's %: the remainder with the sign of b; the fallback

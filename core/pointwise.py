@@ -1014,6 +1014,7 @@ isinf = _float_test("isinf", False, "Whether each element is +inf or -inf (bool)
 isfinite = _float_test("isfinite", True, "Whether each element is neither NaN nor infinite "
                                          "(bool).")
 
+_INF = float("inf")
 # the largest finite value of each float dtype: nan_to_num's default for +-inf
 _FLOAT_MAX = {"float16": 65504.0, "float32": 3.4028234663852886e38,
               "float64": 1.7976931348623157e308}
@@ -1032,9 +1033,9 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
     hi = big if posinf is None else number(posinf, "nan_to_num")
     lo = -big if neginf is None else number(neginf, "nan_to_num")
     data = x.data
-    inf = k.isinf(data)
     data = k.where(k.isnan(data), number(nan, "nan_to_num"), data)
-    data = k.where(inf, k.where(k.gt(data, 0), hi, lo), data)
+    data = k.where(k.eq(data, _INF), hi, data)
+    data = k.where(k.eq(data, -_INF), lo, data)
     out = _make(data, d, k)
     if x._rg and STATE.grad_enabled:
         record1(out, "NanToNumBackward0", _nan_to_num_backward, x, (x,))
@@ -1110,7 +1111,7 @@ def _modulo(a, b, op: str, rounding: str) -> Tensor:
     if not d.is_floating_point and not bk.lazy:
         # torch refuses an integer division by zero; NumPy would give 0
         if bd == 0 if not isinstance(b, Tensor) else \
-                bool(bk.to_host(bk.sum(bk.eq(bd, 0), None, False))):
+                bool(bk.to_host(bk.sum(bk.astype(bk.eq(bd, 0), dtypes.int64), None, False))):
             raise RuntimeError("ZeroDivisionError")
     try:
         out = _make(getattr(bk, op)(ad, bd), d, bk)
