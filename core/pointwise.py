@@ -1030,12 +1030,14 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
     if not d.is_floating_point:
         return _make(k.copy(x.data), d, k)
     big = _FLOAT_MAX[d.name]
-    hi = big if posinf is None else number(posinf, "nan_to_num")
-    lo = -big if neginf is None else number(neginf, "nan_to_num")
     data = x.data
     data = k.where(k.isnan(data), number(nan, "nan_to_num"), data)
-    data = k.where(k.eq(data, _INF), hi, data)
-    data = k.where(k.eq(data, -_INF), lo, data)
+    # +-inf: clipping to the dtype's own range maps them to its largest finite values and
+    # leaves every finite value alone (cheaper than a where); other values need the where
+    data = k.maximum(data, -big) if neginf is None else \
+        k.where(k.eq(data, -_INF), number(neginf, "nan_to_num"), data)
+    data = k.minimum(data, big) if posinf is None else \
+        k.where(k.eq(data, _INF), number(posinf, "nan_to_num"), data)
     out = _make(data, d, k)
     if x._rg and STATE.grad_enabled:
         record1(out, "NanToNumBackward0", _nan_to_num_backward, x, (x,))
@@ -1219,7 +1221,7 @@ def lerp(start: Tensor, end: Tensor, weight) -> Tensor:
                                f"{weight.dtype.name}")
         w = weight.data
     else:
-        w = number(weight, "lerp")
+        w = weight if type(weight) is float else number(weight, "lerp")
     bk = start.backend
     try:
         data = bk.add(start.data, bk.mul(w, bk.sub(end.data, start.data)))
