@@ -25,8 +25,9 @@ import contextlib
 import os
 import threading
 
-__all__ = ["default", "get", "loaded", "available", "status", "set_default_backend",
-           "default_backend", "BackendUnavailable", "PluginWarning", "PluginError"]
+__all__ = ["default", "get", "for_device", "loaded", "available", "status",
+           "set_default_backend", "default_backend", "BackendUnavailable", "PluginWarning",
+           "PluginError"]
 
 
 class PluginWarning(UserWarning):
@@ -125,6 +126,34 @@ def default_backend(backend):
         yield default()
     finally:
         _default_name, _default = previous
+
+
+def is_backend_name(name: str) -> bool:
+    """Whether a backend is registered under `name` (ready here or not)."""
+    if name in _instances:
+        return True
+    registry = _get_registry()
+    return registry.knows(name)
+
+
+def for_device(device):
+    """The backend serving a device (a `plugrad.device` or a string such as "cuda:0").
+
+    The default backend when its arrays live on that device type, else the
+    first backend that declares the type and runs here (built-ins first: NumPy
+    for "cpu", CuPy for "cuda"). Raises BackendUnavailable (a RuntimeError)
+    saying why none can.
+
+    >>> import plugrad as pg
+    >>> pg.backends.for_device("cpu").name
+    'numpy'
+    """
+    from plugrad.device import device as as_device
+    kind = as_device(device).type
+    bk = default()
+    if bk.device_type == kind:
+        return bk
+    return _get_registry().for_device_type(kind)
 
 
 def _checked(backend):

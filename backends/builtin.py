@@ -53,7 +53,8 @@ def make_dask():
 def plugrad_backends():
     return [
         BackendSpec("numpy", make_numpy, "NumPy arrays on the CPU (the default)"),
-        BackendSpec("cupy", make_cupy, "CuPy arrays on an NVIDIA GPU (CUDA)"),
+        BackendSpec("cupy", make_cupy, "CuPy arrays on an NVIDIA GPU (CUDA)",
+                    device_type="cuda"),
         BackendSpec("dask", make_dask, "Dask arrays: lazy task graphs, chunked, out of core "
                                        "or on a cluster"),
     ]

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import pluggy
 from plugrad import hookspecs
-from plugrad.backend import Backend, BackendSpec, BackendUnavailable, missing_primitives
+from plugrad.backend import (
+    Backend,
+    BackendSpec,
+    BackendUnavailable,
+    UnknownDeviceType,
+    missing_primitives,
+)
 
 from . import PluginError, PluginWarning
 
@@ -224,6 +230,41 @@ class Registry:
                                      f"{self.summary(but=name)}")
         return bk
 
+    def knows(self, name: str) -> bool:
+        """Whether some plugin registers a backend called `name` (built-ins first, then a scan)."""
+        self._start()
+        if name not in self.infos:
+            self.scan()
+        return name in self.infos
+
+    def for_device_type(self, device_type: str):
+        """The first backend serving `device_type` that runs here: built-ins first, then
+        plugins (scanned only when no built-in serves it). BackendUnavailable says why none
+        does: no backend declares the type, or each that does cannot run here."""
+        self._start()
+        reasons = []
+        for scanned in (False, True):
+            if scanned:
+                if self.scanned:
+                    break
+                self.scan()
+            for info in list(self.infos.values()):
+                if info.spec is None or getattr(info.spec, "device_type", "cpu") != device_type:
+                    continue
+                if info.name in self.instances:
+                    return self.instances[info.name]
+                if any(info.name == r[0] for r in reasons):
+                    continue
+                try:
+                    return self.create(info.name)
+                except BackendUnavailable:
+                    reasons.append((info.name, info.reason))
+        if not reasons:
+            raise UnknownDeviceType(f"no backend serves device type {device_type!r}; "
+                                    f"{self.summary()}")
+        why = "; ".join(f"backend {name!r}: {reason}" for name, reason in reasons)
+        raise BackendUnavailable(f"device type {device_type!r} is not available here ({why})")
+
     def _make(self, info: BackendInfo):
         """Call a spec's factory and check what it returns; record the outcome in `info`."""
         try:
@@ -245,6 +286,7 @@ class Registry:
                                                  f"primitives {', '.join(missing)}", info)
             return None
         bk.name = info.name  # tensors and error messages name it as it was registered
+        bk.device_type = getattr(info.spec, "device_type", "cpu")
         info.version = str(getattr(bk, "version", "") or "")
         from plugrad.creation import _seed
         if _seed:

@@ -390,6 +390,12 @@ def _to_samples(rng):
                ref=lambda x: x * 2),
         Sample("backend_and_dtype", (_u(rng, (3,)),), call="x.to('numpy', pg.float64)",
                out_dtype="float64"),
+        # devices: to the CPU (no move for a tensor already on a CPU backend) and back
+        Sample("cpu", (_u(rng, (2, 3)),), call="x.cpu().to(bk) * 2", ref=lambda x: x * 2),
+        Sample("to_device", (_u(rng, (3,)),), call="x.to(pg.device('cpu')).to(bk) - 1",
+               ref=lambda x: x - 1),
+        Sample("device_kw", (_u(rng, (3,)),), call="x.to(device='cpu', dtype=pg.float64)",
+               out_dtype="float64"),
     ]
 
 
@@ -1277,6 +1283,11 @@ BY_NAME = {op.name: op for op in OPS}
 
 # Public names that are not ops, or whose behaviour the engine cases check instead.
 NOT_OPS = {
+    # random draws: no reference to compare values with; tests/test_sampling.py checks their
+    # laws, seeding, errors and (zero) gradients against torch
+    "bernoulli": "a random draw", "Tensor.bernoulli": "a random draw",
+    "Tensor.bernoulli_": "a random draw", "normal": "a random draw",
+    "multinomial": "a random draw", "Tensor.multinomial": "a random draw",
     # plugrad functions
     "broadcast_shapes": "computes a shape from shapes; no tensors involved",
     "detach": "leaves the graph; an engine case checks it",
@@ -1299,6 +1310,8 @@ NOT_OPS = {
     "Tensor.detach": "engine cases",
     "Tensor.detach_": "engine cases",
     "Tensor.backend": "metadata",
+    "Tensor.device": "metadata: the device type its backend serves; tests/test_device.py",
+    "Tensor.cuda": "moves to the backend serving 'cuda' (CuPy): tests/test_device.py",
     "Tensor.data": "the backend array itself",
     "Tensor.dtype": "metadata",
     "Tensor.shape": "metadata",

@@ -12,7 +12,7 @@ import builtins
 
 __version__ = "0.1.0"
 
-from . import autograd, backends, dtypes, nn, optim, viz  # noqa: I001 - they build on the ops above
+from . import accelerator, autograd, backends, cuda, dtypes, nn, optim, viz
 from .creation import (
     arange,
     as_tensor,
@@ -22,7 +22,9 @@ from .creation import (
     from_numpy,
     full,
     full_like,
+    get_default_device,
     linspace,
+    logspace,
     manual_seed,
     ones,
     ones_like,
@@ -32,10 +34,13 @@ from .creation import (
     randint_like,
     randn,
     randn_like,
+    randperm,
+    set_default_device,
     tensor,
     zeros,
     zeros_like,
 )
+from .device import device
 from .dtypes import (  # noqa: A004
     bool,
     dtype,
@@ -67,8 +72,9 @@ from .operands import broadcast_shapes
 from .pointwise import *  # noqa: F403
 from .pointwise import to_dtype as _to_dtype
 from .reduction import *  # noqa: F403
-from .shape import *  # noqa: F403
+from .sampling import *  # noqa: F403
 from .serialization import load, save
+from .shape import *  # noqa: F403
 from .tensor import Size, Tensor
 
 float = float32  # noqa: A001 - torch.float

@@ -234,6 +234,10 @@ class BackendUnavailable(RuntimeError):
     """
 
 
+class UnknownDeviceType(BackendUnavailable):
+    """No backend declares this device type (`BackendSpec(device_type=...)`)."""
+
+
 class BackendSpec:
     """What a plugin's `plugrad_backends` hook returns: a name and how to make the backend.
 
@@ -241,18 +245,24 @@ class BackendSpec:
     so it is where the array library gets imported. It returns a `Backend` or
     raises `BackendUnavailable` with the reason it cannot run here.
 
+    `device_type` is the torch device type the backend's arrays live on
+    ("cpu", "cuda", or a new one such as "mps"): `device="mps"` on a creation
+    function or `.to()` then finds this backend (plugrad.backends.for_device).
+
     >>> BackendSpec("mylib", lambda: None, "MyLib arrays on the CPU")
     BackendSpec('mylib', 'MyLib arrays on the CPU')
     """
 
     # a plain class, not a dataclass: `import plugrad` reads this module, and the
     # dataclasses module (with inspect behind it) would add milliseconds to it
-    __slots__ = ("name", "factory", "description")
+    __slots__ = ("name", "factory", "description", "device_type")
 
-    def __init__(self, name: str, factory: Callable[[], Backend], description: str = ""):
+    def __init__(self, name: str, factory: Callable[[], Backend], description: str = "",
+                 device_type: str = "cpu"):
         self.name = name
         self.factory = factory
         self.description = description
+        self.device_type = device_type
 
     def __repr__(self) -> str:
         return f"BackendSpec({self.name!r}, {self.description!r})"
@@ -273,6 +283,8 @@ class Backend:
 
     name: str = "abstract"
     version: str = ""
+    # the torch device type of its arrays: set by the registry from the BackendSpec
+    device_type: str = "cpu"
     # True for a backend whose arrays are deferred computations (Dask): the core then
     # never forces values on its own and does not refuse arrays larger than memory
     lazy: bool = False

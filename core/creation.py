@@ -1,7 +1,8 @@
 """Creating tensors: from data, filled, ranges and random numbers.
 
 Every function takes `dtype=`, `requires_grad=` and `backend=` (a backend name
-or object; the default backend when omitted), as torch's take `device=`.
+or object; the default backend when omitted), and `device=` as torch's do (a
+device is served by a backend: "cpu" by NumPy, "cuda" by CuPy; plugrad.device).
 On a chunked backend (Dask) they also take `chunks=`, the block shape of the
 new array (Dask's `"auto"` when omitted); other backends refuse it.
 """
@@ -11,31 +12,87 @@ import numbers
 import os
 
 from . import dtypes
-from .backend import Backend
+from .backend import Backend, UnknownDeviceType
 from .backends import default as default_backend
+from .backends import for_device, is_backend_name, set_default_backend
 from .backends import get as get_backend
 from .backends import loaded as loaded_backends
+from .device import device as as_device
 from .tensor import Tensor, _make
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
-           "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like",
-           "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "manual_seed"]
+__all__ = ["set_default_device", "get_default_device", "tensor", "as_tensor", "from_numpy",
+           "zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
+           "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like",
+           "empty_like", "rand_like", "randn_like", "randint_like", "manual_seed"]
 
 
-def resolve_backend(backend):
-    """A backend object from None (the default), a name or a backend.
+def resolve_backend(backend, device=None):
+    """A backend object from None (the default), a name, a backend, or a device.
 
-    An unknown or unavailable name raises BackendUnavailable (a RuntimeError)
-    that lists the backends which are available.
+    A str is a backend's name (a device string goes to `device=`); with both,
+    the backend must serve the device. An unknown or unavailable name raises
+    BackendUnavailable (a RuntimeError) that lists the backends which are
+    available.
     """
+    if device is not None:
+        if backend is None:
+            return for_device(device)
+        bk = resolve_backend(backend)
+        if bk.device_type != as_device(device).type:
+            raise RuntimeError(f"backend {bk.name!r} holds {bk.device_type} arrays, not "
+                               f"{str(as_device(device))!r} ones: give backend= or device=, "
+                               f"or a pair that agrees")
+        return bk
     if backend is None:
         return default_backend()
     if isinstance(backend, str):
         return get_backend(backend)
+    if isinstance(backend, as_device):
+        return for_device(backend)
     if not isinstance(backend, Backend):
-        raise TypeError(f"backend must be a backend name or a plugrad Backend, got "
+        raise TypeError(f"backend must be a backend name, a device or a plugrad Backend, got "
                         f"{type(backend).__name__}")
     return backend
+
+
+def placement(target, current):
+    """The backend that `.to(target)` puts a tensor of backend `current` on.
+
+    `target` is a backend, a backend name, or a device (or device string): a
+    tensor whose backend already serves that device type stays where it is,
+    as torch's `x.to("cpu")` returns a CPU tensor itself.
+    """
+    if isinstance(target, str) and not is_backend_name(target):
+        try:
+            device = as_device(target)
+        except RuntimeError:
+            return get_backend(target)  # the unknown-backend error, listing the backends
+        if current.device_type == device.type:
+            return current
+        try:
+            return for_device(device)
+        except UnknownDeviceType:
+            return get_backend(target)  # neither a backend nor a device type anyone serves
+    if isinstance(target, as_device):
+        return current if current.device_type == target.type else for_device(target)
+    return resolve_backend(target)
+
+
+def set_default_device(device) -> None:
+    """Make new tensors go to `device` ("cpu", "cuda", a plugrad.device): its backend
+    becomes the default backend (plugrad.set_default_backend)."""
+    set_default_backend(for_device(device))
+
+
+def get_default_device() -> as_device:
+    """The device new tensors go to: that of the default backend.
+
+    >>> import plugrad as pg
+    >>> pg.get_default_device()
+    device(type='cpu')
+    """
+    kind = default_backend().device_type
+    return as_device(kind) if kind == "cpu" else as_device(kind, 0)
 
 
 def _finish(data, dtype, backend, requires_grad: bool) -> Tensor:
@@ -146,7 +203,7 @@ def _check_range(data, dtype) -> None:
                                f"overflow")
 
 
-def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None,
+def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
            chunks=None) -> Tensor:
     """A new leaf tensor holding a copy of `data` (nested lists, a number, an array).
 
@@ -163,7 +220,8 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None,
     """
     if isinstance(data, Tensor):
         data = data.detach()
-        bk = resolve_backend(backend) if backend is not None else data.backend
+        bk = resolve_backend(backend, device) if backend is not None or device is not None \
+            else data.backend
         if bk is not data.backend:
             data = data.to(bk)  # a copy on the other backend, like torch.tensor(t, device=...)
         arr = bk.copy(data.data) if dtype is None or dtype is data.dtype else \
@@ -174,7 +232,7 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None,
     if dtype is not None and not isinstance(dtype, dtypes.dtype):
         raise TypeError(f"tensor(): argument 'dtype' must be a plugrad dtype, not "
                         f"{type(dtype).__name__}")
-    bk = resolve_backend(backend)
+    bk = resolve_backend(backend, device)
     # a NumPy scalar (np.float64 is a float) keeps its dtype, as an array does
     from_python = isinstance(data, (list, tuple)) or \
         (isinstance(data, numbers.Number) and not hasattr(data, "dtype"))
@@ -204,12 +262,13 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None,
     return _finish(arr, dtype, bk, requires_grad)
 
 
-def as_tensor(data, dtype=None, backend=None, *, chunks=None) -> Tensor:
+def as_tensor(data, dtype=None, backend=None, device=None, *, chunks=None) -> Tensor:
     """Like `tensor`, but returns `data` itself when it already is a matching tensor."""
-    if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype) and \
-            (backend is None or resolve_backend(backend) is data.backend) and chunks is None:
+    placed = backend is None and device is None
+    if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype) and chunks is None \
+            and (placed or resolve_backend(backend, device) is data.backend):
         return data
-    return tensor(data, dtype=dtype, backend=backend, chunks=chunks)
+    return tensor(data, dtype=dtype, backend=backend, device=device, chunks=chunks)
 
 
 def from_numpy(array) -> Tensor:
@@ -224,13 +283,13 @@ def _fill_dtype(value) -> dtypes.dtype:
     return dtypes.scalar_dtype(value)
 
 
-def full(size, fill_value, *, dtype=None, requires_grad: bool = False, backend=None,
+def full(size, fill_value, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
          chunks=None) -> Tensor:
     """A tensor of `size` filled with `fill_value` (its dtype follows the value's type)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = dtype or _fill_dtype(fill_value)
-    bk = resolve_backend(backend)
+    bk = resolve_backend(backend, device)
     return _filled(bk, _sizes((size,)), fill_value, dtype, chunks, requires_grad)
 
 
@@ -241,25 +300,29 @@ def _filled(bk, size: tuple, value, dtype, chunks, requires_grad: bool) -> Tenso
     return _finish(data, dtype, bk, requires_grad)
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
+def zeros(*size, dtype=None, requires_grad: bool = False, backend=None, device=None,
+          chunks=None) -> Tensor:
     """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
     dtype = dtype or dtypes.get_default_dtype()
-    return _filled(resolve_backend(backend), _sizes(size), 0, dtype, chunks, requires_grad)
+    return _filled(resolve_backend(backend, device), _sizes(size), 0, dtype, chunks, requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
+def ones(*size, dtype=None, requires_grad: bool = False, backend=None, device=None,
+         chunks=None) -> Tensor:
     """A tensor of ones: ones(2, 3) or ones((2, 3))."""
     dtype = dtype or dtypes.get_default_dtype()
-    return _filled(resolve_backend(backend), _sizes(size), 1, dtype, chunks, requires_grad)
+    return _filled(resolve_backend(backend, device), _sizes(size), 1, dtype, chunks, requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
+def empty(*size, dtype=None, requires_grad: bool = False, backend=None, device=None,
+          chunks=None) -> Tensor:
     """A tensor whose values are unspecified (plugrad fills it with zeros)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, backend=backend, chunks=chunks)
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad, backend=backend, device=device,
+                 chunks=chunks)
 
 
 def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
-           backend=None, chunks=None) -> Tensor:
+           backend=None, device=None, chunks=None) -> Tensor:
     """Values from start up to (not including) end: arange(5), arange(1, 2, 0.25)."""
     if end is None:
         start, end = 0, start
@@ -269,30 +332,48 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) \
             else dtypes.get_default_dtype()
-    bk = resolve_backend(backend)
+    bk = resolve_backend(backend, device)
     data = bk.arange(*values, dtype) if chunks is None else \
         _chunked(bk.arange, bk, chunks, *values, dtype)
     return _finish(data, dtype, bk, requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False,
-             backend=None, chunks=None) -> Tensor:
+             backend=None, device=None, chunks=None) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or dtypes.get_default_dtype()
-    bk = resolve_backend(backend)
+    bk = resolve_backend(backend, device)
     _checked((int(steps),), dtype, bk)
     data = bk.linspace(start, end, steps, dtype) if chunks is None else \
         _chunked(bk.linspace, bk, chunks, start, end, steps, dtype)
     return _finish(data, dtype, bk, requires_grad)
 
 
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None,
+             requires_grad: bool = False, backend=None, device=None, chunks=None) -> Tensor:
+    """`steps` values from base ** start to base ** end, evenly spaced in the exponent.
+
+    >>> import plugrad as pg
+    >>> pg.logspace(0, 2, 3)
+    tensor([  1.,  10., 100.])
+    """
+    dtype = dtype or dtypes.get_default_dtype()
+    exponents = linspace(start, end, steps, dtype=dtypes.float64, backend=backend,
+                         device=device, chunks=chunks)
+    bk = exponents.backend
+    data = bk.pow(float(base), exponents.data)
+    if not dtype.is_floating_point:
+        data = bk.add(data, 0.5 if base >= 1 else 0.0)  # torch rounds 99.999... to 100
+    return _finish(bk.astype(data, dtype), dtype, bk, requires_grad)
+
+
 def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False,
-        backend=None, chunks=None) -> Tensor:
+        backend=None, device=None, chunks=None) -> Tensor:
     """An n x m matrix with ones on the diagonal."""
     dtype = dtype or dtypes.get_default_dtype()
-    bk = resolve_backend(backend)
+    bk = resolve_backend(backend, device)
     m = n if m is None else m
     _checked((int(n), int(m)), dtype, bk)
     data = bk.eye(n, m, dtype) if chunks is None else _chunked(bk.eye, bk, chunks, n, m, dtype)
@@ -315,15 +396,17 @@ def _random(kernel, bk, chunks, *args):
     return kernel(*args) if chunks is None else _chunked(kernel, bk, chunks, *args)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
+def rand(*size, dtype=None, requires_grad: bool = False, backend=None, device=None,
+         chunks=None) -> Tensor:
     """Uniform random numbers on [0, 1)."""
     dtype = dtype or dtypes.get_default_dtype()
-    bk = resolve_backend(backend)
+    bk = resolve_backend(backend, device)
     data = _random(bk.uniform, bk, chunks, _checked(_sizes(size), dtype, bk), dtype)
     return _finish(data, dtype, bk, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=None) -> Tensor:
+def randn(*size, dtype=None, requires_grad: bool = False, backend=None, device=None,
+          chunks=None) -> Tensor:
     """Standard normal random numbers.
 
     On the Dask backend they are drawn lazily, chunk by chunk, where the chunks
@@ -331,13 +414,13 @@ def randn(*size, dtype=None, requires_grad: bool = False, backend=None, chunks=N
     allocates nothing.
     """
     dtype = dtype or dtypes.get_default_dtype()
-    bk = resolve_backend(backend)
+    bk = resolve_backend(backend, device)
     data = _random(bk.normal, bk, chunks, _checked(_sizes(size), dtype, bk), dtype)
     return _finish(data, dtype, bk, requires_grad)
 
 
 def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = False,
-            backend=None, chunks=None) -> Tensor:
+            backend=None, device=None, chunks=None) -> Tensor:
     """Random integers in [low, high): randint(10, (3,)) or randint(2, 10, (3,))."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
@@ -349,64 +432,87 @@ def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = Fals
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
     dtype = dtype or dtypes.int64
-    bk = resolve_backend(backend)
+    bk = resolve_backend(backend, device)
     data = _random(bk.randint, bk, chunks, int(low), int(high),
                    _checked(_sizes((size,)), dtype, bk), dtype)
     return _finish(data, dtype, bk, requires_grad)
 
 
+def randperm(n: int, *, dtype=None, requires_grad: bool = False, backend=None,
+             device=None, generator=None) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64 unless `dtype` says otherwise).
+
+    >>> import plugrad as pg
+    >>> sorted(pg.randperm(4).tolist())
+    [0, 1, 2, 3]
+    """
+    if generator is not None:
+        raise NotImplementedError("generator= is not supported yet: plugrad draws from each "
+                                  "backend's generator, seeded by plugrad.manual_seed")
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got {n}")
+    dtype = dtype or dtypes.int64
+    k = resolve_backend(backend, device)
+    keys = k.tolist(k.uniform((int(n),), dtypes.float64)) if n else []
+    order = sorted(range(n), key=keys.__getitem__)
+    out = _make(k.asarray(order, dtype) if n else k.full((0,), 0, dtype), dtype, k)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
 # -- *_like ------------------------------------------------------------------------------
-def _like(x: Tensor, dtype, backend, chunks=None):
+def _like(x: Tensor, dtype, backend, chunks=None, device=None):
     """(dtype, backend, chunks) of a tensor made like x: on a chunked backend, x's chunks."""
-    backend = backend or x.backend
+    backend = resolve_backend(backend, device) if backend or device else x.backend
     if chunks is None and backend is x.backend and x.backend.lazy:
         chunks = getattr(x.data, "chunks", None)
     return dtype or x.dtype, backend, chunks
 
 
-def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
                chunks=None) -> Tensor:
-    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+    dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
     return zeros(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
                  chunks=chunks)
 
 
-def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
               chunks=None) -> Tensor:
-    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+    dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
     return ones(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
                 chunks=chunks)
 
 
-def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
                chunks=None) -> Tensor:
     return zeros_like(x, dtype=dtype, requires_grad=requires_grad, backend=backend,
-                      chunks=chunks)
+                      device=device, chunks=chunks)
 
 
 def full_like(x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False,
-              backend=None, chunks=None) -> Tensor:
-    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+              backend=None, device=None, chunks=None) -> Tensor:
+    dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
     return full(tuple(x.data.shape), fill_value, dtype=dtype, requires_grad=requires_grad,
                 backend=backend, chunks=chunks)
 
 
-def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
               chunks=None) -> Tensor:
-    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+    dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
     return rand(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
                 chunks=chunks)
 
 
-def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None,
+def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
                chunks=None) -> Tensor:
-    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+    dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
     return randn(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
                  chunks=chunks)
 
 
 def randint_like(x: Tensor, low, high=None, *, dtype=None, requires_grad: bool = False,
-                 backend=None, chunks=None) -> Tensor:
-    dtype, backend, chunks = _like(x, dtype, backend, chunks)
+                 backend=None, device=None, chunks=None) -> Tensor:
+    dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
     return randint(low, high, tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad,
                    backend=backend, chunks=chunks)

@@ -11,7 +11,15 @@ loaded; nothing else adds attributes to Tensor.
 """
 from __future__ import annotations
 
-from . import indexing, inplace, linalg, pointwise, reduction, shape  # noqa: F401 - declare ops
+from . import (  # noqa: F401 - importing them declares their ops
+    indexing,
+    inplace,
+    linalg,
+    pointwise,
+    reduction,
+    sampling,
+    shape,
+)
 from .declare import DECLARED
 from .engine import backward as _backward
 from .engine import execute

@@ -25,7 +25,7 @@ import math
 from operator import attrgetter
 
 from . import dtypes
-from .creation import resolve_backend
+from .creation import placement
 from .declare import Ops
 from .grad_mode import STATE
 from .graph import Node
@@ -585,7 +585,8 @@ def _move_backward(node, g):
 
 def to_target(args: tuple, dtype, backend) -> tuple:
     """(dtype, backend) from `.to()`'s positional arguments: a dtype, a backend (a name or
-    a backend object) or a tensor (both of its), over the keyword values given."""
+    a backend object), a device, or a tensor (both of its), over the keyword values
+    given; the backend is left as given (a device stays a device: see `placement`)."""
     for arg in args:
         if isinstance(arg, dtypes.dtype):
             dtype = arg
@@ -597,13 +598,15 @@ def to_target(args: tuple, dtype, backend) -> tuple:
 
 
 @ops.declare(function=False)
-def to(x: Tensor, *args, dtype=None, backend=None, copy: bool = False,
+def to(x: Tensor, *args, dtype=None, backend=None, device=None, copy: bool = False,
        non_blocking: bool = False) -> Tensor:  # noqa: V107 - torch's signature
-    """x.to(dtype), x.to("cupy"), x.to("cupy", plugrad.float64), x.to(other_tensor).
+    """x.to(dtype), x.to("cuda"), x.to(device), x.to("cupy", plugrad.float64), x.to(other).
 
-    Returns x when nothing changes (a copy with copy=True). Moving to another
-    backend copies the data there and is differentiable: the gradient flows
-    back to the original backend. `non_blocking` is accepted and ignored.
+    A device (or "cpu", "cuda:0") goes to the backend serving it, and a tensor
+    already on that device type stays; a backend (or its name) is taken as
+    it is. Returns x when nothing changes (a copy with copy=True). Moving to
+    another backend copies the data there and is differentiable: the gradient
+    flows back to the original backend. `non_blocking` is accepted and ignored.
 
     >>> import plugrad as pg
     >>> x = pg.tensor([1.0, 2.0], requires_grad=True)
@@ -612,17 +615,30 @@ def to(x: Tensor, *args, dtype=None, backend=None, copy: bool = False,
     >>> x.grad
     tensor([1., 1.])
     """
-    dtype, backend = to_target(args, dtype, backend)
+    dtype, backend = to_target(args, dtype, backend if backend is not None else device)
     out = x
     if dtype is not None:
         out = to_dtype(out, dtype)
     if backend is not None:
-        target = resolve_backend(backend)
+        target = placement(backend, out.backend)
         if target is not out.backend:
             out = _move(out, target)
     if copy and out is x:
         out = clone(x)
     return out
+
+
+@ops.declare(function=False)
+def cpu(x: Tensor) -> Tensor:
+    """x on the CPU: x itself when its backend's arrays live there, else a copy on the
+    default CPU backend (differentiable)."""
+    return to(x, "cpu")
+
+
+@ops.declare(function=False)
+def cuda(x: Tensor, device=None, non_blocking: bool = False) -> Tensor:  # noqa: V107
+    """x on a CUDA GPU (the CuPy backend); RuntimeError saying why where there is none."""
+    return to(x, "cuda" if device is None else device)
 
 
 @ops.declare(function=False)

@@ -12,6 +12,7 @@ import weakref
 from typing import Any, Callable
 
 from . import dtypes
+from .device import device
 from .formatting import tensor_repr
 from .graph import AccumulateGrad, Hooks, RemovableHandle, add_hook
 from .versions import version
@@ -206,6 +207,12 @@ class Tensor:
         if dim is None:
             return Size(self.data.shape)
         return self.data.shape[normalize_dim(dim, self.data.ndim)]
+
+    @property
+    def device(self) -> device:
+        """The device its backend's arrays live on: device(type='cpu') on NumPy and Dask."""
+        kind = self.backend.device_type
+        return device(kind) if kind == "cpu" else device(kind, 0)
 
     @property
     def ndim(self) -> int:

@@ -122,3 +122,17 @@ def test_default_dtype_can_be_changed():
         pg.set_default_dtype(pg.float32)
     with pytest.raises(TypeError):
         pg.set_default_dtype(pg.int64)
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((0, 2, 3), {}), ((0, 2, 3), {"base": 2}), ((0, 2, 3), {"dtype": "int64"}),
+    ((-1, 1, 5), {}), ((0, 3, 4), {"dtype": "float64"}), ((1, 1, 0), {}), ((0, 1, 1), {}),
+])
+def test_logspace_matches_torch(args, kwargs):
+    torch = pytest.importorskip("torch")
+    ours = pg.logspace(*args, **{k: getattr(pg, v) if k == "dtype" else v
+                                 for k, v in kwargs.items()})
+    theirs = torch.logspace(*args, **{k: getattr(torch, v) if k == "dtype" else v
+                                      for k, v in kwargs.items()})
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.tolist(), theirs.tolist(), rtol=1e-6)

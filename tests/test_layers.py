@@ -19,16 +19,17 @@ CORE = pathlib.Path(plugrad.__file__).parent
 
 # bottom first; "nn.*" stands for every module of the subpackage
 LAYERS = [
-    ("dtypes", "grad_mode", "backend", "formatting", "declare"),
+    ("dtypes", "grad_mode", "backend", "formatting", "declare", "device"),
     ("versions", "hookspecs"),
     ("graph",),
     ("tensor",),
     ("recording", "creation", "operands"),
+    ("cuda", "accelerator"),
     ("engine", "indexing"),
     ("inplace",),
     ("shape",),
     ("pointwise",),
-    ("reduction", "linalg"),
+    ("reduction", "linalg", "sampling"),
     ("methods",),
     ("autograd.*", "viz"),
     ("nn.*", "optim.*", "serialization"),

@@ -11,7 +11,8 @@ from collections import OrderedDict, namedtuple
 from typing import Iterator
 
 from .. import dtypes
-from ..creation import resolve_backend
+from ..backends import is_backend_name
+from ..creation import placement, resolve_backend
 from ..grad_mode import no_grad
 from ..pointwise import to_target
 from ..tensor import Tensor, _shareable
@@ -425,10 +426,12 @@ def _copy_into(dest: Tensor, src: Tensor, assign: bool) -> None:
 
 
 def _mover(target):
-    """fn(tensor) moving a tensor to the backend `target` (a name or a backend object)."""
-    backend = resolve_backend(target)  # an unknown name fails here, listing the backends
+    """fn(tensor) moving a tensor to `target`: a backend, its name, or a device ("cuda")."""
+    if not isinstance(target, str) or is_backend_name(target):
+        resolve_backend(target)  # an unknown name or device type fails here, saying why
 
     def move(t: Tensor) -> Tensor:
+        backend = placement(target, t.backend)
         if t.backend is backend:
             return t
         try:
