@@ -888,6 +888,27 @@ def _modulo_samples(name):
     return samples
 
 
+def _floor_divide_samples(rng):
+    def pair(sx, sy):  # a / b clear of integers, where float32 and float64 could round apart
+        b = _away(rng, sy, 0.5, 1.5)
+        return (rng.integers(-3, 3, size=sx) + rng.uniform(0.15, 0.85, size=sx)) * b, b
+    out = []
+    for desc, sx, sy, nc in (("same", (3, 4), (3, 4), False), ("both_0d", (), (), False),
+                             ("bcast_row", (3, 4), (4,), False), ("empty", (0, 3), (3,), False),
+                             ("noncontig", (3, 4), (3, 4), True)):
+        out.append(Sample(desc, pair(sx, sy), noncontig=nc))
+    a, b = pair((2, 3), (3,))
+    out += [Sample("operator", (a, b), call="x // y"),
+            Sample("number", (a,), call="x // 0.7", ref=lambda x: np.floor_divide(x, 0.7)),
+            Sample("rfloordiv", (b,), call="2.5 // x", ref=lambda x: np.floor_divide(2.5, x)),
+            Sample("inplace", (a, b), call="x.clone().floor_divide_(y)"),
+            Sample("ifloordiv", (a, b), call="x.clone().__ifloordiv__(y)"),
+            Sample("int_tensors", (), consts={"i": np.array([7, -7, 7, -7]),
+                                              "j": np.array([2, 2, -2, -2])},
+                   call="i // j", ref=lambda i, j: np.floor_divide(i, j))]
+    return out
+
+
 def _bounded(rng, shape, bound=0.3):
     v = _u(rng, shape)
     return np.where(np.abs(v - bound) < 0.1, v + 0.2, v)
@@ -1195,6 +1216,8 @@ OPS: tuple = (
     OpInfo("fmod", ("pg.fmod(x, y)", "x.fmod(y)"), np.fmod, _modulo_samples("fmod")),
     OpInfo("remainder", ("pg.remainder(x, y)", "x.remainder(y)"), np.remainder,
            _modulo_samples("remainder")),
+    OpInfo("floor_divide", ("pg.floor_divide(x, y)", "x.floor_divide(y)"), np.floor_divide,
+           _floor_divide_samples, differentiable=False),
     OpInfo("clamp_min", (), None, _clamp_bound_samples("clamp_min")),
     OpInfo("clamp_max", (), None, _clamp_bound_samples("clamp_max")),
     OpInfo("lerp", (), None, _lerp_samples),
@@ -1378,7 +1401,7 @@ def public_ops() -> list:
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
            ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or",
-           ast.Mod: "mod"}
+           ast.Mod: "mod", ast.FloorDiv: "floordiv"}
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _UNOPS = {ast.USub: "__neg__", ast.UAdd: "__pos__", ast.Invert: "__invert__"}

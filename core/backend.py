@@ -71,7 +71,7 @@ Any = object
 #   1.0  the kernels before the contract had a version
 #   1.1  optional log1p and expm1 (unary; fallbacks log(1 + x) and exp(x) - 1)
 #   1.2: optional log2 log10 floor ceil round trunc sinh cosh tan asin acos atan erf erfinv
-#        isnan isinf isfinite (unary), atan2 hypot fmod remainder (binary)
+#        isnan isinf isfinite (unary), atan2 hypot fmod remainder floor_divide (binary)
 CONTRACT_VERSION = (1, 2)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
@@ -156,6 +156,7 @@ KERNELS = {
     "hypot":        ("binary",   "optional", ("hypot",)),
     "fmod":         ("binary",   "optional", ("fmod",)),  # not in the standard; NumPy's name
     "remainder":    ("binary",   "optional", ("remainder",)),
+    "floor_divide": ("binary",   "optional", ("floor_divide",)),
     "sum":          ("reduce",   "required", ()),
     "prod":         ("reduce",   "required", ()),
     "max":          ("reduce",   "required", ()),
@@ -540,6 +541,11 @@ class Backend:
         """Optional (contract 1.2). Python's %: the remainder with the sign of b; the fallback
         is a - floor(a / b) * b (floating arrays)."""
         return self.sub(a, self.mul(self.floor(self.div(a, b)), b))
+
+    def floor_divide(self, a: Array, b: Array) -> Array:
+        """Optional (contract 1.2). Python's //: a / b rounded down; the fallback is
+        floor(a / b) (floating arrays)."""
+        return self.floor(self.div(a, b))
 
     def isnan(self, x: Array) -> Array:
         """Optional (contract 1.2). NaN test (bool); the fallback is x != x."""

@@ -1123,14 +1123,21 @@ def _hypot_backward(node, g):
             grad_for(scale * b, b) if node.inputs[1] is not None else None)
 
 
+def _check_integer_divisor(bk, b, bd) -> None:
+    """torch refuses an integer division by zero (NumPy would give 0); a lazy backend's
+    values are not looked at."""
+    if bk.lazy:
+        return
+    if bd == 0 if not isinstance(b, Tensor) else \
+            bool(bk.to_host(bk.sum(bk.astype(bk.eq(bd, 0), dtypes.int64), None, False))):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def _modulo(a, b, op: str, rounding: str) -> Tensor:
     """fmod (rounding "trunc") or remainder ("floor"): a - rounding(a / b) * b."""
     bk, ad, bd, d = coerce(a, b, op)
-    if not d.is_floating_point and not bk.lazy:
-        # torch refuses an integer division by zero; NumPy would give 0
-        if bd == 0 if not isinstance(b, Tensor) else \
-                bool(bk.to_host(bk.sum(bk.astype(bk.eq(bd, 0), dtypes.int64), None, False))):
-            raise RuntimeError("ZeroDivisionError")
+    if not d.is_floating_point:
+        _check_integer_divisor(bk, b, bd)
     try:
         out = _make(getattr(bk, op)(ad, bd), d, bk)
     except Exception as err:
@@ -1157,8 +1164,7 @@ def _modulo_backward(node, g):
 
 
 def _no_derivative(node, g):
-    raise RuntimeError(f"the derivative for '{node.args}' with a number as its first operand "
-                       f"is not implemented.")
+    raise RuntimeError(f"derivative for aten::{node.args} is not implemented")
 
 
 @ops.declare(inplace=True)
@@ -1178,6 +1184,31 @@ def _rmod(a: Tensor, b) -> Tensor:
 def remainder(a, b) -> Tensor:
     """Python's %: a - floor(a / b) * b, with the sign of b (either may be a number)."""
     return _modulo(a, b, "remainder", "floor")
+
+
+def _rfloordiv(a: Tensor, b) -> Tensor:
+    """b // a for a Python number b (Tensor.__rfloordiv__)."""
+    return floor_divide(b, a)
+
+
+@ops.declare(inplace=True, operators={"__floordiv__": None, "__rfloordiv__": _rfloordiv},
+             inplace_operator="__ifloordiv__")
+def floor_divide(a, b) -> Tensor:
+    """Python's //: a / b rounded down (either may be a number). Not differentiable, as in
+    torch: backward through it raises."""
+    bk, ad, bd, d = coerce(a, b, "floor_divide")
+    if d is dtypes.bool:
+        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
+    if not d.is_floating_point:
+        _check_integer_divisor(bk, b, bd)
+    try:
+        out = _make(bk.floor_divide(ad, bd), d, bk)
+    except Exception as err:
+        raise kernel_error("floor_divide", err, a, b) from None
+    if grad_on(a, b):
+        record(out, "torch::autograd::NotImplemented", _no_derivative, (a, b), (),
+               "floor_divide")
+    return out
 
 
 def _clamp_bound(x: Tensor, bound, op: str, lower: bool) -> Tensor:

@@ -923,7 +923,8 @@ def test_elementwise_math_errors_like_torch():
 def test_in_place_variants_exist_where_torch_has_them():
     torch = pytest.importorskip("torch")
     for name in ("log2", "floor", "round", "frac", "erfinv", "atan2", "hypot", "fmod",
-                 "remainder", "clamp_min", "lerp", "nan_to_num", "isnan", "isinf", "isfinite"):
+                 "remainder", "clamp_min", "lerp", "nan_to_num", "isnan", "isinf", "isfinite",
+                 "floor_divide"):
         assert hasattr(pg.Tensor, name + "_") == hasattr(torch.Tensor, name + "_"), name
     x = pg.tensor([1.25, -1.75])
     x.floor_()
@@ -947,3 +948,30 @@ def test_erf_and_erfinv_kernels_are_exact_in_float64():
     x = np.linspace(-6, 6, 2001)
     np.testing.assert_allclose(as_numpy(pg.erf(pg.tensor(x, dtype=pg.float64))),
                                torch.erf(torch.tensor(x)).numpy(), rtol=1e-15, atol=1e-300)
+
+
+def test_floor_divide_like_torch():
+    torch = pytest.importorskip("torch")
+    a, b = [5.5, -5.5, 7.0, -7.25, 0.0], [2.0, 2.0, -0.7, 0.5, -3.0]
+    for dtype in ("float32", "float64"):
+        mine = pg.tensor(a, dtype=getattr(pg, dtype)), pg.tensor(b, dtype=getattr(pg, dtype))
+        theirs = (torch.tensor(a, dtype=getattr(torch, dtype)),
+                  torch.tensor(b, dtype=getattr(torch, dtype)))
+        for fn in (lambda x, y: x // y, lambda x, y: 7 // y, lambda x, y: x // 0.7,
+                   lambda x, y: x.floor_divide(y), lambda x, y: x.clone().floor_divide_(y)):
+            ours, ref = fn(*mine), fn(*theirs)
+            assert ours.dtype.name == str(ref.dtype).removeprefix("torch.")
+            assert ours.tolist() == ref.tolist()
+    ints = [7, -7, 7, -7], [2, 2, -2, -2]
+    assert (pg.tensor(ints[0]) // pg.tensor(ints[1])).tolist() == \
+        (torch.tensor(ints[0]) // torch.tensor(ints[1])).tolist()
+    assert (pg.tensor(ints[0]) // 2.5).dtype is pg.float32
+    x = pg.tensor(a, requires_grad=True)
+    out = x // 2.0
+    assert out.grad_fn.name() == (torch.tensor(a, requires_grad=True) // 2.0).grad_fn.name()
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide"):
+        out.sum().backward()
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        pg.tensor([1, 2]) // 0
+    with pytest.raises(NotImplementedError):
+        pg.tensor([True]) // pg.tensor([True])
