@@ -852,6 +852,12 @@ def _round_samples(rng):
                ref=lambda x: np.round(x, -2)),
         Sample("decimals_inplace", (tenths((2, 3)),), call="x.clone().round_(decimals=1)",
                ref=lambda x: np.round(x, 1)),
+        Sample("scalar_0d", (tenths(()),), call="x.round(decimals=1)",
+               ref=lambda x: np.round(x, 1)),
+        Sample("empty", (tenths((0, 3)),), call="pg.round(x, decimals=2)",
+               ref=lambda x: np.round(x, 2)),
+        Sample("noncontig", (tenths((3, 4)),), call="x.round(decimals=1)",
+               ref=lambda x: np.round(x, 1), noncontig=True),
     ]
 
 
@@ -932,6 +938,8 @@ def _clamp_bound_samples(name):
             Sample("empty", (_u(rng, (0, 3)),), call=f"pg.{name}(x, 0.3)",
                    ref=lambda x: fn(x, 0.3)),
             Sample("tensor_bcast", (x, lo), call=f"pg.{name}(x, y)", ref=fn),
+            Sample("noncontig", (x, np.broadcast_to(lo, x.shape).copy()), call=f"x.{name}(y)",
+                   ref=fn, noncontig=True),
             Sample("inplace", (_bounded(rng, (2, 3)),), call=f"x.clone().{name}_(0.3)",
                    ref=lambda x: fn(x, 0.3)),
         ]
