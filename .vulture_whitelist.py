@@ -52,3 +52,9 @@ _._fallback_minimum
 # plugrad.backends.dask_backend: dask's own attribute, and one read back through __dict__
 _._chunks
 _._plugrad_children
+
+# plugrad.asin, acos, atan (core/pointwise.py): exported through __all__ (Ops.exported), and
+# their kernels (Backend.asin, ...) reached through attrgetter by name
+asin
+acos
+atan

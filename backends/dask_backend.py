@@ -48,6 +48,8 @@ from plugrad import dtypes
 
 from .array_api import ArrayAPIBackend, bind_elementwise
 from .numpy_backend import _FROM_NATIVE, _TO_NATIVE  # Dask arrays hold NumPy dtypes
+from .numpy_backend import erf as _numpy_erf
+from .numpy_backend import erfinv as _numpy_erfinv
 
 # graphs of at most this many tasks run in this thread (when the user has configured no
 # scheduler): no scheduler's overhead, and a graph this small has little to run in parallel
@@ -204,6 +206,14 @@ class DaskBackend(ArrayAPIBackend):
         self._to_native = dict(_TO_NATIVE)
         self._from_native = [(v, k) for k, v in _TO_NATIVE.items()]
         self.rng = da.random.default_rng()
+
+    @staticmethod
+    def erf(x):
+        return x.map_blocks(_numpy_erf, dtype=x.dtype)
+
+    @staticmethod
+    def erfinv(x):
+        return x.map_blocks(_numpy_erfinv, dtype=x.dtype)
 
     @property
     def conformance_skips(self) -> dict:

@@ -12,6 +12,7 @@ asks for `mutable(x)` before it writes into such a result.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -51,6 +52,93 @@ def _arg_reduction(func):
     return kernel
 
 
+# erf and erfinv: not in NumPy, and plugrad does not depend on SciPy. erf is the C library's
+# (math.erf), element by element; erfinv refines an approximation by Newton's method on it
+_erf_objects = np.frompyfunc(math.erf, 1, 1)
+# M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011): the coefficients of
+# its single-precision polynomials, highest first, for w = -log(1 - y*y) < 5 and beyond
+_GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                  0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
+_GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+               -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
+_erfc_objects = np.frompyfunc(math.erfc, 1, 1)
+
+
+def erf(x):
+    """The error function of a floating array (math.erf on each element)."""
+    x = np.asarray(x)
+    return np.asarray(_erf_objects(x), dtype=x.dtype)
+
+
+def _erfinv_one(y: float) -> float:
+    """erfinv of one Python float: the same method as `erfinv`, one element at a time."""
+    if not -1.0 < y < 1.0:
+        return math.copysign(math.inf, y) if abs(y) == 1.0 else math.nan
+    w = -math.log((1.0 - y) * (1.0 + y))
+    if w < 5.0:
+        v, coefficients = w - 2.5, _GILES_CENTRAL
+    else:
+        v, coefficients = math.sqrt(w) - 3.0, _GILES_TAIL
+    p = 0.0
+    for c in coefficients:
+        p = c + p * v
+    r = p * y
+    tail = abs(y) > 0.5
+    log_target = math.log(1.0 - abs(y)) if tail else 0.0
+    for _ in range(4):
+        density = 1.1283791670955126 * math.exp(-r * r)
+        if density == 0.0:
+            break
+        if tail:
+            erfc = math.erfc(abs(r))
+            if erfc == 0.0:
+                break
+            step = (math.log(erfc) - log_target) * erfc / density
+            r += step if r > 0 else -step
+        else:
+            r -= (math.erf(r) - y) / density
+    return r
+
+
+_erfinv_objects = np.frompyfunc(_erfinv_one, 1, 1)
+
+
+def erfinv(x):
+    """The inverse error function of a floating array: Giles's single-precision approximation,
+    then Newton steps on math.erf (erfc near +-1; float64 accuracy); +-inf at +-1, NaN beyond.
+    Small arrays go element by element (`_erfinv_one`), large ones as whole arrays."""
+    x = np.asarray(x)
+    if x.size <= 64:
+        return np.asarray(_erfinv_objects(x), dtype=x.dtype)
+    y = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        w = -np.log((1.0 - y) * (1.0 + y))
+        central = w < 5.0
+        v = np.where(central, w - 2.5, np.sqrt(w) - 3.0)
+        p = np.zeros_like(y)
+        for c_central, c_tail in zip(_GILES_CENTRAL, _GILES_TAIL):
+            p = np.where(central, c_central, c_tail) + p * v
+        r = p * y
+        finite = np.isfinite(r)
+        # near +-1, Newton's method on log(erfc(|r|)) = log(1 - |y|), whose digits survive and
+        # which converges from far; in the middle on erf(r) = y
+        tail = np.abs(y) > 0.5
+        log_target = np.log(np.where(tail, 1.0 - np.abs(y), 1.0))
+        for _ in range(4):
+            safe = np.where(finite, r, 0.0)
+            a = np.abs(safe)
+            density = 1.1283791670955126 * np.exp(-a * a)
+            erfc = np.asarray(_erfc_objects(np.where(tail, a, 0.0)), dtype=np.float64)
+            tail_step = -np.sign(safe) * (np.log(erfc) - log_target) * erfc / density
+            middle_step = (np.asarray(_erf_objects(np.where(tail, 0.0, safe)),
+                                      dtype=np.float64) - y) / density
+            step = np.where(tail, tail_step, middle_step)
+            r = np.where(finite & np.isfinite(step), r - step, r)
+        r = np.where(np.abs(y) == 1.0, np.copysign(np.inf, y), r)
+        r = np.where(np.abs(y) > 1.0, np.nan, r)
+    return r.astype(x.dtype)
+
+
 _RESHAPE_TAKES_COPY = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
 
 
@@ -63,6 +151,10 @@ class NumpyBackend(ArrayAPIBackend):
     # the elementwise kernels (exp, add, ...): NumPy's ufuncs, bound below the class from the
     # contract's table (bind_elementwise)
 
+    # np.round is a Python function (it takes decimals=) around the ufunc rint: bind the ufunc
+    round = np.rint
+    erf = staticmethod(erf)
+    erfinv = staticmethod(erfinv)
     sum = staticmethod(_reduction(np.add))
     prod = staticmethod(_reduction(np.multiply))
     max = staticmethod(_reduction(np.maximum))

@@ -24,6 +24,7 @@ suite fails while that list is not empty.
 from __future__ import annotations
 
 import ast
+import math
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable
@@ -909,6 +910,229 @@ def _scalar_ref_samples(gen, pairs):
     return samples
 
 
+# -- elementwise math: rounding, trigonometry, special functions, modulo ----------------------
+def _off_grid(rng, shape, lo=-3.0, hi=3.0):
+    """Values at least 0.1 away from every multiple of 0.5 (the jumps of floor, round, ...)."""
+    v = rng.uniform(lo, hi, size=shape)
+    near = np.round(v * 2) / 2
+    return np.where(np.abs(v - near) < 0.1, near + 0.1 * np.where(v >= near, 1, -1) + 0.05, v)
+
+
+def _unit(rng, shape):
+    """Inside (-0.9, 0.9): the domain of asin, acos and erfinv, clear of its ends."""
+    return rng.uniform(-0.9, 0.9, size=shape)
+
+
+def _erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def _erfinv_one(y: float) -> float:
+    if math.isnan(y) or abs(y) > 1:
+        return math.nan
+    if abs(y) == 1:
+        return math.copysign(math.inf, y)
+    lo, hi = -6.0, 6.0
+    for _ in range(200):  # bisection on math.erf: slow and sure
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if math.erf(mid) < y else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _erfinv(y):
+    return np.vectorize(_erfinv_one, otypes=[np.float64])(y)
+
+
+def _special_values(rng, shape):
+    """Finite values with NaN, +inf and -inf among them."""
+    v = _u(rng, shape)
+    flat = v.reshape(-1)
+    for i, special in zip(range(0, flat.size, 2), (np.nan, np.inf, -np.inf) * flat.size):
+        flat[i] = special
+    return v
+
+
+def _float_test_samples(rng):
+    return [Sample(desc, (_special_values(rng, shape),), noncontig=nc)
+            for desc, shape, nc in UNARY_SHAPES]
+
+
+def _float_test(name, ref, on_integers):
+    def samples(rng):
+        return _float_test_samples(rng) + [
+            Sample("int_tensor", (), consts={"i": rng.integers(-3, 4, size=(3,))},
+                   call=f"pg.{name}(i)", ref=lambda i: np.full(i.shape, on_integers))]
+    return OpInfo(name, (f"pg.{name}(x)", f"x.{name}()"), ref, samples, differentiable=False)
+
+
+def _rounding_samples(rng):
+    out = unary(_off_grid)(rng)
+    out.append(Sample("int_tensor_unchanged", (), consts={"i": rng.integers(-3, 4, size=(4,))},
+                      call="pg.{name}(i)", ref=lambda i: i, grad=False))
+    return out
+
+
+def _rounding(name, ref):
+    info = _unary(name, ref, _off_grid)
+    info.samples = _fill(_rounding_samples, name)
+    return info
+
+
+def _round_samples(rng):
+    def tenths(shape):  # clear of the ties of rounding to one decimal
+        v = np.round(rng.uniform(-3, 3, size=shape) * 10) / 10
+        return v + rng.choice([-0.03, 0.03], size=shape)
+    return [
+        Sample("decimals1", (tenths((3, 4)),), call="pg.round(x, decimals=1)",
+               ref=lambda x: np.round(x, 1)),
+        Sample("decimals_neg", (_off_grid(rng, (5,), -300, 300),), call="x.round(decimals=-2)",
+               ref=lambda x: np.round(x, -2)),
+        Sample("decimals_inplace", (tenths((2, 3)),), call="x.clone().round_(decimals=1)",
+               ref=lambda x: np.round(x, 1)),
+        Sample("scalar_0d", (tenths(()),), call="x.round(decimals=1)",
+               ref=lambda x: np.round(x, 1)),
+        Sample("empty", (tenths((0, 3)),), call="pg.round(x, decimals=2)",
+               ref=lambda x: np.round(x, 2)),
+        Sample("noncontig", (tenths((3, 4)),), call="x.round(decimals=1)",
+               ref=lambda x: np.round(x, 1), noncontig=True),
+    ]
+
+
+def _modulo_samples(name):
+    def samples(rng):
+        def pair(sx, sy):  # a / b clear of integers (where fmod and remainder jump)
+            b = _away(rng, sy, 0.5, 1.5)
+            q = rng.integers(-3, 3, size=sx) + rng.uniform(0.15, 0.85, size=sx)
+            return q * b, b  # (every sample's b broadcasts to a's shape)
+        out = []
+        for desc, sx, sy, nc in (("same", (3, 4), (3, 4), False), ("both_0d", (), (), False),
+                                 ("bcast_row", (3, 4), (4,), False),
+                                 ("empty", (0, 3), (3,), False),
+                                 ("noncontig", (3, 4), (3, 4), True)):
+            a, b = pair(sx, sy)
+            out.append(Sample(desc, (a, b), noncontig=nc))
+        ref = np.fmod if name == "fmod" else np.remainder
+        a, b = pair((3, 4), (3, 4))
+        out.append(Sample("inplace", (a, b), call=f"x.clone().{name}_(y)", ref=ref))
+        x = _off_grid(rng, (3, 4), -3, 3) * 1.3
+        out.append(Sample("number", (x,), call=f"pg.{name}(x, 1.3)",
+                          ref=lambda x: ref(x, 1.3)))
+        out.append(Sample("int_tensors", (), consts={"i": np.array([5, -7, 7, -5]),
+                                                     "j": np.array([3, 3, -3, -3])},
+                          call=f"pg.{name}(i, j)", ref=lambda i, j: ref(i, j), grad=False))
+        if name == "remainder":
+            out.append(Sample("operator", (x,), call="x % 1.3", ref=lambda x: ref(x, 1.3)))
+            a, b = pair((2, 3), (3,))
+            out.append(Sample("operator_tensors", (a, b), call="x % y", ref=ref))
+            out.append(Sample("imod", (a, b), call="x.clone().__imod__(y)", ref=ref))
+            out.append(Sample("rmod", (_away(rng, (4,), 0.5, 1.5),), call="2.5 % x",
+                              ref=lambda x: np.remainder(2.5, x), grad=False))
+        return out
+    return samples
+
+
+def _floor_divide_samples(rng):
+    def pair(sx, sy):  # a / b clear of integers, where float32 and float64 could round apart
+        b = _away(rng, sy, 0.5, 1.5)
+        return (rng.integers(-3, 3, size=sx) + rng.uniform(0.15, 0.85, size=sx)) * b, b
+    out = []
+    for desc, sx, sy, nc in (("same", (3, 4), (3, 4), False), ("both_0d", (), (), False),
+                             ("bcast_row", (3, 4), (4,), False), ("empty", (0, 3), (3,), False),
+                             ("noncontig", (3, 4), (3, 4), True)):
+        out.append(Sample(desc, pair(sx, sy), noncontig=nc))
+    a, b = pair((2, 3), (3,))
+    out += [Sample("operator", (a, b), call="x // y"),
+            Sample("number", (a,), call="x // 0.7", ref=lambda x: np.floor_divide(x, 0.7)),
+            Sample("rfloordiv", (b,), call="2.5 // x", ref=lambda x: np.floor_divide(2.5, x)),
+            Sample("inplace", (a, b), call="x.clone().floor_divide_(y)"),
+            Sample("ifloordiv", (a, b), call="x.clone().__ifloordiv__(y)"),
+            Sample("int_tensors", (), consts={"i": np.array([7, -7, 7, -7]),
+                                              "j": np.array([2, 2, -2, -2])},
+                   call="i // j", ref=lambda i, j: np.floor_divide(i, j))]
+    return out
+
+
+def _bounded(rng, shape, bound=0.3):
+    v = _u(rng, shape)
+    return np.where(np.abs(v - bound) < 0.1, v + 0.2, v)
+
+
+def _clamp_bound_samples(name):
+    key = "min" if name == "clamp_min" else "max"
+    fn = np.maximum if name == "clamp_min" else np.minimum
+
+    def samples(rng):
+        lo = _u(rng, (4,), -1.0, 1.0)
+        x = _u(rng, (3, 4))
+        x = np.where(np.abs(x - lo) < 0.1, x + 0.25, x)
+        return [
+            Sample("number", (_bounded(rng, (3, 4)),), call=f"pg.{name}(x, 0.3)",
+                   ref=lambda x: fn(x, 0.3)),
+            Sample("method_kw", (_bounded(rng, (5,)),), call=f"x.{name}({key}=0.3)",
+                   ref=lambda x: fn(x, 0.3)),
+            Sample("scalar_0d", (_bounded(rng, ()),), call=f"pg.{name}(x, 0.3)",
+                   ref=lambda x: fn(x, 0.3)),
+            Sample("empty", (_u(rng, (0, 3)),), call=f"pg.{name}(x, 0.3)",
+                   ref=lambda x: fn(x, 0.3)),
+            Sample("tensor_bcast", (x, lo), call=f"pg.{name}(x, y)", ref=fn),
+            Sample("noncontig", (x, np.broadcast_to(lo, x.shape).copy()), call=f"x.{name}(y)",
+                   ref=fn, noncontig=True),
+            Sample("inplace", (_bounded(rng, (2, 3)),), call=f"x.clone().{name}_(0.3)",
+                   ref=lambda x: fn(x, 0.3)),
+        ]
+    return samples
+
+
+def _lerp_samples(rng):
+    return [
+        Sample("number", (_u(rng, (3, 4)), _u(rng, (3, 4))), call="pg.lerp(x, y, 0.3)",
+               ref=lambda x, y: x + 0.3 * (y - x)),
+        Sample("method_bcast", (_u(rng, (3, 4)), _u(rng, (4,))), call="x.lerp(y, -0.5)",
+               ref=lambda x, y: x + -0.5 * (y - x)),
+        Sample("tensor_weight", (_u(rng, (3, 4)), _u(rng, (3, 4)), _u(rng, (4,), 0.0, 1.0)),
+               call="pg.lerp(x, y, z)", ref=lambda x, y, z: x + z * (y - x)),
+        Sample("scalar_0d", (_u(rng, ()), _u(rng, ()), _u(rng, ())), call="pg.lerp(x, y, z)",
+               ref=lambda x, y, z: x + z * (y - x)),
+        Sample("empty", (_u(rng, (0, 3)), _u(rng, (3,))), call="pg.lerp(x, y, 0.5)",
+               ref=lambda x, y: x + 0.5 * (y - x)),
+        Sample("noncontig", (_u(rng, (3, 4)), _u(rng, (3, 4))), call="x.lerp(y, 0.25)",
+               ref=lambda x, y: x + 0.25 * (y - x), noncontig=True),
+        Sample("inplace", (_u(rng, (2, 3)), _u(rng, (2, 3))), call="x.clone().lerp_(y, 0.7)",
+               ref=lambda x, y: x + 0.7 * (y - x)),
+    ]
+
+
+def _binary_inplace(name, ref, gen_x=_u, gen_y=_u):
+    def samples(rng):
+        return binary(gen_x, gen_y)(rng) + [
+            Sample("inplace", (gen_x(rng, (3, 4)), gen_y(rng, (4,))),
+                   call=f"x.clone().{name}_(y)", ref=ref)]
+    return OpInfo(name, (f"pg.{name}(x, y)", f"x.{name}(y)"), ref, samples)
+
+
+def _nan_to_num_samples(rng):
+    def with_nan(shape):
+        v = _u(rng, shape)
+        v.reshape(-1)[::3] = np.nan
+        return v
+    kw = {"nan": 0.5, "posinf": 9.0, "neginf": -9.0}
+    return [
+        Sample("nan_default", (with_nan((3, 4)),), call="pg.nan_to_num(x)",
+               ref=lambda x: np.where(np.isnan(x), 0.0, x)),
+        Sample("all_given", (_special_values(rng, (3, 4)),), call="x.nan_to_num(**kw)",
+               kw=kw, ref=lambda x, **kw: np.nan_to_num(x, **kw)),
+        Sample("scalar_0d", (np.array(np.inf),), call="pg.nan_to_num(x, posinf=2.0)",
+               ref=lambda x: np.nan_to_num(x, posinf=2.0)),
+        Sample("empty", (_u(rng, (0, 3)),), call="pg.nan_to_num(x)", ref=np.copy),
+        Sample("noncontig", (_special_values(rng, (3, 4)),), call="x.nan_to_num(**kw)",
+               kw=kw, ref=lambda x, **kw: np.nan_to_num(x, **kw), noncontig=True),
+        Sample("inplace", (_special_values(rng, (2, 3)),), call="x.clone().nan_to_num_(**kw)",
+               kw=kw, ref=lambda x, **kw: np.nan_to_num(x, **kw)),
+        Sample("int_tensor", (), consts={"i": np.array([1, -2, 3])}, call="pg.nan_to_num(i)",
+               ref=lambda i: i, grad=False),
+    ]
+
+
 # -- the table ---------------------------------------------------------------------------------
 def _unary(name, ref, gen=_u, twice=True, symbol=None, **kw):
     calls = [f"pg.{name}(x)", f"x.{name}()"]
@@ -1397,6 +1621,37 @@ OPS: tuple = (
            fwd_rtol={"float32": 1e-3, "float64": 1e-3}, grad_rtol={"float64": 2e-3,
                                                                    "float32": 2e-3}),
     OpInfo("to_integer", (), None, _to_integer_samples, differentiable=False),
+    # elementwise math: logarithms, rounding, trigonometry, special functions, modulo
+    _unary("log2", np.log2, _pos),
+    _unary("log10", np.log10, _pos),
+    _rounding("floor", np.floor),
+    _rounding("ceil", np.ceil),
+    _rounding("trunc", np.trunc),
+    _rounding("round", np.round),
+    OpInfo("round_decimals", (), None, _round_samples),
+    _unary("frac", lambda x: x - np.trunc(x), _off_grid),
+    _unary("sinh", np.sinh),
+    _unary("cosh", np.cosh),
+    _unary("tan", np.tan, lambda rng, s: _u(rng, s, -1.2, 1.2)),
+    _unary("asin", np.arcsin, _unit),
+    _unary("acos", np.arccos, _unit),
+    _unary("atan", np.arctan),
+    _unary("erf", _erf),
+    _unary("erfinv", _erfinv, _unit),
+    _float_test("isnan", np.isnan, False),
+    _float_test("isinf", np.isinf, False),
+    _float_test("isfinite", np.isfinite, True),
+    OpInfo("nan_to_num", (), None, _nan_to_num_samples),
+    _binary_inplace("atan2", np.arctan2, _u, _away),
+    _binary_inplace("hypot", np.hypot, _away, _away),
+    OpInfo("fmod", ("pg.fmod(x, y)", "x.fmod(y)"), np.fmod, _modulo_samples("fmod")),
+    OpInfo("remainder", ("pg.remainder(x, y)", "x.remainder(y)"), np.remainder,
+           _modulo_samples("remainder")),
+    OpInfo("floor_divide", ("pg.floor_divide(x, y)", "x.floor_divide(y)"), np.floor_divide,
+           _floor_divide_samples, differentiable=False),
+    OpInfo("clamp_min", (), None, _clamp_bound_samples("clamp_min")),
+    OpInfo("clamp_max", (), None, _clamp_bound_samples("clamp_max")),
+    OpInfo("lerp", (), None, _lerp_samples),
     # comparisons and logic: forward only
     _cmp("eq", "==", np.equal),
     _cmp("ne", "!=", np.not_equal),
@@ -1595,7 +1850,8 @@ def public_ops() -> list:
 
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
-           ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or"}
+           ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or",
+           ast.Mod: "mod", ast.FloorDiv: "floordiv"}
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _UNOPS = {ast.USub: "__neg__", ast.UAdd: "__pos__", ast.Invert: "__invert__"}

@@ -71,7 +71,9 @@ Any = object
 #   1.0  the kernels before the contract had a version
 #   1.1  optional log1p and expm1 (unary; fallbacks log(1 + x) and exp(x) - 1)
 #   1.2  optional cumsum and cumprod (scan; fallback a log-step scan of concat and add/mul),
-#        sort and argsort (sort; sort falls back on argsort and getitem, argsort raises)
+#        sort and argsort (sort; sort falls back on argsort and getitem, argsort raises);
+#        log2 log10 floor ceil round trunc sinh cosh tan asin acos atan erf erfinv isnan
+#        isinf isfinite (unary), atan2 hypot fmod remainder floor_divide (binary)
 CONTRACT_VERSION = (1, 2)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
@@ -122,6 +124,23 @@ KERNELS = {
     "sigmoid":      ("unary",    "optional", ()),
     "log1p":        ("unary",    "optional", ("log1p",)),
     "expm1":        ("unary",    "optional", ("expm1",)),
+    "log2":         ("unary",    "optional", ("log2",)),
+    "log10":        ("unary",    "optional", ("log10",)),
+    "floor":        ("unary",    "optional", ("floor",)),
+    "ceil":         ("unary",    "optional", ("ceil",)),
+    "round":        ("unary",    "optional", ("round",)),
+    "trunc":        ("unary",    "optional", ("trunc",)),
+    "sinh":         ("unary",    "optional", ("sinh",)),
+    "cosh":         ("unary",    "optional", ("cosh",)),
+    "tan":          ("unary",    "optional", ("tan",)),
+    "asin":         ("unary",    "optional", ("asin", "arcsin")),
+    "acos":         ("unary",    "optional", ("acos", "arccos")),
+    "atan":         ("unary",    "optional", ("atan", "arctan")),
+    "erf":          ("unary",    "optional", ()),
+    "erfinv":       ("unary",    "optional", ()),
+    "isnan":        ("unary",    "optional", ("isnan",)),
+    "isinf":        ("unary",    "optional", ("isinf",)),
+    "isfinite":     ("unary",    "optional", ("isfinite",)),
     "add":          ("binary",   "required", ("add",)),
     "sub":          ("binary",   "required", ("subtract",)),
     "mul":          ("binary",   "required", ("multiply",)),
@@ -137,6 +156,11 @@ KERNELS = {
     "ge":           ("binary",   "required", ("greater_equal",)),
     "logical_and":  ("binary",   "required", ("logical_and",)),
     "logical_or":   ("binary",   "required", ("logical_or",)),
+    "atan2":        ("binary",   "optional", ("atan2", "arctan2")),
+    "hypot":        ("binary",   "optional", ("hypot",)),
+    "fmod":         ("binary",   "optional", ("fmod",)),  # not in the standard; NumPy's name
+    "remainder":    ("binary",   "optional", ("remainder",)),
+    "floor_divide": ("binary",   "optional", ("floor_divide",)),
     "sum":          ("reduce",   "required", ()),
     "prod":         ("reduce",   "required", ()),
     "max":          ("reduce",   "required", ()),
@@ -195,6 +219,14 @@ OTHER = tuple(name for name in _named(None, "required") if name not in UNARY + B
 REQUIRED = UNARY + BINARY + REDUCE + OTHER
 OPTIONAL = _named(None, "optional")
 PRIMITIVES = REQUIRED + OPTIONAL
+
+
+# constants of Backend's fallbacks
+_LN2 = 0.6931471805599453
+_LN10 = 2.302585092994046
+_INF = float("inf")
+# 2 ** (mantissa bits) of each float dtype: every float this large is an integer
+_MAGIC = {"float16": 1024.0, "float32": 8388608.0, "float64": 4503599627370496.0}
 
 
 class BackendUnavailable(RuntimeError):
@@ -421,6 +453,119 @@ class Backend:
         own expm1 keeps them.
         """
         return self.sub(self.exp(x), 1)
+
+    def _lacks(self, kernel: str):
+        raise NotImplementedError(f"backend {self.name!r} has no {kernel!r} kernel, and it "
+                                  f"cannot be composed from the required ones")
+
+    def log2(self, x: Array) -> Array:
+        """Optional (contract 1.2). Base-2 logarithm; the fallback divides log(x) by log(2)."""
+        return self.div(self.log(x), _LN2)
+
+    def log10(self, x: Array) -> Array:
+        """Optional (contract 1.2). Base-10 logarithm; the fallback divides log(x) by log(10)."""
+        return self.div(self.log(x), _LN10)
+
+    def round(self, x: Array) -> Array:
+        """Optional (contract 1.2). Round half to even, floating arrays.
+
+        The fallback adds and subtracts 2**(mantissa bits) to |x|, which rounds
+        in the float unit's own mode (half to even); larger values are integers
+        already, and NaN and inf stay as they are.
+        """
+        big = _MAGIC[self.dtype_of(x).name]
+        a = self.abs(x)
+        r = self.mul(self.sign(x), self.sub(self.add(a, big), big))
+        return self.where(self.lt(a, big), r, x)
+
+    def floor(self, x: Array) -> Array:
+        """Optional (contract 1.2). Round toward -inf; the fallback corrects round(x)."""
+        r = self.round(x)
+        return self.where(self.gt(r, x), self.sub(r, 1), r)
+
+    def ceil(self, x: Array) -> Array:
+        """Optional (contract 1.2). Round toward +inf; the fallback corrects round(x)."""
+        r = self.round(x)
+        return self.where(self.lt(r, x), self.add(r, 1), r)
+
+    def trunc(self, x: Array) -> Array:
+        """Optional (contract 1.2). Round toward zero; the fallback is floor or ceil by sign."""
+        return self.where(self.ge(x, 0), self.floor(x), self.ceil(x))
+
+    def sinh(self, x: Array) -> Array:
+        """Optional (contract 1.2). Hyperbolic sine; the fallback is (e**x - e**-x) / 2."""
+        return self.div(self.sub(self.exp(x), self.exp(self.neg(x))), 2)
+
+    def cosh(self, x: Array) -> Array:
+        """Optional (contract 1.2). Hyperbolic cosine; the fallback is (e**x + e**-x) / 2."""
+        return self.div(self.add(self.exp(x), self.exp(self.neg(x))), 2)
+
+    def tan(self, x: Array) -> Array:
+        """Optional (contract 1.2). Tangent; the fallback is sin(x) / cos(x)."""
+        return self.div(self.sin(x), self.cos(x))
+
+    def asin(self, x: Array) -> Array:
+        """Optional (contract 1.2). Inverse sine; no fallback (NotImplementedError)."""
+        self._lacks("asin")
+
+    def acos(self, x: Array) -> Array:
+        """Optional (contract 1.2). Inverse cosine; no fallback (NotImplementedError)."""
+        self._lacks("acos")
+
+    def atan(self, x: Array) -> Array:
+        """Optional (contract 1.2). Inverse tangent; no fallback (NotImplementedError)."""
+        self._lacks("atan")
+
+    def atan2(self, a: Array, b: Array) -> Array:
+        """Optional (contract 1.2). The angle of the point (b, a); no fallback."""
+        self._lacks("atan2")
+
+    def erf(self, x: Array) -> Array:
+        """Optional (contract 1.2). The error function (not in the Array API standard); no
+        fallback (NotImplementedError)."""
+        self._lacks("erf")
+
+    def erfinv(self, x: Array) -> Array:
+        """Optional (contract 1.2). The inverse error function (not in the Array API
+        standard); no fallback (NotImplementedError)."""
+        self._lacks("erfinv")
+
+    def hypot(self, a: Array, b: Array) -> Array:
+        """Optional (contract 1.2). sqrt(a**2 + b**2); the fallback may overflow where the
+        library's own does not."""
+        return self.sqrt(self.add(self.mul(a, a), self.mul(b, b)))
+
+    def fmod(self, a: Array, b: Array) -> Array:
+        """Optional (contract 1.2). C's fmod: the remainder with the sign of a.
+
+        The fallback moves remainder(a, b) (the sign of b) by b where its sign is not a's:
+        also right for integers, which the standard's remainder takes and divide does not.
+        """
+        r = self.remainder(a, b)
+        moved = self.logical_and(self.ne(r, 0), self.ne(self.lt(r, 0), self.lt(a, 0)))
+        return self.where(moved, self.sub(r, b), r)
+
+    def remainder(self, a: Array, b: Array) -> Array:
+        """Optional (contract 1.2). Python's %: the remainder with the sign of b; the fallback
+        is a - floor(a / b) * b (floating arrays)."""
+        return self.sub(a, self.mul(self.floor(self.div(a, b)), b))
+
+    def floor_divide(self, a: Array, b: Array) -> Array:
+        """Optional (contract 1.2). Python's //: a / b rounded down; the fallback is
+        floor(a / b) (floating arrays)."""
+        return self.floor(self.div(a, b))
+
+    def isnan(self, x: Array) -> Array:
+        """Optional (contract 1.2). NaN test (bool); the fallback is x != x."""
+        return self.ne(x, x)
+
+    def isinf(self, x: Array) -> Array:
+        """Optional (contract 1.2). Infinity test (bool); the fallback is |x| == inf."""
+        return self.eq(self.abs(x), _INF)
+
+    def isfinite(self, x: Array) -> Array:
+        """Optional (contract 1.2). Finiteness test (bool); the fallback is x - x == 0."""
+        return self.eq(self.sub(x, x), 0)
 
     def mul_into(self, x: Array, y: Array | float) -> None:
         """Optional. In place: x *= y (optimizers scale their state with it).

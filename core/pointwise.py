@@ -910,6 +910,384 @@ def logical_not(x: Tensor) -> Tensor:
     return _make(x.backend.logical_not(_truth(x).data), dtypes.bool, x.backend)
 
 
+# -- more elementwise math: logarithms, rounding, trigonometry, special functions ------------
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
+
+log2 = unary("log2", dx=lambda g, x: g / (x * _LN2), doc="Base-2 logarithm, elementwise.")
+log10 = unary("log10", dx=lambda g, x: g / (x * _LN10), doc="Base-10 logarithm, elementwise.")
+sinh = unary("sinh", dx=lambda g, x: g * x.cosh(), doc="Hyperbolic sine, elementwise.")
+cosh = unary("cosh", dx=lambda g, x: g * x.sinh(), doc="Hyperbolic cosine, elementwise.")
+tan = unary("tan", dy=lambda g, y: g * (1 + y * y), doc="Tangent, elementwise.")
+asin = unary("asin", dx=lambda g, x: g * (1 - x * x).rsqrt(),
+             doc="Inverse sine, elementwise (NaN outside [-1, 1]).")
+acos = unary("acos", dx=lambda g, x: -g * (1 - x * x).rsqrt(),
+             doc="Inverse cosine, elementwise (NaN outside [-1, 1]).")
+atan = unary("atan", dx=lambda g, x: g / (1 + x * x), doc="Inverse tangent, elementwise.")
+# erf and erfinv are not in the Array API standard: a backend without them raises
+# NotImplementedError naming the kernel (the NumPy and Dask backends have both)
+erf = unary("erf", dx=lambda g, x: g * (_TWO_OVER_SQRT_PI * (-(x * x)).exp()),
+            doc="The error function, elementwise.")
+erfinv = unary("erfinv", dy=lambda g, y: g * (_HALF_SQRT_PI * (y * y).exp()),
+               doc="The inverse error function, elementwise (+-inf at +-1, NaN beyond).")
+
+
+def _not_for(x: Tensor, op: str, kernel: str) -> None:
+    """torch's error for a float-only op on a tensor of another dtype."""
+    name = {"bool": "Bool", "int32": "Int", "int64": "Long"}.get(x.dtype.name, x.dtype.name)
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
+
+def _zero_backward(node, g):
+    return (g * 0,)
+
+
+def _rounding(name: str, doc: str):
+    """An op rounding floats to integers on kernel `name`: integer tensors come back unchanged
+    (a copy, as torch's), bools are refused, and the gradient is zero."""
+    get_kernel = attrgetter(name)
+    node_name = f"{name.capitalize()}Backward0"
+
+    def forward(x: Tensor) -> Tensor:
+        tensor_arg(x, name)
+        d, k = x.dtype, x.backend
+        if not d.is_floating_point:
+            if d is dtypes.bool:
+                _not_for(x, name, f"{name}_vml_cpu")
+            return _make(k.copy(x.data), d, k)
+        out = _make(get_kernel(k)(x.data), d, k)
+        if x._rg and STATE.grad_enabled:
+            record1(out, node_name, _zero_backward, x)
+        return out
+    forward.__name__ = forward.__qualname__ = name
+    forward.__doc__ = doc
+    return forward
+
+
+floor = ops.declare(_rounding("floor", "The largest integer <= x, elementwise (ints unchanged; "
+                                       "zero gradient)."), inplace=True)
+ceil = ops.declare(_rounding("ceil", "The smallest integer >= x, elementwise (ints unchanged; "
+                                     "zero gradient)."), inplace=True)
+trunc = ops.declare(_rounding("trunc", "x rounded toward zero, elementwise (ints unchanged; "
+                                       "zero gradient)."), inplace=True)
+_round = _rounding("round", "")
+
+
+@ops.declare(inplace=True)
+def round(x: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - torch.round
+    """x rounded to `decimals` decimal places, half to even (ints unchanged; zero gradient)."""
+    if decimals == 0:
+        return _round(x)
+    tensor_arg(x, "round")
+    if not x.dtype.is_floating_point:
+        _not_for(x, "round", "round_cpu")
+    k = x.backend
+    # torch's way: scale, round, scale back (by the positive power of ten, so it is exact)
+    scale = 10.0 ** (decimals if decimals > 0 else -decimals)
+    if decimals > 0:
+        data = k.div(k.round(k.mul(x.data, scale)), scale)
+    else:
+        data = k.mul(k.round(k.div(x.data, scale)), scale)
+    out = _make(data, x.dtype, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "RoundBackward1", _zero_backward, x)
+    return out
+
+
+@ops.declare(inplace=True)
+def frac(x: Tensor) -> Tensor:
+    """x - trunc(x): the fractional part, with x's sign (gradient 1)."""
+    tensor_arg(x, "frac")
+    if not x.dtype.is_floating_point:
+        _not_for(x, "frac", "frac_cpu")
+    k = x.backend
+    out = _make(k.sub(x.data, k.trunc(x.data)), x.dtype, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "FracBackward0", _identity_backward, x)
+    return out
+
+
+def _float_test(name: str, on_integers: bool, doc: str):
+    """isnan, isinf, isfinite: bool results, never differentiable; integer tensors hold no
+    NaN and no infinity, so their answer is `on_integers` everywhere."""
+    get_kernel = attrgetter(name)
+
+    def test(x: Tensor) -> Tensor:
+        tensor_arg(x, name)
+        k = x.backend
+        if not x.dtype.is_floating_point:
+            return _make(k.full(tuple(x.data.shape), on_integers, dtypes.bool), dtypes.bool, k)
+        return _make(get_kernel(k)(x.data), dtypes.bool, k)
+    test.__name__ = test.__qualname__ = name
+    test.__doc__ = doc
+    return ops.declare(test)
+
+
+isnan = _float_test("isnan", False, "Whether each element is NaN (bool).")
+isinf = _float_test("isinf", False, "Whether each element is +inf or -inf (bool).")
+isfinite = _float_test("isfinite", True, "Whether each element is neither NaN nor infinite "
+                                         "(bool).")
+
+_INF = float("inf")
+# the largest finite value of each float dtype: nan_to_num's default for +-inf
+_FLOAT_MAX = {"float16": 65504.0, "float32": 3.4028234663852886e38,
+              "float64": 1.7976931348623157e308}
+
+
+@ops.declare(inplace=True)
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """x with NaN, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the
+    dtype's largest and smallest finite values); the gradient reaches the finite elements."""
+    tensor_arg(x, "nan_to_num")
+    d, k = x.dtype, x.backend
+    if not d.is_floating_point:
+        return _make(k.copy(x.data), d, k)
+    big = _FLOAT_MAX[d.name]
+    data = x.data
+    data = k.where(k.isnan(data), number(nan, "nan_to_num"), data)
+    # +-inf: clipping to the dtype's own range maps them to its largest finite values and
+    # leaves every finite value alone (cheaper than a where); other values need the where
+    data = k.maximum(data, -big) if neginf is None else \
+        k.where(k.eq(data, -_INF), number(neginf, "nan_to_num"), data)
+    data = k.minimum(data, big) if posinf is None else \
+        k.where(k.eq(data, _INF), number(posinf, "nan_to_num"), data)
+    out = _make(data, d, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, "NanToNumBackward0", _nan_to_num_backward, x, (x,))
+    return out
+
+
+def _nan_to_num_backward(node, g):
+    return (where(node.saved[0].isfinite(), g, 0.0),)
+
+
+# -- more elementwise math of two operands -------------------------------------------------
+def _two_tensors(a, b, op: str) -> None:
+    if not isinstance(a, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(a).__name__}")
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(b).__name__}")
+
+
+@ops.declare(inplace=True)
+def atan2(a: Tensor, b: Tensor) -> Tensor:
+    """The angle of the point (b, a) in (-pi, pi], elementwise (ints compute in the default
+    float dtype)."""
+    _two_tensors(a, b, "atan2")
+    bk, ad, bd, d = coerce(a, b, "atan2")
+    if not d.is_floating_point:
+        d = dtypes.get_default_dtype()
+        ad, bd = bk.astype(ad, d), bk.astype(bd, d)
+    try:
+        out = _make(bk.atan2(ad, bd), d, bk)
+    except Exception as err:
+        raise kernel_error("atan2", err, a, b) from None
+    if grad_on(a, b):
+        record(out, "Atan2Backward0", _atan2_backward, (a, b), (a, b))
+    return out
+
+
+def _atan2_backward(node, g):
+    a, b = node.saved
+    scale = g / (a * a + b * b)
+    return (grad_for(scale * b, a) if node.inputs[0] is not None else None,
+            grad_for(-scale * a, b) if node.inputs[1] is not None else None)
+
+
+
+@ops.declare(inplace=True)
+def hypot(a: Tensor, b: Tensor) -> Tensor:
+    """sqrt(a ** 2 + b ** 2), elementwise, without overflow on the way (floats only)."""
+    _two_tensors(a, b, "hypot")
+    bk, ad, bd, d = coerce(a, b, "hypot")
+    if not d.is_floating_point:
+        _not_for(a if not a.dtype.is_floating_point else b, "hypot", "hypot_cpu")
+    try:
+        out = _make(bk.hypot(ad, bd), d, bk)
+    except Exception as err:
+        raise kernel_error("hypot", err, a, b) from None
+    if grad_on(a, b):
+        record(out, "HypotBackward0", _hypot_backward, (a, b), (a, b, out.data))
+    return out
+
+
+def _hypot_backward(node, g):
+    a, b, out = node.saved
+    scale = g / saved_output(node, g, out)
+    return (grad_for(scale * a, a) if node.inputs[0] is not None else None,
+            grad_for(scale * b, b) if node.inputs[1] is not None else None)
+
+
+def _check_integer_divisor(bk, b, bd) -> None:
+    """torch refuses an integer division by zero (NumPy would give 0); a lazy backend's
+    values are not looked at."""
+    if bk.lazy:
+        return
+    if bd == 0 if not isinstance(b, Tensor) else \
+            bool(bk.to_host(bk.sum(bk.astype(bk.eq(bd, 0), dtypes.int64), None, False))):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _modulo(a, b, op: str, rounding: str) -> Tensor:
+    """fmod (rounding "trunc") or remainder ("floor"): a - rounding(a / b) * b."""
+    bk, ad, bd, d = coerce(a, b, op)
+    if not d.is_floating_point:
+        _check_integer_divisor(bk, b, bd)
+    try:
+        out = _make(getattr(bk, op)(ad, bd), d, bk)
+    except Exception as err:
+        raise kernel_error(op, err, a, b) from None
+    if grad_on(a, b):
+        tensor_b = isinstance(b, Tensor)
+        if isinstance(a, Tensor):
+            name = f"{op.capitalize()}Backward{1 if tensor_b else 0}"
+            record(out, name, _modulo_backward, (a, b), (a, b), rounding)
+        else:  # torch has no derivative for a number % tensor
+            record(out, "torch::autograd::NotImplemented", _no_derivative, (a, b), (), op)
+    return out
+
+
+def _modulo_backward(node, g):
+    a, b = node.saved
+    ga = grad_for(g, a) if node.inputs[0] is not None else None
+    gb = None
+    if node.inputs[1] is not None:
+        q = a / b
+        q = q.trunc() if node.args == "trunc" else q.floor()
+        gb = grad_for(-g * q, b)
+    return ga, gb
+
+
+def _no_derivative(node, g):
+    raise RuntimeError(f"derivative for aten::{node.args} is not implemented")
+
+
+@ops.declare(inplace=True)
+def fmod(a: Tensor, b) -> Tensor:
+    """C's fmod: a - trunc(a / b) * b, with the sign of a (b a tensor or a number)."""
+    tensor_arg(a, "fmod")
+    return _modulo(a, b, "fmod", "trunc")
+
+
+def _rmod(a: Tensor, b) -> Tensor:
+    """b % a for a Python number b (Tensor.__rmod__)."""
+    return _modulo(b, a, "remainder", "floor")
+
+
+@ops.declare(inplace=True, operators={"__mod__": None, "__rmod__": _rmod},
+             inplace_operator="__imod__")
+def remainder(a, b) -> Tensor:
+    """Python's %: a - floor(a / b) * b, with the sign of b (either may be a number)."""
+    return _modulo(a, b, "remainder", "floor")
+
+
+def _rfloordiv(a: Tensor, b) -> Tensor:
+    """b // a for a Python number b (Tensor.__rfloordiv__)."""
+    return floor_divide(b, a)
+
+
+@ops.declare(inplace=True, operators={"__floordiv__": None, "__rfloordiv__": _rfloordiv},
+             inplace_operator="__ifloordiv__")
+def floor_divide(a, b) -> Tensor:
+    """Python's //: a / b rounded down (either may be a number). Not differentiable, as in
+    torch: backward through it raises."""
+    bk, ad, bd, d = coerce(a, b, "floor_divide")
+    if d is dtypes.bool:
+        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
+    if not d.is_floating_point:
+        _check_integer_divisor(bk, b, bd)
+    try:
+        out = _make(bk.floor_divide(ad, bd), d, bk)
+    except Exception as err:
+        raise kernel_error("floor_divide", err, a, b) from None
+    if grad_on(a, b):
+        record(out, "torch::autograd::NotImplemented", _no_derivative, (a, b), (),
+               "floor_divide")
+    return out
+
+
+def _clamp_bound(x: Tensor, bound, op: str, lower: bool) -> Tensor:
+    tensor_arg(x, op)
+    if bound is None:
+        raise RuntimeError(f"{op}(): the bound must be a number or a tensor, not None")
+    bk, xd, bd, d = coerce(x, bound, op)
+    try:
+        out = _make(bk.maximum(xd, bd) if lower else bk.minimum(xd, bd), d, bk)
+    except Exception as err:
+        raise kernel_error(op, err, x, bound) from None
+    if grad_on(x, bound):
+        name = ("ClampMinBackward" if lower else "ClampMaxBackward") + \
+            ("1" if isinstance(bound, Tensor) else "0")
+        record(out, name, _clamp_bound_backward, (x, bound), (x, bound), lower)
+    return out
+
+
+def _clamp_bound_backward(node, g):
+    # torch's formulas: x gets it where it is inside (ties included), the bound elsewhere
+    x, bound = node.saved
+    inside = (x >= bound) if node.args else (x <= bound)
+    return (grad_for(where(inside, g, 0.0), x) if node.inputs[0] is not None else None,
+            grad_for(where(inside, 0.0, g), bound) if node.inputs[1] is not None else None)
+
+
+@ops.declare(inplace=True)
+def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002 - torch's name
+    """max(x, min), elementwise: `min` a number or a tensor (broadcast)."""
+    return _clamp_bound(x, min, "clamp_min", True)
+
+
+@ops.declare(inplace=True)
+def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002 - torch's name
+    """min(x, max), elementwise: `max` a number or a tensor (broadcast)."""
+    return _clamp_bound(x, max, "clamp_max", False)
+
+
+# dtype names in torch's C++ messages
+_TORCH_NAME = {"bool": "bool", "int32": "int", "int64": "long", "float16": "c10::Half",
+               "float32": "float", "float64": "double"}
+
+
+@ops.declare(inplace=True)
+def lerp(start: Tensor, end: Tensor, weight) -> Tensor:
+    """start + weight * (end - start): `weight` a number or a tensor (broadcast); start and end
+    of one float dtype, as torch wants."""
+    _two_tensors(start, end, "lerp")
+    if end.dtype is not start.dtype:
+        raise RuntimeError(f"expected dtype {_TORCH_NAME[start.dtype.name]} for `end` but got "
+                           f"dtype {_TORCH_NAME[end.dtype.name]}")
+    if not start.dtype.is_floating_point:
+        _not_for(start, "lerp", "lerp_kernel_scalar")
+    if isinstance(weight, Tensor):
+        if weight.dtype is not start.dtype:
+            raise RuntimeError(f"expected dtype {start.dtype.name} for `weight` but got dtype "
+                               f"{weight.dtype.name}")
+        w = weight.data
+    else:
+        w = weight if type(weight) is float else number(weight, "lerp")
+    bk = start.backend
+    try:
+        data = bk.add(start.data, bk.mul(w, bk.sub(end.data, start.data)))
+    except Exception as err:
+        raise kernel_error("lerp", err, start, end, weight) from None
+    out = _make(data, start.dtype, bk)
+    if STATE.grad_enabled and (start._rg or end._rg or
+                               (isinstance(weight, Tensor) and weight._rg)):
+        name = "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0"
+        record(out, name, _lerp_backward, (start, end, weight), (start, end, weight))
+    return out
+
+
+def _lerp_backward(node, g):
+    start, end, weight = node.saved
+    gs = grad_for(g * (1 - weight), start) if node.inputs[0] is not None else None
+    ge = grad_for(g * weight, end) if node.inputs[1] is not None else None
+    gw = grad_for(g * (end - start), weight) if node.inputs[2] is not None else None
+    return gs, ge, gw
 
 
 __all__ = ops.exported()

@@ -769,3 +769,209 @@ def test_logical_ops_read_numbers_as_truth_values_like_torch():
     assert pg.logical_and(a, b).tolist() == [True, False, False]
     assert pg.logical_or(a, b).tolist() == [True, False, True]
     assert pg.logical_not(a).tolist() == [False, True, False]
+
+
+# -- elementwise math against torch (issue 16) ---------------------------------------------------
+def _off_grid(shape, seed=0):
+    """Values clear of every multiple of 0.5 (the jumps of floor, round, fmod, ...)."""
+    v = np.random.default_rng(seed).uniform(-3, 3, shape)
+    near = np.round(v * 2) / 2
+    return np.where(np.abs(v - near) < 0.1, near + 0.15, v)
+
+
+def _unit(shape, seed=0):
+    return np.random.default_rng(seed).uniform(-0.9, 0.9, shape)
+
+
+# name -> (call, input kinds): what the torch comparison runs, on the same float64 values
+ELEM_CASES = {
+    "log2": (lambda m, x: m.log2(x), ["pos"]),
+    "log10": (lambda m, x: x.log10(), ["pos"]),
+    "floor": (lambda m, x: m.floor(x), ["grid"]),
+    "ceil": (lambda m, x: x.ceil(), ["grid"]),
+    "round": (lambda m, x: m.round(x), ["grid"]),
+    "round_decimals": (lambda m, x: m.round(x, decimals=1), ["grid"]),
+    "trunc": (lambda m, x: m.trunc(x), ["grid"]),
+    "frac": (lambda m, x: m.frac(x), ["grid"]),
+    "sinh": (lambda m, x: m.sinh(x), ["any"]),
+    "cosh": (lambda m, x: x.cosh(), ["any"]),
+    "tan": (lambda m, x: m.tan(x), ["unit"]),
+    "asin": (lambda m, x: m.asin(x), ["unit"]),
+    "acos": (lambda m, x: x.acos(), ["unit"]),
+    "atan": (lambda m, x: m.atan(x), ["any"]),
+    "erf": (lambda m, x: m.erf(x), ["any"]),
+    "erfinv": (lambda m, x: m.erfinv(x), ["unit"]),
+    "atan2": (lambda m, a, b: m.atan2(a, b), ["any", "nonzero"]),
+    "hypot": (lambda m, a, b: m.hypot(a, b), ["nonzero", "nonzero"]),
+    "fmod": (lambda m, a, b: m.fmod(a, b), ["grid", "nonzero"]),
+    "fmod_number": (lambda m, a: m.fmod(a, 1.3), ["grid"]),
+    "remainder": (lambda m, a, b: m.remainder(a, b), ["grid", "nonzero"]),
+    "mod_operator": (lambda m, a: a % -1.3, ["grid"]),
+    "clamp_min": (lambda m, a, b: m.clamp_min(a, b), ["any", "any"]),
+    "clamp_min_number": (lambda m, a: a.clamp_min(0.2), ["any"]),
+    "clamp_max": (lambda m, a, b: m.clamp_max(a, b), ["any", "any"]),
+    "clamp_max_number": (lambda m, a: m.clamp_max(a, 0.2), ["any"]),
+    "lerp": (lambda m, a, b: m.lerp(a, b, 0.3), ["any", "any"]),
+    "lerp_tensor_weight": (lambda m, a, b, w: m.lerp(a, b, w), ["any", "any", "unit"]),
+    "nan_to_num": (lambda m, x: m.nan_to_num(x, posinf=5.0), ["any"]),
+}
+
+
+def _elem_values(kind, shape, seed):
+    if kind == "grid":
+        return _off_grid(shape, seed)
+    if kind == "unit":
+        return _unit(shape, seed)
+    return values(shape, kind, seed)
+
+
+@pytest.mark.parametrize("dtype", [pg.float32, pg.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(ELEM_CASES))
+def test_elementwise_math_matches_torch(name, dtype):
+    torch = pytest.importorskip("torch")
+    fn, kinds = ELEM_CASES[name]
+    arrays = [_elem_values(k, (3, 4), seed=i) for i, k in enumerate(kinds)]
+    if name == "fmod" or name == "remainder":  # a / b clear of integers: no jump nearby
+        arrays[0] = arrays[1] * (np.floor(_off_grid((3, 4), 7)) + 0.5)
+    ours = [pg.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+    tdt = getattr(torch, dtype.name)
+    theirs = [torch.tensor(a, dtype=tdt, requires_grad=True) for a in arrays]
+    out, ref = fn(pg, *ours), fn(torch, *theirs)
+    assert out.dtype.name == str(ref.dtype).removeprefix("torch.")
+    assert out.grad_fn.name() == ref.grad_fn.name()
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype is pg.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(as_numpy(out), ref.detach().numpy(), **tol)
+    grad_out = np.random.default_rng(5).standard_normal(tuple(ref.shape))
+    out.backward(pg.tensor(grad_out, dtype=out.dtype))
+    ref.backward(torch.tensor(grad_out, dtype=ref.dtype))
+    for mine, other in zip(ours, theirs):
+        np.testing.assert_allclose(as_numpy(mine.grad), other.grad.numpy(),
+                                   **(dict(rtol=1e-4, atol=1e-5) if dtype is pg.float32
+                                      else tol))
+
+
+SPECIAL = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -2.5, 0.5, 1.5, 2.5]
+
+
+@pytest.mark.parametrize("name", ["log2", "log10", "floor", "ceil", "round", "trunc", "frac",
+                                  "sinh", "cosh", "tan", "asin", "acos", "atan", "erf",
+                                  "erfinv", "isnan", "isinf", "isfinite", "nan_to_num"])
+def test_nan_and_inf_like_torch(name):
+    torch = pytest.importorskip("torch")
+    for dtype in ("float32", "float64"):
+        ours = getattr(pg, name)(pg.tensor(SPECIAL, dtype=getattr(pg, dtype)))
+        ref = getattr(torch, name)(torch.tensor(SPECIAL, dtype=getattr(torch, dtype)))
+        assert ours.dtype.name == str(ref.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(as_numpy(ours), ref.numpy(), rtol=1e-6, atol=0,
+                                   equal_nan=True)
+
+
+def test_binary_math_on_nan_inf_and_zero_like_torch():
+    torch = pytest.importorskip("torch")
+    a = [1.0, -1.0, 0.0, float("inf"), float("nan"), 5.5, -5.5]
+    b = [0.0, 0.0, 0.0, 2.0, 1.0, float("inf"), 2.0]
+    for name in ("atan2", "hypot", "fmod", "remainder", "clamp_min", "clamp_max"):
+        ours = getattr(pg, name)(pg.tensor(a), pg.tensor(b))
+        ref = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+        np.testing.assert_allclose(as_numpy(ours), ref.numpy(), rtol=1e-6, equal_nan=True,
+                                   err_msg=name)
+
+
+def test_elementwise_math_dtype_rules_like_torch():
+    torch = pytest.importorskip("torch")
+    ints = [[5, -7, 3], [2, 3, -2]]
+    mine = [pg.tensor(v) for v in ints]
+    theirs = [torch.tensor(v) for v in ints]
+    for name in ("floor", "ceil", "round", "trunc", "sinh", "erf", "log2", "isnan", "isinf",
+                 "isfinite", "nan_to_num"):
+        ours, ref = getattr(pg, name)(mine[0]), getattr(torch, name)(theirs[0])
+        assert ours.dtype.name == str(ref.dtype).removeprefix("torch."), name
+        assert ours.tolist() == pytest.approx(ref.tolist(), nan_ok=True), name
+    for name in ("fmod", "remainder", "atan2", "clamp_min", "clamp_max"):
+        ours, ref = getattr(pg, name)(*mine), getattr(torch, name)(*theirs)
+        assert ours.dtype.name == str(ref.dtype).removeprefix("torch."), name
+        assert ours.tolist() == pytest.approx(ref.tolist()), name
+    # an int tensor and a float number compute in the default float dtype
+    assert pg.fmod(mine[0], 2.5).dtype is pg.float32
+    assert pg.remainder(mine[0], 2.5).tolist() == pytest.approx(
+        torch.remainder(theirs[0], 2.5).tolist())
+    assert (7 % mine[1]).tolist() == (7 % theirs[1]).tolist()
+    assert pg.isnan(pg.tensor([True])).tolist() == [False]
+
+
+def test_elementwise_math_errors_like_torch():
+    i, b = pg.tensor([1, 2]), pg.tensor([True])
+    for name in ("floor", "ceil", "round", "trunc"):
+        with pytest.raises(NotImplementedError):
+            getattr(pg, name)(b)
+    with pytest.raises(NotImplementedError):
+        pg.frac(i)
+    with pytest.raises(NotImplementedError):
+        pg.round(i, decimals=1)
+    with pytest.raises(NotImplementedError):
+        pg.hypot(i, i)
+    with pytest.raises(TypeError):
+        pg.atan2(pg.tensor([1.0]), 2.0)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        pg.fmod(i, pg.tensor([1, 0]))
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        pg.remainder(i, 0)
+    with pytest.raises(RuntimeError, match="expected dtype float for `end`"):
+        pg.lerp(pg.tensor([1.0]), pg.tensor([2.0], dtype=pg.float64), 0.5)
+
+
+def test_in_place_variants_exist_where_torch_has_them():
+    torch = pytest.importorskip("torch")
+    for name in ("log2", "floor", "round", "frac", "erfinv", "atan2", "hypot", "fmod",
+                 "remainder", "clamp_min", "lerp", "nan_to_num", "isnan", "isinf", "isfinite",
+                 "floor_divide"):
+        assert hasattr(pg.Tensor, name + "_") == hasattr(torch.Tensor, name + "_"), name
+    x = pg.tensor([1.25, -1.75])
+    x.floor_()
+    assert x.tolist() == [1.0, -2.0]
+    y = pg.tensor([5.0, -5.0])
+    y %= 3
+    assert y.tolist() == [2.0, 1.0]
+
+
+def test_rounding_second_derivative_is_zero():
+    x = leaf([0.3, -1.7])
+    (g,) = pg.autograd.grad(x.floor().sum() + x.frac().sum(), x, create_graph=True)
+    assert g.tolist() == [1.0, 1.0]
+
+
+def test_erf_and_erfinv_kernels_are_exact_in_float64():
+    torch = pytest.importorskip("torch")
+    y = np.linspace(-0.999999, 0.999999, 2001)
+    np.testing.assert_allclose(as_numpy(pg.erfinv(pg.tensor(y, dtype=pg.float64))),
+                               torch.erfinv(torch.tensor(y)).numpy(), rtol=1e-14, atol=1e-300)
+    x = np.linspace(-6, 6, 2001)
+    np.testing.assert_allclose(as_numpy(pg.erf(pg.tensor(x, dtype=pg.float64))),
+                               torch.erf(torch.tensor(x)).numpy(), rtol=1e-15, atol=1e-300)
+
+
+def test_floor_divide_like_torch():
+    torch = pytest.importorskip("torch")
+    a, b = [5.5, -5.5, 7.0, -7.25, 0.0], [2.0, 2.0, -0.7, 0.5, -3.0]
+    for dtype in ("float32", "float64"):
+        mine = pg.tensor(a, dtype=getattr(pg, dtype)), pg.tensor(b, dtype=getattr(pg, dtype))
+        theirs = (torch.tensor(a, dtype=getattr(torch, dtype)),
+                  torch.tensor(b, dtype=getattr(torch, dtype)))
+        for fn in (lambda x, y: x // y, lambda x, y: 7 // y, lambda x, y: x // 0.7,
+                   lambda x, y: x.floor_divide(y), lambda x, y: x.clone().floor_divide_(y)):
+            ours, ref = fn(*mine), fn(*theirs)
+            assert ours.dtype.name == str(ref.dtype).removeprefix("torch.")
+            assert ours.tolist() == ref.tolist()
+    ints = [7, -7, 7, -7], [2, 2, -2, -2]
+    assert (pg.tensor(ints[0]) // pg.tensor(ints[1])).tolist() == \
+        (torch.tensor(ints[0]) // torch.tensor(ints[1])).tolist()
+    assert (pg.tensor(ints[0]) // 2.5).dtype is pg.float32
+    x = pg.tensor(a, requires_grad=True)
+    out = x // 2.0
+    assert out.grad_fn.name() == (torch.tensor(a, requires_grad=True) // 2.0).grad_fn.name()
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide"):
+        out.sum().backward()
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        pg.tensor([1, 2]) // 0
+    with pytest.raises(NotImplementedError):
+        pg.tensor([True]) // pg.tensor([True])
