@@ -343,7 +343,8 @@ def _aminmax_samples(rng):
     return [Sample("all", (_u(rng, (3, 4)),)), Sample("dim1", (_u(rng, (3, 4)),), kw={"dim": 1}),
             Sample("dim0_keepdim", (_u(rng, (3, 4)),), kw={"dim": 0, "keepdim": True}),
             Sample("scalar_0d", (_u(rng, ()),)),
-            Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": -1}, noncontig=True)]
+            Sample("noncontig", (_u(rng, (3, 4)),), kw={"dim": -1}, noncontig=True),
+            Sample("empty", (_u(rng, (0, 3)),), kw={"dim": 1})]
 
 
 def _clamp(x, lo=None, hi=None, min=None, max=None):  # noqa: A002
@@ -506,6 +507,10 @@ def _where_samples(rng):
                call="x.masked_fill(c, 0.25)", ref=lambda x, c: np.where(c, 0.25, x)),
         Sample("masked_fill_bcast", (_u(rng, (2, 3, 4)),), consts={"c": mask((3, 1))},
                call="x.masked_fill(c, -2.0)", ref=lambda x, c: np.where(c, -2.0, x)),
+        Sample("masked_fill_fn", (_u(rng, (3, 4)),), consts={"c": mask((3, 4))},
+               call="pg.masked_fill(x, c, 1.5)", ref=lambda x, c: np.where(c, 1.5, x)),
+        Sample("masked_fill_", (_u(rng, (3, 4)),), consts={"c": mask((3, 4))},
+               call="x.clone().masked_fill_(c, 0.5)", ref=lambda x, c: np.where(c, 0.5, x)),
     ]
 
 

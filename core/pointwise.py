@@ -799,7 +799,7 @@ def where(condition: Tensor, input, other) -> Tensor:
 
 
 
-@ops.declare(function=False)
+@ops.declare(inplace=True)
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     """x with `value` where `mask` is True."""
     return where(mask, value, x)
