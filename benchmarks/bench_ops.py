@@ -65,6 +65,19 @@ OP_CASES = (
     OpCase("cat", "lib.cat([x, y], 0)", "xy"),
     OpCase("getitem", "x[::2, 1:]"),
     OpCase("matmul", "x @ y", "xy"),
+    # added with issue 16 (one per kind: a kernel op, a composed one, a scan, a sort, indexing)
+    OpCase("floor", "x.floor()"),
+    OpCase("erf", "x.erf()"),
+    OpCase("atan2", "lib.atan2(x, y)", "xy"),
+    OpCase("lerp", "lib.lerp(x, y, 0.3)", "xy"),
+    OpCase("cumsum", "x.cumsum(1)"),
+    OpCase("sort", "x.sort(1).values"),
+    OpCase("topk", "x.topk(2, 1).values"),
+    OpCase("norm", "x.norm()"),
+    OpCase("triangles_and_diagonals", "x.tril()"),
+    OpCase("gather_scatter_select", "x.gather(1, (x > 0).long())"),
+    OpCase("addmm_family", "lib.addmm(x, x, y)", "xy"),
+    OpCase("einsum", "lib.einsum('ij,jk->ik', x, y)", "xy"),
 )
 OPS_BY_NAME = {c.name: c for c in OP_CASES}
 
