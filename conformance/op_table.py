@@ -302,6 +302,7 @@ def _topk_samples(rng):
         Sample("none", (_u(rng, (2, 5)),), kw={"k": 0}),
         Sample("rank3", (_u(rng, (2, 3, 2)),), kw={"k": 1, "dim": 1}),
         Sample("noncontig", (_u(rng, (3, 4)),), kw={"k": 2}, noncontig=True),
+        Sample("empty", (_u(rng, (0, 4)),), kw={"k": 2}),
     ]
 
 
@@ -312,6 +313,7 @@ def _kthvalue_samples(rng):
         Sample("k1_rank3", (_u(rng, (2, 3, 2)),), kw={"k": 1, "dim": 1}),
         Sample("scalar_0d", (_u(rng, ()),), kw={"k": 1}),
         Sample("noncontig", (_u(rng, (3, 4)),), kw={"k": 3}, noncontig=True),
+        Sample("empty", (_u(rng, (0, 4)),), kw={"k": 2}),
     ]
 
 
