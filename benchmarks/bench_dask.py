@@ -115,7 +115,7 @@ def run_dask(n: int = W3X100_N, rounds: int = ROUNDS, chunk: int = CHUNK,
     def finished(*tensors):
         # with a distributed client pg.compute returns once the work is submitted (it is
         # dask.persist); the timing waits until every result is on the workers
-        wait(futures_of([t.data for t in tensors]))
+        wait(futures_of([t.array for t in tensors]))
 
     def tasks_on_scheduler() -> int:
         return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))

@@ -132,9 +132,9 @@ def compute(*tensors) -> tuple:
         groups.setdefault(id(t.backend), (t.backend, {}))[1].setdefault(id(t), t)
     for bk, ts in groups.values():
         ts = list(ts.values())
-        arrays = bk.compute([t.data for t in ts])
+        arrays = bk.compute([t._array for t in ts])
         for t, data in zip(ts, arrays):
-            t.data = data
+            t._array = data
     return tensors
 
 

@@ -1,7 +1,7 @@
 """The contract between the core and an array library: the primitive kernels.
 
 A backend is an object whose attributes are these kernels. The core calls them
-directly (`x.backend.exp(x.data)`), so a kernel is one attribute lookup away and
+directly (`x.backend.exp(x._array)`), so a kernel is one attribute lookup away and
 nothing is looked up per operation. Everything else (softmax, var, clamp, every
 backward formula) is composed in the core from these primitives.
 

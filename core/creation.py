@@ -224,8 +224,8 @@ def tensor(data, *, dtype=None, requires_grad: bool = False, backend=None, devic
             else data.backend
         if bk is not data.backend:
             data = data.to(bk)  # a copy on the other backend, like torch.tensor(t, device=...)
-        arr = bk.copy(data.data) if dtype is None or dtype is data.dtype else \
-            bk.astype(data.data, dtype)
+        arr = bk.copy(data._array) if dtype is None or dtype is data.dtype else \
+            bk.astype(data._array, dtype)
         if chunks is not None:
             arr = _chunked(bk.asarray, bk, chunks, arr, None)
         return _finish(arr, dtype or data.dtype, bk, requires_grad)
@@ -363,7 +363,7 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None,
     exponents = linspace(start, end, steps, dtype=dtypes.float64, backend=backend,
                          device=device, chunks=chunks)
     bk = exponents.backend
-    data = bk.pow(float(base), exponents.data)
+    data = bk.pow(float(base), exponents._array)
     if not dtype.is_floating_point:
         data = bk.add(data, 0.5 if base >= 1 else 0.0)  # torch rounds 99.999... to 100
     return _finish(bk.astype(data, dtype), dtype, bk, requires_grad)
@@ -466,21 +466,21 @@ def _like(x: Tensor, dtype, backend, chunks=None, device=None):
     """(dtype, backend, chunks) of a tensor made like x: on a chunked backend, x's chunks."""
     backend = resolve_backend(backend, device) if backend or device else x.backend
     if chunks is None and backend is x.backend and x.backend.lazy:
-        chunks = getattr(x.data, "chunks", None)
+        chunks = getattr(x._array, "chunks", None)
     return dtype or x.dtype, backend, chunks
 
 
 def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
                chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return zeros(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
+    return zeros(tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
                  chunks=chunks)
 
 
 def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
               chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return ones(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
+    return ones(tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
                 chunks=chunks)
 
 
@@ -493,26 +493,26 @@ def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=No
 def full_like(x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False,
               backend=None, device=None, chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return full(tuple(x.data.shape), fill_value, dtype=dtype, requires_grad=requires_grad,
+    return full(tuple(x._array.shape), fill_value, dtype=dtype, requires_grad=requires_grad,
                 backend=backend, chunks=chunks)
 
 
 def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
               chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return rand(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
+    return rand(tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
                 chunks=chunks)
 
 
 def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
                chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return randn(tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
+    return randn(tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
                  chunks=chunks)
 
 
 def randint_like(x: Tensor, low, high=None, *, dtype=None, requires_grad: bool = False,
                  backend=None, device=None, chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return randint(low, high, tuple(x.data.shape), dtype=dtype, requires_grad=requires_grad,
+    return randint(low, high, tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad,
                    backend=backend, chunks=chunks)

@@ -54,11 +54,11 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool, what: str)
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                                    f"(output {i} has shape {list(out.shape)}); pass "
                                    f"gradient= with that shape")
-            g = _make(out.backend.full(tuple(out.data.shape), 1, out.dtype), out.dtype, out.backend)
+            g = _make(out.backend.full(tuple(out._array.shape), 1, out.dtype), out.dtype, out.backend)
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"{what}: gradient must be a Tensor, got {type(g).__name__}")
-            if tuple(g.data.shape) != tuple(out.data.shape):
+            if tuple(g._array.shape) != tuple(out._array.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                    f"{g.shape} and output[{i}] has a shape of {out.shape}.")
             if g.backend is not out.backend:
@@ -145,12 +145,12 @@ def _store_grad(t: Tensor, g: Tensor, owned: bool, create_graph: bool) -> None:
         if current is None:
             if not owned:
                 g = g.clone() if create_graph else \
-                    _make(g.backend.copy(g.data), g.dtype, g.backend)
+                    _make(g.backend.copy(g._array), g.dtype, g.backend)
             t._grad = g
         elif create_graph or current._rg:
             t._grad = current + g
         else:
-            current.backend.add_into(_shareable(current), g.data)
+            current.backend.add_into(_shareable(current), g._array)
 
 
 def _share(g, walk: _Walk) -> None:
@@ -172,9 +172,9 @@ def _run_tensor_hooks(hooks: dict, g: Tensor) -> Tensor:
             if not isinstance(result, Tensor):
                 raise TypeError(f"hook '{_hook_name(hook)}' returned {type(result).__name__}, "
                                 f"expected a Tensor or None")
-            if tuple(result.data.shape) != tuple(g.data.shape):
+            if tuple(result._array.shape) != tuple(g._array.shape):
                 raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value "
-                                   f"(from {list(g.data.shape)} to {list(result.data.shape)})")
+                                   f"(from {list(g._array.shape)} to {list(result._array.shape)})")
             if result.dtype is not g.dtype:
                 raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value "
                                    f"(from {g.dtype.name} to {result.dtype.name})")
@@ -226,7 +226,7 @@ def _run_post_hooks(node, hooks: dict, grads: tuple, g, walk: _Walk) -> tuple:
 
 def _non_finite(t: Tensor) -> str | None:
     """'nan' or 'inf' if t holds such a value, else None (two reductions, no graph)."""
-    bk, d = t.backend, t.data
+    bk, d = t.backend, t._array
     total = bk.tolist(bk.sum(bk.sub(d, d), None, False))  # x - x is nan only for nan and inf
     if total == total:
         return None
@@ -455,10 +455,10 @@ def _summed(prev, gi, walk: _Walk):
     if type(prev) is not Tensor or walk.create_graph or prev.dtype is not gi.dtype:
         return prev + gi  # (a PerOutput of a multi-output node sums itself with `+` too)
     if prev._base is None and id(prev) not in walk.shared and \
-            prev.data.shape == gi.data.shape:
-        prev.backend.add_into(_shareable(prev), gi.data)
+            prev._array.shape == gi._array.shape:
+        prev.backend.add_into(_shareable(prev), gi._array)
         return prev
-    return _make(prev.backend.add(prev.data, gi.data), prev.dtype, prev.backend)
+    return _make(prev.backend.add(prev._array, gi._array), prev.dtype, prev.backend)
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
@@ -530,7 +530,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             g = got[0]
             results.append(g if g.dtype is t.dtype else g.to(t.dtype))
         elif materialize_grads:
-            results.append(_make(t.backend.full(tuple(t.data.shape), 0, t.dtype), t.dtype,
+            results.append(_make(t.backend.full(tuple(t._array.shape), 0, t.dtype), t.dtype,
                                  t.backend))
         elif allow_unused:
             results.append(None)

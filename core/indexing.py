@@ -28,11 +28,11 @@ def _index_part(item, x: Tensor):
                                f"{item.backend.name!r} tensor; move the index with .to()")
         if item.dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int or bool tensors")
-        if item.data.ndim == 0 and item.dtype is not dtypes.bool and not x.backend.lazy:
+        if item._array.ndim == 0 and item.dtype is not dtypes.bool and not x.backend.lazy:
             # torch treats a 0-d integer tensor as an int; on a lazy backend it stays an
             # index array (same result), so that indexing does not compute it
             return int(item.item()), False
-        return item.data, True
+        return item._array, True
     if isinstance(item, (list, tuple)):
         arr = x.backend.asarray(item)
         if x.backend.dtype_of(arr).is_floating_point:
@@ -102,7 +102,7 @@ def take_index(x: Tensor, idx: tuple, advanced: bool, name: str | None = None) -
     if x._rg and STATE.grad_enabled:
         if name is None:
             name = "IndexBackward0" if advanced else _basic_name(idx, False)
-        record1(out, name, _getitem_backward, x, (), (tuple(x.data.shape), idx, advanced))
+        record1(out, name, _getitem_backward, x, (), (tuple(x._array.shape), idx, advanced))
     return out
 
 
@@ -115,7 +115,7 @@ def index_add_into_zeros(g: Tensor, shape: tuple, idx: tuple, advanced: bool) ->
     """zeros(shape) with g added at idx (repeats add up); the adjoint of getitem."""
     k = g.backend
     data = k.full(shape, 0, g.dtype)
-    k.index_add(data, idx, g.data)
+    k.index_add(data, idx, g._array)
     out = _make(data, g.dtype, k)
     if g._rg and STATE.grad_enabled:
         record1(out, "IndexPutBackward0", _index_add_backward, g, (), (idx, advanced))
@@ -159,14 +159,14 @@ def _put_by_adding(k, target, idx: tuple, values) -> None:
 def index_put(x: Tensor, idx: tuple, value, advanced: bool) -> Tensor:
     """A copy of x with value written at idx (backend-form index); differentiable in both."""
     k = x.backend
-    data = k.copy(x.data)
+    data = k.copy(x._array)
     vd = value
     if type(value) is Tensor:
-        vd = value.data if value.dtype is x.dtype else k.astype(value.data, x.dtype)
+        vd = value._array if value.dtype is x.dtype else k.astype(value._array, x.dtype)
     put(k, data, idx, vd, advanced)
     out = _make(data, x.dtype, k)
     if STATE.grad_enabled and (x._rg or (type(value) is Tensor and value._rg)):
-        meta = (tuple(value.data.shape), value.dtype) if type(value) is Tensor else None
+        meta = (tuple(value._array.shape), value.dtype) if type(value) is Tensor else None
         record(out, "IndexPutBackward0" if advanced else "CopySlices", _index_put_backward,
                (x, value), (), (idx, advanced, meta))
     return out
@@ -182,7 +182,7 @@ def _index_put_backward(node, g):
         shape, dtype = meta
         lead = len(shape) - gv.ndim
         if lead > 0:  # the value had leading size-1 dims that indexing drops
-            gv = gv.reshape((1,) * lead + tuple(gv.data.shape))
+            gv = gv.reshape((1,) * lead + tuple(gv._array.shape))
         gv = grad_like(gv, shape, dtype)
     return gx, gv
 
@@ -203,16 +203,16 @@ def _check_negative(index: Tensor, size: int, d: int) -> None:
     into torch's; a lazy backend's indices are not read.
     """
     k = index.backend
-    if k.lazy or 0 in index.data.shape:
+    if k.lazy or 0 in index._array.shape:
         return
-    lo = k.tolist(k.min(index.data, None, False))
+    lo = k.tolist(k.min(index._array, None, False))
     if lo < 0:
         raise RuntimeError(f"index {lo} is out of bounds for dimension {d} with size {size}")
 
 
 def _bounds_error(index: Tensor, size: int, d: int) -> RuntimeError:
     k = index.backend
-    hi = k.tolist(k.max(index.data, None, False))
+    hi = k.tolist(k.max(index._array, None, False))
     return RuntimeError(f"index {hi} is out of bounds for dimension {d} with size {size}")
 
 
@@ -222,14 +222,14 @@ def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
     if index.backend is not x.backend:
         raise RuntimeError(f"{op}: index is on backend {index.backend.name!r} but the input "
                            f"is on {x.backend.name!r}")
-    nd = max(x.data.ndim, 1)
+    nd = max(x._array.ndim, 1)
     d = dim + nd if dim < 0 else dim
     if not 0 <= d < nd:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
                          f"but got {dim})")
-    ishape = tuple(index.data.shape) or (1,)
-    xshape = tuple(x.data.shape) or (1,)
-    if index.data.ndim != x.data.ndim and index.data.ndim > 0 and x.data.ndim > 0:
+    ishape = tuple(index._array.shape) or (1,)
+    xshape = tuple(x._array.shape) or (1,)
+    if index._array.ndim != x._array.ndim and index._array.ndim > 0 and x._array.ndim > 0:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor" if op == "gather" else
                            "Index tensor must have the same number of dimensions as self tensor")
@@ -238,7 +238,7 @@ def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
             raise RuntimeError(f"Size does not match at dimension {a} expected index "
                                f"{list(index.shape)} to be no larger than self "
                                f"{list(x.shape)} apart from dimension {d}")
-        if src is not None and ishape[a] > (tuple(src.data.shape) or (1,))[a]:
+        if src is not None and ishape[a] > (tuple(src._array.shape) or (1,))[a]:
             raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
                                f"{list(x.shape)} apart from dimension {d} and to be no larger "
                                f"size than src {list(src.shape)}")
@@ -247,7 +247,7 @@ def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
     parts = []
     for a, n in enumerate(ishape):
         if a == d:
-            parts.append(k.reshape(index.data, ishape))
+            parts.append(k.reshape(index._array, ishape))
         else:
             one = [1] * len(ishape)
             one[a] = n
@@ -256,7 +256,7 @@ def _grid(x: Tensor, dim: int, index: Tensor, op: str, src=None) -> tuple:
 
 
 def _flat_input(x: Tensor) -> Tensor:
-    return x if x.data.ndim else x.reshape((1,))
+    return x if x._array.ndim else x.reshape((1,))
 
 
 @ops.declare
@@ -268,7 +268,7 @@ def gather(x: Tensor, dim: int, index: Tensor, *,
         out = take_index(_flat_input(x), parts, True, "GatherBackward0")
     except IndexError:
         raise _bounds_error(index, size, d) from None
-    if not index.data.ndim:
+    if not index._array.ndim:
         out = _renamed(out.reshape(()), "GatherBackward0")
     return out
 
@@ -281,9 +281,9 @@ def _renamed(out: Tensor, name: str) -> Tensor:
 
 def _src_part(src: Tensor, ishape: tuple) -> Tensor:
     """The part of src that scatter reads: its leading index.shape block."""
-    if not src.data.ndim:
+    if not src._array.ndim:
         return src.reshape(ishape) if ishape != (1,) else src.reshape((1,))
-    if tuple(src.data.shape) == ishape:
+    if tuple(src._array.shape) == ishape:
         return src
     return take_index(src, tuple(slice(0, n) for n in ishape), False)
 
@@ -319,7 +319,7 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=
         out = index_put(_flat_input(x), parts, src, True)
     except IndexError:
         raise _bounds_error(index, size, d) from None
-    if not x.data.ndim:
+    if not x._array.ndim:
         out = out.reshape(())
     return _renamed(out, name)
 
@@ -329,14 +329,14 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of x with src added at index along dim (repeated indices add up)."""
     _same_dtype(x, src, "scatter_add")
     parts, ishape, size, d = _grid(x, dim, index, "scatter_add", src)
-    if x.data.ndim and src.data.ndim == x.data.ndim:
+    if x._array.ndim and src._array.ndim == x._array.ndim:
         return _add_at(x, parts, _src_part(src, ishape), 1, "ScatterAddBackward0", index, size, d)
-    shape = tuple(x.data.shape) or (1,)
+    shape = tuple(x._array.shape) or (1,)
     try:
         added = index_add_into_zeros(_src_part(src, ishape), shape, parts, True)
     except IndexError:
         raise _bounds_error(index, size, d) from None
-    out = x + (added if x.data.ndim else added.reshape(()))
+    out = x + (added if x._array.ndim else added.reshape(()))
     return _renamed(out, "ScatterAddBackward0")
 
 
@@ -344,9 +344,9 @@ def _add_at(x: Tensor, idx: tuple, src: Tensor, scale, name: str, index: Tensor,
             d: int) -> Tensor:
     """A copy of x with scale * src added at idx: scatter_add and index_add in one kernel."""
     k = x.backend
-    data = k.copy(x.data)
+    data = k.copy(x._array)
     try:
-        k.index_add(data, idx, src.data if scale == 1 else k.mul(src.data, scale))
+        k.index_add(data, idx, src._array if scale == 1 else k.mul(src._array, scale))
     except IndexError:
         raise _bounds_error(index, size, d) from None
     out = _make(data, x.dtype, k)
@@ -367,15 +367,15 @@ def _add_at_backward(node, g):
 
 def _along(x: Tensor, dim: int, index: Tensor, op: str):
     _index_tensor(index, op, int32=True)
-    if index.data.ndim > 1:
+    if index._array.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
-    nd = max(x.data.ndim, 1)
+    nd = max(x._array.ndim, 1)
     d = dim + nd if dim < 0 else dim
     if not 0 <= d < nd:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
                          f"but got {dim})")
     k = index.backend
-    data = index.data if index.data.ndim else k.reshape(index.data, (1,))
+    data = index._array if index._array.ndim else k.reshape(index._array, (1,))
     return d, (slice(None),) * d + (data,)
 
 
@@ -390,10 +390,10 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
         if d == 0:
             raise IndexError("index out of range in self") from None
         k = index.backend
-        lo, hi = (k.tolist(f(index.data, None, False)) for f in (k.min, k.max))
+        lo, hi = (k.tolist(f(index._array, None, False)) for f in (k.min, k.max))
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={lo if lo < 0 else hi} "
-                           f"axis_dim={x.data.shape[d]}") from None
-    if not x.data.ndim:
+                           f"axis_dim={x._array.shape[d]}") from None
+    if not x._array.ndim:
         out = _renamed(out.reshape(()), "IndexSelectBackward0")
     return out
 
@@ -408,18 +408,18 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
     if source.dtype is not x.dtype:
         raise RuntimeError(f"index_add_(): self ({x.dtype.name}) and source "
                            f"({source.dtype.name}) must have the same scalar type")
-    shape = tuple(x.data.shape) or (1,)
+    shape = tuple(x._array.shape) or (1,)
     _check_negative(index, shape[d], d)
-    if x.data.ndim and source.data.ndim == x.data.ndim:
+    if x._array.ndim and source._array.ndim == x._array.ndim:
         return _add_at(x, idx, source, alpha, "IndexAddBackward0", index, shape[d], d)
     src = source if alpha == 1 else source * alpha
-    if src.data.ndim != len(shape):
-        src = src.reshape(tuple(src.data.shape) or (1,))
+    if src._array.ndim != len(shape):
+        src = src.reshape(tuple(src._array.shape) or (1,))
     try:
         added = index_add_into_zeros(src, shape, idx, True)
     except IndexError:
         raise _bounds_error(index, shape[d], d) from None
-    out = x + (added if x.data.ndim else added.reshape(()))
+    out = x + (added if x._array.ndim else added.reshape(()))
     return _renamed(out, "IndexAddBackward0")
 
 
@@ -428,10 +428,10 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     """The elements of x where the (broadcast) bool mask is True, as a 1-D tensor."""
     if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    shape = broadcast_shapes(tuple(x.data.shape), tuple(mask.data.shape))
+    shape = broadcast_shapes(tuple(x._array.shape), tuple(mask._array.shape))
     k = x.backend
-    xb = x if tuple(x.data.shape) == shape else x.expand(shape)
-    mb = mask.data if tuple(mask.data.shape) == shape else k.broadcast_to(mask.data, shape)
+    xb = x if tuple(x._array.shape) == shape else x.expand(shape)
+    mb = mask._array if tuple(mask._array.shape) == shape else k.broadcast_to(mask._array, shape)
     if not shape:
         xb, mb = xb.reshape((1,)), k.reshape(mb, (1,))
     return take_index(xb, (mb,), True, "MaskedSelectBackward0")
@@ -446,11 +446,11 @@ def take(x: Tensor, index: Tensor) -> Tensor:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
                            f"{index.dtype.name}")
     try:
-        return take_index(x.reshape(-1), (index.data,), True, "TakeBackward0")
+        return take_index(x.reshape(-1), (index._array,), True, "TakeBackward0")
     except IndexError:  # NumPy's rule for negative indices is torch's: only the error differs
         k = index.backend
         n = x.numel()
-        lo, hi = (k.tolist(f(index.data, None, False)) for f in (k.min, k.max))
+        lo, hi = (k.tolist(f(index._array, None, False)) for f in (k.min, k.max))
         raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a "
                          f"tensor of {n} elements.") from None
 
@@ -459,9 +459,9 @@ def take(x: Tensor, index: Tensor) -> Tensor:
 def nonzero(x: Tensor, *, as_tuple: bool = False):
     """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one per dim."""
     k = x.backend
-    flags = k.tolist(k.reshape(k.astype(x.data, dtypes.bool), (-1,)))
+    flags = k.tolist(k.reshape(k.astype(x._array, dtypes.bool), (-1,)))
     where = [i for i, f in enumerate(flags) if f]
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     nd = len(shape)
     if as_tuple:
         nd, shape = max(nd, 1), shape or (1,)

@@ -56,8 +56,8 @@ def setitem(x: Tensor, index, value) -> None:
     k = x.backend
     data = value
     if type(value) is Tensor:
-        data = value.data if value.dtype is x.dtype else k.astype(value.data, x.dtype)
-    before = root(x).data
+        data = value._array if value.dtype is x.dtype else k.astype(value._array, x.dtype)
+    before = root(x)._array
     put(k, _shareable(x), idx, data, advanced)
     bump(x, before)
 
@@ -75,9 +75,9 @@ def commit(x: Tensor, res: Tensor) -> Tensor:
     (x.grad_fn is the in-place op's node, whose input edge is x's old grad_fn).
     A view in a graph instead rebases its root base (CopySlices, below).
     """
-    if res.data.shape != x.data.shape:
-        raise RuntimeError(f"output with shape {list(x.data.shape)} doesn't match the "
-                           f"broadcast shape {list(res.data.shape)}")
+    if res._array.shape != x._array.shape:
+        raise RuntimeError(f"output with shape {list(x._array.shape)} doesn't match the "
+                           f"broadcast shape {list(res._array.shape)}")
     if res.dtype is not x.dtype:
         if not _can_cast(res.dtype, x.dtype):
             raise RuntimeError(f"result type {legacy_name(res.dtype)} can't be cast to the "
@@ -85,7 +85,7 @@ def commit(x: Tensor, res: Tensor) -> Tensor:
         res = res.to(x.dtype)
     node = res.grad_fn
     if node is None or not STATE.grad_enabled:
-        _write(x, res.data)
+        _write(x, res._array)
         return x
     if x._base is not None:
         r = root(x)
@@ -97,7 +97,7 @@ def commit(x: Tensor, res: Tensor) -> Tensor:
             _copy_slices(x, r, res)
             return x
         # else: an alias made by detach() or under no_grad: it has no history to rebase
-    _write(x, res.data)
+    _write(x, res._array)
     old = x.grad_fn
     x.grad_fn = node
     x._rg = True
@@ -108,7 +108,7 @@ def commit(x: Tensor, res: Tensor) -> Tensor:
     if saved:
         # the op saved its output as data: point it at x's memory (what torch saves), so a
         # later change of x is caught by the version check rather than silently unseen
-        rd, xd = res.data, x.data
+        rd, xd = res._array, x._array
         node.saved = tuple([xd if s is rd else s for s in saved])
     return x
 
@@ -121,7 +121,7 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
 
 
 def _write(x: Tensor, data) -> None:
-    before = root(x).data
+    before = root(x)._array
     store(x.backend, _shareable(x), data)
     bump(x, before)
 
@@ -142,11 +142,11 @@ def _copy_slices(x: Tensor, r: Tensor, res: Tensor) -> None:
     """
     positions = _positions(x, r)
     if positions is None:  # no shared memory after all: x is on its own
-        _write(x, res.data)
+        _write(x, res._array)
         x.grad_fn, x._rg = res.grad_fn, True
         return
-    _write(x, res.data)
-    shape = tuple(r.data.shape)
+    _write(x, res._array)
+    shape = tuple(r._array.shape)
     old = r.grad_fn
     node = Node("CopySlices", _copy_slices_backward, (edge(r), res.grad_fn), (), (positions, shape))
     r.grad_fn = node
@@ -174,7 +174,7 @@ def _positions(x: Tensor, r: Tensor):
     keep = k.copy(rd)
     try:
         k.setitem(rd, (Ellipsis,), 0)
-        marks = k.reshape(k.arange(1, m + 1, 1, r.dtype), tuple(x.data.shape))
+        marks = k.reshape(k.arange(1, m + 1, 1, r.dtype), tuple(x._array.shape))
         store(k, _shareable(x), marks)
         seen = k.astype(k.reshape(k.copy(rd), (n,)), dtypes.int64)
     finally:
@@ -188,7 +188,7 @@ def _positions(x: Tensor, r: Tensor):
         return None
     if any(c != 1 for c in counts):
         raise RuntimeError(_OVERLAP)
-    return k.reshape(k.getitem(found, (slice(1, None),)), tuple(x.data.shape))
+    return k.reshape(k.getitem(found, (slice(1, None),)), tuple(x._array.shape))
 
 
 def _copy_slices_backward(node, g):
@@ -213,7 +213,7 @@ def _keep_saved_input(node, x: Tensor) -> None:
     """The op saved x itself, whose memory is about to be overwritten: save a copy instead."""
     saved = node.saved
     if saved and any(s is x for s in saved):
-        keep = _make(x.backend.copy(x.data), x.dtype, x.backend)
+        keep = _make(x.backend.copy(x._array), x.dtype, x.backend)
         keep.grad_fn, keep._rg = x.grad_fn, x._rg  # the old x, in the graph as x was
         node.saved = tuple([keep if s is x else s for s in saved])
 
@@ -242,9 +242,9 @@ def fill_(x: Tensor, value) -> Tensor:
     check_inplace(x)
     vt = value if type(value) is Tensor else None
     if vt is not None:
-        if vt.data.ndim != 0:
+        if vt._array.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
-                               f"with {vt.data.ndim} dimensions.")
+                               f"with {vt._array.ndim} dimensions.")
     else:
         value = number(value, "fill_")
     k = x.backend
@@ -253,13 +253,13 @@ def fill_(x: Tensor, value) -> Tensor:
         # the common case (zeroing a gradient buffer): one write, no graph
         if vt is not None:
             # a lazy backend writes the 0-d array itself: no computing it to a number
-            value = k.astype(vt.data, x.dtype) if k.lazy else vt.item()
+            value = k.astype(vt._array, x.dtype) if k.lazy else vt.item()
         r = root(x)
-        before = r.data
+        before = r._array
         store(k, _shareable(x), value)
         bump(x, before)
         return x
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     if vt is None:
         res = _make(k.full(shape, value, x.dtype), x.dtype, k)
         record(res, "FillBackward0", _fill_backward, (x, None), ())
@@ -299,7 +299,7 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:  # noqa
     if src.backend is not x.backend:
         src = src.to(x.backend)
     k = x.backend
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     try:
         data = k.broadcast_to(cast(src, x.dtype), shape)
     except Exception:
@@ -308,7 +308,7 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:  # noqa
     res = _make(k.copy(data), x.dtype, k)
     if STATE.grad_enabled and x.dtype.is_floating_point and (x._rg or src._rg):
         record(res, "CopyBackwards", _copy_backward, (x, src), (),
-               (tuple(src.data.shape), src.dtype))
+               (tuple(src._array.shape), src.dtype))
     return commit(x, res)
 
 

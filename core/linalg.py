@@ -33,7 +33,7 @@ def _operands(a, b, op: str) -> None:
 
 def _shape_error(a: Tensor, b: Tensor) -> RuntimeError:
     """torch's message for the operand shapes that cannot be multiplied."""
-    sa, sb = tuple(a.data.shape), tuple(b.data.shape)
+    sa, sb = tuple(a._array.shape), tuple(b._array.shape)
     if len(sa) == 1 and len(sb) == 1:
         return RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src "
                             f"[{sb[0]}] to have the same number of elements, but got {sa[0]} "
@@ -70,7 +70,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     tensor([3., 3.])
     """
     _operands(a, b, "matmul")
-    na, nb = a.data.ndim, b.data.ndim
+    na, nb = a._array.ndim, b._array.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{na}D and {nb}D")
@@ -80,7 +80,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 def _product(a: Tensor, b: Tensor, name: str) -> Tensor:
     bk = a.backend
     try:
-        out = _make(bk.matmul(a.data, b.data), a.dtype, bk)
+        out = _make(bk.matmul(a._array, b._array), a.dtype, bk)
     except ValueError:
         raise _shape_error(a, b) from None
     if STATE.grad_enabled and (a._rg or b._rg):
@@ -96,9 +96,9 @@ def _matmul_backward(node, g):
         # no graph to record: the two products straight on the arrays
         k, d = g.backend, g.dtype
         if node.inputs[0] is not None:
-            ga = _make(k.matmul(g.data, k.permute(b.data, (1, 0))), d, k)
+            ga = _make(k.matmul(g._array, k.permute(b._array, (1, 0))), d, k)
         if node.inputs[1] is not None:
-            gb = _make(k.matmul(k.permute(a.data, (1, 0)), g.data), d, k)
+            gb = _make(k.matmul(k.permute(a._array, (1, 0)), g._array), d, k)
         return ga, gb
     if na == 1 and nb == 1:  # a dot product: g is 0-d
         if node.inputs[0] is not None:
@@ -115,13 +115,13 @@ def _matmul_backward(node, g):
     if nb == 1:
         g2 = g2.unsqueeze(-1)
     if node.inputs[0] is not None:
-        ga = unbroadcast(g2 @ b2.mT, tuple(a2.data.shape))
+        ga = unbroadcast(g2 @ b2.mT, tuple(a2._array.shape))
         if na == 1:
-            ga = ga.reshape(tuple(a.data.shape))
+            ga = ga.reshape(tuple(a._array.shape))
     if node.inputs[1] is not None:
-        gb = unbroadcast(a2.mT @ g2, tuple(b2.data.shape))
+        gb = unbroadcast(a2.mT @ g2, tuple(b2._array.shape))
         if nb == 1:
-            gb = gb.reshape(tuple(b.data.shape))
+            gb = gb.reshape(tuple(b._array.shape))
     return ga, gb
 
 
@@ -176,9 +176,9 @@ def _scaled_sum(x: Tensor, prod: Tensor, beta, alpha, name: str) -> Tensor:
                            f"{x.dtype.name} and {prod.dtype.name}")
     if alpha != 1:
         prod = prod * alpha
-    shape = tuple(prod.data.shape)
+    shape = tuple(prod._array.shape)
     try:
-        broadcast_shapes(tuple(x.data.shape), shape)
+        broadcast_shapes(tuple(x._array.shape), shape)
     except RuntimeError:
         raise RuntimeError(f"The expanded size of the tensor ({shape[-1] if shape else 0}) must "
                            f"match the existing size at non-singleton dimension: input "
@@ -186,7 +186,7 @@ def _scaled_sum(x: Tensor, prod: Tensor, beta, alpha, name: str) -> Tensor:
     if beta == 0:
         return renamed(prod, name) if prod.grad_fn is not None else prod
     out = (x if beta == 1 else x * beta) + prod
-    if tuple(out.data.shape) != shape:
+    if tuple(out._array.shape) != shape:
         raise RuntimeError(f"{name}: input {list(x.shape)} does not broadcast to the product's "
                            f"shape {list(shape)}")
     return renamed(out, name)
@@ -214,12 +214,12 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1,  # noqa: A
 @ops.declare
 def trace(x: Tensor) -> Tensor:
     """The sum of the main diagonal of a matrix."""
-    if x.data.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.data.ndim}")
+    if x._array.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._array.ndim}")
     k = x.backend
-    m, n = x.data.shape
+    m, n = x._array.shape
     flat, length = diagonal_index(k, m, n, 0)
-    data = k.getitem(k.reshape(x.data, (m * n,)), (flat,))
+    data = k.getitem(k.reshape(x._array, (m * n,)), (flat,))
     dtype = x.dtype if x.dtype.is_floating_point else dtypes.int64
     if dtype is not x.dtype:
         data = k.astype(data, dtype)
@@ -241,17 +241,17 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
         if not isinstance(t, Tensor):
             raise TypeError(f"outer(): argument '{what}' must be Tensor, not "
                             f"{type(t).__name__}")
-        if t.data.ndim != 1:
-            raise RuntimeError(f"outer: Expected 1-D argument {what}, but got {t.data.ndim}-D")
+        if t._array.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {what}, but got {t._array.ndim}-D")
     return a.unsqueeze(1) * b
 
 
 @ops.declare
 def kron(a: Tensor, b: Tensor) -> Tensor:
     """The Kronecker product: blocks a[i, j] * b, in every dim."""
-    nd = max(a.data.ndim, b.data.ndim)
-    sa = (1,) * (nd - a.data.ndim) + tuple(a.data.shape)
-    sb = (1,) * (nd - b.data.ndim) + tuple(b.data.shape)
+    nd = max(a._array.ndim, b._array.ndim)
+    sa = (1,) * (nd - a._array.ndim) + tuple(a._array.shape)
+    sb = (1,) * (nd - b._array.ndim) + tuple(b._array.shape)
     wide = a.reshape(tuple(v for s in sa for v in (s, 1))) * \
         b.reshape(tuple(v for s in sb for v in (1, s)))
     return renamed(wide.reshape(tuple(p * q for p, q in zip(sa, sb))), "UnsafeViewBackward0")
@@ -262,10 +262,10 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along dim (the first dim of size 3 when None)."""
     if a.ndim != b.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    shape = broadcast_shapes(tuple(a.data.shape), tuple(b.data.shape))
-    if tuple(a.data.shape) != shape:
+    shape = broadcast_shapes(tuple(a._array.shape), tuple(b._array.shape))
+    if tuple(a._array.shape) != shape:
         a = a.expand(shape)
-    if tuple(b.data.shape) != shape:
+    if tuple(b._array.shape) != shape:
         b = b.expand(shape)
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
@@ -302,9 +302,9 @@ def _cross_backward(node, g):
     d = node.args
     ga = gb = None
     if node.inputs[0] is not None:  # d(a x b)/da applied to g: b x g
-        ga = grad_like(cross(b, g, d), tuple(a.data.shape), a.dtype)
+        ga = grad_like(cross(b, g, d), tuple(a._array.shape), a.dtype)
     if node.inputs[1] is not None:  # and g x a for b
-        gb = grad_like(cross(g, a, d), tuple(b.data.shape), b.dtype)
+        gb = grad_like(cross(g, a, d), tuple(b._array.shape), b.dtype)
     return ga, gb
 
 
@@ -455,7 +455,7 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
         raise RuntimeError(f"{'rtol' if rtol < 0 else 'atol'} must be greater than or equal to "
                            f"zero, but got {rtol if rtol < 0 else atol}")
     k = a.backend
-    x, y = a.data, b.data
+    x, y = a._array, b._array
     close = k.eq(x, y)
     if a.dtype is not dtypes.bool:
         if not a.dtype.is_floating_point:
@@ -475,7 +475,7 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
     """Whether every element of a is close to b's (isclose), as a Python bool."""
     close = isclose(a, b, rtol, atol, equal_nan)
     k = close.backend
-    return bool(k.tolist(k.min(k.astype(close.data, dtypes.int64), None, False))) \
+    return bool(k.tolist(k.min(k.astype(close._array, dtypes.int64), None, False))) \
         if close.numel() else True
 
 
@@ -484,7 +484,7 @@ def equal(a: Tensor, b: Tensor) -> bool:
     """Whether a and b have the same shape and the same values, as a Python bool."""
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
         raise TypeError("equal(): arguments must be Tensors")
-    if tuple(a.data.shape) != tuple(b.data.shape):
+    if tuple(a._array.shape) != tuple(b._array.shape):
         return False
     if not a.numel():
         return True

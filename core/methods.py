@@ -44,7 +44,7 @@ def tensor_backward(self: Tensor, gradient: Tensor | None = None,
     tensor([4., 6.])
     """
     fn = self.grad_fn
-    if gradient is None and inputs is None and fn is not None and not self.data.shape:
+    if gradient is None and inputs is None and fn is not None and not self._array.shape:
         # `loss.backward()`, the usual call: what engine.backward would check and
         # build for it comes down to this (one 0-d gradient of ones)
         bk, dtype = self.backend, self.dtype

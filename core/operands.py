@@ -28,7 +28,7 @@ def number(value, op: str):
 
 def cast(t: Tensor, d) -> object:
     """t's data in dtype d (no copy when it already is)."""
-    return t.data if t.dtype is d else t.backend.astype(t.data, d)
+    return t._array if t.dtype is d else t.backend.astype(t._array, d)
 
 
 def scalar_fits_dtype(d, s) -> bool:
@@ -51,14 +51,14 @@ def coerce(a, b, op: str):
                                    f"{bk.name!r} and {b.backend.name!r}; move one with .to()")
             d = a.dtype
             if b.dtype is d:
-                return bk, a.data, b.data, d
+                return bk, a._array, b._array, d
             d = dtypes.result_type(a, b)
             return bk, cast(a, d), cast(b, d), d
         if type(b) not in (float, int, bool):
             b = number(b, op)
         d = a.dtype
         if scalar_fits_dtype(d, b):
-            return bk, a.data, b, d
+            return bk, a._array, b, d
         d = dtypes.result_type(a, b)
         return bk, cast(a, d), b, d
     if not isinstance(b, Tensor):
@@ -67,13 +67,13 @@ def coerce(a, b, op: str):
         a = number(a, op)
     d = b.dtype
     if scalar_fits_dtype(d, a):
-        return b.backend, a, b.data, d
+        return b.backend, a, b._array, d
     d = dtypes.result_type(a, b)
     return b.backend, a, cast(b, d), d
 
 
 def _shape(x) -> tuple:
-    return tuple(x.data.shape) if isinstance(x, Tensor) else ()
+    return tuple(x._array.shape) if isinstance(x, Tensor) else ()
 
 
 def broadcast_shapes(*shapes) -> tuple:
@@ -105,7 +105,7 @@ def kernel_error(op: str, err: Exception, *operands) -> Exception:
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     """Sum a broadcast gradient back down to `shape`."""
-    gshape = g.data.shape
+    gshape = g._array.shape
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -113,7 +113,7 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
     if not STATE.grad_enabled:  # no graph to record: sum the array directly
         k = g.backend
-        data = k.sum(g.data, dims, True) if dims else g.data
+        data = k.sum(g._array, dims, True) if dims else g._array
         return _make(k.reshape(data, shape) if lead else data, g.dtype, k)
     if dims:
         g = g.sum(dims, keepdim=True)
@@ -128,12 +128,12 @@ def grad_like(g: Tensor, shape: tuple, dtype) -> Tensor:
 
 def grad_for(g: Tensor, x: Tensor) -> Tensor:
     """`grad_like` for a saved input tensor."""
-    return grad_like(g, tuple(x.data.shape), x.dtype)
+    return grad_like(g, tuple(x._array.shape), x.dtype)
 
 
 def meta(x):
     """(shape, dtype) of a tensor operand: what add-like backward formulas keep of it."""
-    return (tuple(x.data.shape), x.dtype) if isinstance(x, Tensor) else None
+    return (tuple(x._array.shape), x.dtype) if isinstance(x, Tensor) else None
 
 
 def tensor_arg(x, op: str) -> None:

@@ -86,19 +86,19 @@ def _arithmetic(kernel: str, node: str, backward, scalar_backward, general, *,
                         a.dtype.category >= min_category:
                     k = a.backend
                     try:
-                        out = _make(get_kernel(k)(a.data, b.data), a.dtype, k)
+                        out = _make(get_kernel(k)(a._array, b._array), a.dtype, k)
                     except Exception as err:
                         raise kernel_error(kernel, err, a, b) from None
                     if STATE.grad_enabled and (a._rg or b._rg):
                         if saves_operands:
                             _record_pair(out, node, backward, a, b, (a, b), None)
                         else:
-                            sa, sb = a.data.shape, b.data.shape
+                            sa, sb = a._array.shape, b._array.shape
                             _record_pair(out, node, backward, a, b, (),
                                          None if sa == sb else (sa, sb))
                     return out
             elif scalar_fits(a, b):
-                out = _make(get_kernel(a.backend)(a.data, b), a.dtype, a.backend)
+                out = _make(get_kernel(a.backend)(a._array, b), a.dtype, a.backend)
                 if a._rg and STATE.grad_enabled:
                     _record_scalar(out, node, scalar_backward, a, b)
                 return out
@@ -133,7 +133,7 @@ def _sub_backward(node, g):
 def _scalar_mul_backward(node, g):
     if STATE.grad_enabled:
         return g * node.args, None
-    return _make(g.backend.mul(g.data, node.args), g.dtype, g.backend), None
+    return _make(g.backend.mul(g._array, node.args), g.dtype, g.backend), None
 
 
 def _scalar_div_backward(node, g):
@@ -196,12 +196,12 @@ def _general_mul(a, b) -> Tensor:
 def _mul_backward(node, g):
     a, b = node.saved
     if not STATE.grad_enabled and a.dtype is b.dtype is g.dtype and \
-            a.data.shape == b.data.shape == g.data.shape:
+            a._array.shape == b._array.shape == g._array.shape:
         k, d = g.backend, g.dtype
         if a is b:
-            return _make(k.mul(g.data, k.mul(a.data, 2)), d, k), None
-        return (_make(k.mul(g.data, b.data), d, k) if node.inputs[0] is not None else None,
-                _make(k.mul(g.data, a.data), d, k) if node.inputs[1] is not None else None)
+            return _make(k.mul(g._array, k.mul(a._array, 2)), d, k), None
+        return (_make(k.mul(g._array, b._array), d, k) if node.inputs[0] is not None else None,
+                _make(k.mul(g._array, a._array), d, k) if node.inputs[1] is not None else None)
     if a is b:
         # x * x: one pass for 2x instead of two products and their sum
         return grad_for(g * (a * 2), a), None
@@ -259,7 +259,7 @@ def _radd(a: Tensor, b) -> Tensor:
 def _rsub(a: Tensor, b) -> Tensor:
     """b - a for a Python number b (Tensor.__rsub__)."""
     if type(b) is not Tensor and a.dtype is not dtypes.bool and fits(a, b):
-        out = _make(a.backend.sub(b, a.data), a.dtype, a.backend)
+        out = _make(a.backend.sub(b, a._array), a.dtype, a.backend)
         if a._rg and STATE.grad_enabled:
             _record_scalar(out, "RsubBackward1", _rsub_backward, a, b)
         return out
@@ -330,7 +330,7 @@ def pow(a, b) -> Tensor:  # noqa: A001 - torch.pow
             name = "PowBackward2"  # number ** tensor
         else:
             name = "PowBackward1"
-        record(out, name, _pow_backward, (a, b), (a, b, out.data))
+        record(out, name, _pow_backward, (a, b), (a, b, out._array))
     return out
 
 
@@ -342,7 +342,7 @@ def _pow_backward(node, g):
             # torch's convention: a zero exponent gives a zero gradient, also at a == 0
             ga = grad_for(where(b == 0, 0.0, g * b * a ** (b - 1)), a)
         elif b == 0:
-            ga = _make(a.backend.full(tuple(a.data.shape), 0, a.dtype), a.dtype, a.backend)
+            ga = _make(a.backend.full(tuple(a._array.shape), 0, a.dtype), a.dtype, a.backend)
         elif b == 2:
             ga = g * (a * 2)  # skips computing a ** 1
         elif b == 1:
@@ -374,9 +374,9 @@ def _unary_input(x: Tensor, op: str):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
     d = x.dtype
     if d.is_floating_point:
-        return x.data, d
+        return x._array, d
     f = dtypes.get_default_dtype()
-    return x.backend.astype(x.data, f), f
+    return x.backend.astype(x._array, f), f
 
 
 def unary(name: str, *, dx=None, dy=None, fast=None, kernel=None, node: str | None = None,
@@ -407,12 +407,12 @@ def unary(name: str, *, dx=None, dy=None, fast=None, kernel=None, node: str | No
         k = x.backend
         out = _make(get_kernel(k)(data), d, k)
         if x._rg and STATE.grad_enabled:
-            record1(out, node_name, backward, x, (out.data,) if keeps_output else (x,))
+            record1(out, node_name, backward, x, (out._array,) if keeps_output else (x,))
         return out
 
     def backward(node, g):
         if fast is not None and not STATE.grad_enabled:
-            return (_make(fast(g.backend, g.data, node.saved[0]), g.dtype, g.backend),)
+            return (_make(fast(g.backend, g._array, node.saved[0]), g.dtype, g.backend),)
         saved = node.saved[0]
         return (formula(g, saved_output(node, g, saved) if keeps_output else saved),)
 
@@ -453,7 +453,7 @@ def neg(x: Tensor) -> Tensor:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
-    out = _make(x.backend.neg(x.data), x.dtype, x.backend)
+    out = _make(x.backend.neg(x._array), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "NegBackward0", _neg_backward, x)
     return out
@@ -467,9 +467,9 @@ def _neg_backward(node, g):
 def relu(x: Tensor) -> Tensor:
     """max(x, 0), elementwise."""
     tensor_arg(x, "relu")
-    out = _make(x.backend.maximum(x.data, 0), x.dtype, x.backend)
+    out = _make(x.backend.maximum(x._array, 0), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
-        record1(out, "ReluBackward0", _relu_backward, x, (out.data,))
+        record1(out, "ReluBackward0", _relu_backward, x, (out._array,))
     return out
 
 
@@ -482,7 +482,7 @@ def _relu_backward(node, g):
     passes = k.astype(k.logical_not(k.le(node.saved[0], 0)), g.dtype)
     if not STATE.grad_enabled:
         passes = k.mutable(passes)  # (a 0-d result may be a library scalar)
-        k.mul_into(passes, g.data)  # passes is this formula's own new array
+        k.mul_into(passes, g._array)  # passes is this formula's own new array
         return (_make(passes, g.dtype, k),)
     return (g * _make(passes, g.dtype, k),)
 
@@ -491,7 +491,7 @@ def _relu_backward(node, g):
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch.abs
     """|x|, elementwise."""
     tensor_arg(x, "abs")
-    out = _make(x.backend.abs(x.data), x.dtype, x.backend)
+    out = _make(x.backend.abs(x._array), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "AbsBackward0", _abs_backward, x, (x,))
     return out
@@ -505,7 +505,7 @@ def _abs_backward(node, g):
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (its gradient is zero)."""
     tensor_arg(x, "sign")
-    out = _make(x.backend.sign(x.data), x.dtype, x.backend)
+    out = _make(x.backend.sign(x._array), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "SignBackward0", _sign_backward, x)
     return out
@@ -534,7 +534,7 @@ def positive(x: Tensor) -> Tensor:
 def clone(x: Tensor) -> Tensor:
     """A copy with its own data; differentiable."""
     tensor_arg(x, "clone")
-    out = _make(x.backend.copy(x.data), x.dtype, x.backend)
+    out = _make(x.backend.copy(x._array), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
         record1(out, "CloneBackward0", _identity_backward, x)
     return out
@@ -554,7 +554,7 @@ def to_dtype(x: Tensor, dtype) -> Tensor:
     tensor_arg(x, "to")
     if dtype is x.dtype:
         return x
-    out = _make(x.backend.astype(x.data, dtype), dtype, x.backend)
+    out = _make(x.backend.astype(x._array, dtype), dtype, x.backend)
     if x._rg and STATE.grad_enabled and dtype.is_floating_point:
         record1(out, "ToCopyBackward0", _to_dtype_backward, x, (), x.dtype)
     return out
@@ -568,7 +568,7 @@ def _to_dtype_backward(node, g):
 def _move(x: Tensor, backend) -> Tensor:
     """x copied to another backend through the host; differentiable (ToCopyBackward0)."""
     try:
-        data = backend.from_host(x.backend.to_host(x.data), x.dtype)
+        data = backend.from_host(x.backend.to_host(x._array), x.dtype)
     except (TypeError, KeyError) as err:
         raise RuntimeError(f"to(): cannot move a {x.dtype.name} tensor from backend "
                            f"{x.backend.name!r} to {backend.name!r}: {err}") from None
@@ -788,7 +788,7 @@ def where(condition: Tensor, input, other) -> Tensor:
         raise RuntimeError(f"where: condition is on backend {condition.backend.name!r} "
                            f"but the values are on {bk.name!r}")
     try:
-        out = _make(bk.where(condition.data, ad, bd), d, bk)
+        out = _make(bk.where(condition._array, ad, bd), d, bk)
     except Exception as err:
         raise kernel_error("where", err, condition, input, other) from None
     if grad_on(input, other):
@@ -907,7 +907,7 @@ def logical_or(a, b) -> Tensor:
 def logical_not(x: Tensor) -> Tensor:
     """not x, elementwise."""
     tensor_arg(x, "logical_not")
-    return _make(x.backend.logical_not(_truth(x).data), dtypes.bool, x.backend)
+    return _make(x.backend.logical_not(_truth(x)._array), dtypes.bool, x.backend)
 
 
 # -- more elementwise math: logarithms, rounding, trigonometry, special functions ------------
@@ -956,8 +956,8 @@ def _rounding(name: str, doc: str):
         if not d.is_floating_point:
             if d is dtypes.bool:
                 _not_for(x, name, f"{name}_vml_cpu")
-            return _make(k.copy(x.data), d, k)
-        out = _make(get_kernel(k)(x.data), d, k)
+            return _make(k.copy(x._array), d, k)
+        out = _make(get_kernel(k)(x._array), d, k)
         if x._rg and STATE.grad_enabled:
             record1(out, node_name, _zero_backward, x)
         return out
@@ -987,9 +987,9 @@ def round(x: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - torch.roun
     # torch's way: scale, round, scale back (by the positive power of ten, so it is exact)
     scale = 10.0 ** (decimals if decimals > 0 else -decimals)
     if decimals > 0:
-        data = k.div(k.round(k.mul(x.data, scale)), scale)
+        data = k.div(k.round(k.mul(x._array, scale)), scale)
     else:
-        data = k.mul(k.round(k.div(x.data, scale)), scale)
+        data = k.mul(k.round(k.div(x._array, scale)), scale)
     out = _make(data, x.dtype, k)
     if x._rg and STATE.grad_enabled:
         record1(out, "RoundBackward1", _zero_backward, x)
@@ -1003,7 +1003,7 @@ def frac(x: Tensor) -> Tensor:
     if not x.dtype.is_floating_point:
         _not_for(x, "frac", "frac_cpu")
     k = x.backend
-    out = _make(k.sub(x.data, k.trunc(x.data)), x.dtype, k)
+    out = _make(k.sub(x._array, k.trunc(x._array)), x.dtype, k)
     if x._rg and STATE.grad_enabled:
         record1(out, "FracBackward0", _identity_backward, x)
     return out
@@ -1018,8 +1018,8 @@ def _float_test(name: str, on_integers: bool, doc: str):
         tensor_arg(x, name)
         k = x.backend
         if not x.dtype.is_floating_point:
-            return _make(k.full(tuple(x.data.shape), on_integers, dtypes.bool), dtypes.bool, k)
-        return _make(get_kernel(k)(x.data), dtypes.bool, k)
+            return _make(k.full(tuple(x._array.shape), on_integers, dtypes.bool), dtypes.bool, k)
+        return _make(get_kernel(k)(x._array), dtypes.bool, k)
     test.__name__ = test.__qualname__ = name
     test.__doc__ = doc
     return ops.declare(test)
@@ -1044,9 +1044,9 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
     tensor_arg(x, "nan_to_num")
     d, k = x.dtype, x.backend
     if not d.is_floating_point:
-        return _make(k.copy(x.data), d, k)
+        return _make(k.copy(x._array), d, k)
     big = _FLOAT_MAX[d.name]
-    data = x.data
+    data = x._array
     data = k.where(k.isnan(data), number(nan, "nan_to_num"), data)
     # +-inf: clipping to the dtype's own range maps them to its largest finite values and
     # leaves every finite value alone (cheaper than a where); other values need the where
@@ -1112,7 +1112,7 @@ def hypot(a: Tensor, b: Tensor) -> Tensor:
     except Exception as err:
         raise kernel_error("hypot", err, a, b) from None
     if grad_on(a, b):
-        record(out, "HypotBackward0", _hypot_backward, (a, b), (a, b, out.data))
+        record(out, "HypotBackward0", _hypot_backward, (a, b), (a, b, out._array))
     return out
 
 
@@ -1266,12 +1266,12 @@ def lerp(start: Tensor, end: Tensor, weight) -> Tensor:
         if weight.dtype is not start.dtype:
             raise RuntimeError(f"expected dtype {start.dtype.name} for `weight` but got dtype "
                                f"{weight.dtype.name}")
-        w = weight.data
+        w = weight._array
     else:
         w = weight if type(weight) is float else number(weight, "lerp")
     bk = start.backend
     try:
-        data = bk.add(start.data, bk.mul(w, bk.sub(end.data, start.data)))
+        data = bk.add(start._array, bk.mul(w, bk.sub(end._array, start._array)))
     except Exception as err:
         raise kernel_error("lerp", err, start, end, weight) from None
     out = _make(data, start.dtype, bk)

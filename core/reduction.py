@@ -82,19 +82,19 @@ def _kept_shape(shape: tuple, dims: tuple) -> tuple:
 
 def _axis(x: Tensor, dims: tuple):
     """The axis tuple for the backend (0-d tensors have none to reduce)."""
-    return dims if x.data.ndim else None
+    return dims if x._array.ndim else None
 
 
 def _expand_back(g: Tensor, shape: tuple, kept: tuple, keepdim: bool) -> Tensor:
     """A reduced gradient broadcast back to the input's shape."""
-    if not keepdim and g.data.shape != kept:
+    if not keepdim and g._array.shape != kept:
         g = g.reshape(kept)
     return g.expand(shape)
 
 
 def _check_nonempty(op: str, x: Tensor, dims, full: bool) -> None:
     """torch's errors for reductions without identity (max, argmax...) over no elements."""
-    shape = x.data.shape
+    shape = x._array.shape
     if full:
         if x.numel() == 0:
             cls = IndexError if op.startswith("arg") else RuntimeError
@@ -113,11 +113,11 @@ def _check_nonempty(op: str, x: Tensor, dims, full: bool) -> None:
 def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over `dim` (all dims by default); ints and bools sum to int64."""
     d = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
-    data = x.data if d is x.dtype else x.backend.astype(x.data, d)
-    dims = _dims(dim, x.data.ndim)
+    data = x._array if d is x.dtype else x.backend.astype(x._array, d)
+    dims = _dims(dim, x._array.ndim)
     out = _make(x.backend.sum(data, _axis(x, dims), keepdim), d, x.backend)
     if x._rg and STATE.grad_enabled:
-        shape = tuple(x.data.shape)
+        shape = tuple(x._array.shape)
         record1(out, "SumBackward0" if dim is None else "SumBackward1", _sum_backward, x, (),
                 (shape, _kept_shape(shape, dims), keepdim, x.dtype))
     return out
@@ -136,9 +136,9 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     if not d.is_floating_point:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {x.dtype.name}")
-    data = x.data if d is x.dtype else x.backend.astype(x.data, d)
-    dims = _dims(dim, x.data.ndim)
-    shape = tuple(x.data.shape)
+    data = x._array if d is x.dtype else x.backend.astype(x._array, d)
+    dims = _dims(dim, x._array.ndim)
+    shape = tuple(x._array.shape)
     count = 1
     for i in dims if shape else ():
         count *= shape[i]
@@ -162,14 +162,14 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     if isinstance(dim, (tuple, list)):
         raise TypeError("prod(): argument 'dim' must be int, not tuple")
     d = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
-    data = x.data if d is x.dtype else x.backend.astype(x.data, d)
-    dims = _dims(dim, x.data.ndim)
+    data = x._array if d is x.dtype else x.backend.astype(x._array, d)
+    dims = _dims(dim, x._array.ndim)
     out = _make(x.backend.prod(data, _axis(x, dims), keepdim), d, x.backend)
     if x._rg and STATE.grad_enabled:
-        shape = tuple(x.data.shape)
+        shape = tuple(x._array.shape)
         axis = dims[0] if dim is not None and shape else None
         record1(out, "ProdBackward0" if dim is None else "ProdBackward1", _prod_backward, x,
-                (x, out.data), (shape, _kept_shape(shape, dims), keepdim, axis))
+                (x, out._array), (shape, _kept_shape(shape, dims), keepdim, axis))
     return out
 
 
@@ -196,9 +196,9 @@ def _prod_backward(node, g):
 
 def _product_of_others(x: Tensor) -> Tensor:
     """out[..., j] = prod of x[..., k] for k != j, along the last dim, without division."""
-    n = x.data.shape[-1]
+    n = x._array.shape[-1]
     reverse = arange(n - 1, -1, -1, backend=x.backend)
-    ones = _make(x.backend.full(tuple(x.data.shape[:-1]) + (1,), 1, x.dtype), x.dtype, x.backend)
+    ones = _make(x.backend.full(tuple(x._array.shape[:-1]) + (1,), 1, x.dtype), x.dtype, x.backend)
     left = cat([ones, _cumprod_last(x)[..., :-1]], -1)
     right = cat([ones, _cumprod_last(x[..., reverse])[..., :-1]], -1)[..., reverse]
     return left * right
@@ -206,7 +206,7 @@ def _product_of_others(x: Tensor) -> Tensor:
 
 def _cumprod_last(x: Tensor) -> Tensor:
     """Inclusive cumulative product along the last dim, in log2(n) differentiable steps."""
-    n = x.data.shape[-1]
+    n = x._array.shape[-1]
     shift = 1
     while shift < n:
         x = cat([x[..., :shift], x[..., shift:] * x[..., :-shift]], -1)
@@ -236,16 +236,16 @@ def _extreme(x: Tensor, dim, keepdim: bool, op: str):
     if dim is None:  # NaN wins, and shares the gradient with the other NaNs
         return _amax(x, None, False, op, "MaxBackward1" if op == "max" else "MinBackward1", op,
                      True)
-    d = normalize_dim(dim, x.data.ndim)
+    d = normalize_dim(dim, x._array.ndim)
     _check_nonempty(op, x, (d,), False)
-    axis = (d,) if x.data.ndim else None
-    values = getattr(k, op)(x.data, axis, keepdim)
-    indices = (k.argmax if op == "max" else k.argmin)(x.data, d if x.data.ndim else None,
+    axis = (d,) if x._array.ndim else None
+    values = getattr(k, op)(x._array, axis, keepdim)
+    indices = (k.argmax if op == "max" else k.argmin)(x._array, d if x._array.ndim else None,
                                                        keepdim)
     out = _make(values, x.dtype, k)
     idx = _make(indices, dtypes.int64, k)
     if x._rg and STATE.grad_enabled:
-        shape = tuple(x.data.shape)
+        shape = tuple(x._array.shape)
         record1(out, "MaxBackward0" if op == "max" else "MinBackward0", _select_backward, x,
                 (idx,), (shape, _kept_shape(shape, (d,)), keepdim, d))
     return (MaxResult if op == "max" else MinResult)(out, idx)
@@ -278,12 +278,12 @@ def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 def _amax(x: Tensor, dim, keepdim: bool, op: str, name: str, label: str,
           nan_hits: bool = False) -> Tensor:
     k = x.backend
-    dims = _dims(dim, x.data.ndim)
+    dims = _dims(dim, x._array.ndim)
     _check_nonempty(label, x, dims, dim is None or (isinstance(dim, (tuple, list)) and not dim))
-    out = _make(getattr(k, op)(x.data, _axis(x, dims), keepdim), x.dtype, k)
+    out = _make(getattr(k, op)(x._array, _axis(x, dims), keepdim), x.dtype, k)
     if x._rg and STATE.grad_enabled:
-        shape = tuple(x.data.shape)
-        record1(out, name, _amax_backward, x, (x, out.data), (shape, _kept_shape(shape, dims),
+        shape = tuple(x._array.shape)
+        record1(out, name, _amax_backward, x, (x, out._array), (shape, _kept_shape(shape, dims),
                                                              keepdim, dims, nan_hits))
     return out
 
@@ -320,13 +320,13 @@ def _arg(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
     k = x.backend
     if dim is None:
         _check_nonempty(op, x, (), True)
-        data = getattr(k, op)(x.data, None, False)
+        data = getattr(k, op)(x._array, None, False)
         if keepdim:  # torch keeps every dim, as size 1
-            data = k.reshape(data, (1,) * x.data.ndim)
+            data = k.reshape(data, (1,) * x._array.ndim)
         return _make(data, dtypes.int64, k)
-    d = normalize_dim(dim, x.data.ndim)
+    d = normalize_dim(dim, x._array.ndim)
     _check_nonempty(op, x, (d,), False)
-    data = getattr(k, op)(x.data, d if x.data.ndim else None, keepdim)
+    data = getattr(k, op)(x._array, d if x._array.ndim else None, keepdim)
     return _make(data, dtypes.int64, k)
 
 
@@ -344,10 +344,10 @@ def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
 
 def _logical_reduce(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
     k = x.backend
-    flags = k.ne(x.data, 0) if x.dtype is not dtypes.bool else x.data
-    dims = _dims(dim, x.data.ndim)
+    flags = k.ne(x._array, 0) if x.dtype is not dtypes.bool else x._array
+    dims = _dims(dim, x._array.ndim)
     if x.numel() == 0:
-        shape = tuple(x.data.shape)
+        shape = tuple(x._array.shape)
         kept = _kept_shape(shape, dims) if keepdim else tuple(
             s for i, s in enumerate(shape) if i not in dims)
         return _make(k.full(kept, op == "min", dtypes.bool), dtypes.bool, k)
@@ -365,17 +365,17 @@ def _var_setup(x: Tensor, dim, unbiased, correction, op: str):
         correction = 0 if unbiased is False else 1
     elif unbiased is not None:
         raise TypeError(f"{op}(): pass either unbiased or correction, not both")
-    dims = _dims(dim, x.data.ndim)
+    dims = _dims(dim, x._array.ndim)
     count = 1
-    for i in dims if x.data.ndim else ():
-        count *= x.data.shape[i]
+    for i in dims if x._array.ndim else ():
+        count *= x._array.shape[i]
     return dims, count, builtins.max(0, count - correction)
 
 
 def _var_data(x: Tensor, dims: tuple, count: int, divisor, keepdim: bool):
     k = x.backend
     axis = _axis(x, dims)
-    centered = k.sub(x.data, k.div(k.sum(x.data, axis, True), count))
+    centered = k.sub(x._array, k.div(k.sum(x._array, axis, True), count))
     return k.div(k.sum(k.mul(centered, centered), axis, keepdim), divisor)
 
 
@@ -386,7 +386,7 @@ def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     dims, count, divisor = _var_setup(x, dim, unbiased, correction, "var")
     out = _make(_var_data(x, dims, count, divisor, keepdim), x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
-        shape = tuple(x.data.shape)
+        shape = tuple(x._array.shape)
         record1(out, "VarBackward0", _var_backward, x, (x,),
                 (shape, _kept_shape(shape, dims), keepdim, dims, divisor))
     return out
@@ -412,8 +412,8 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     k = x.backend
     out = _make(k.sqrt(_var_data(x, dims, count, divisor, keepdim)), x.dtype, k)
     if x._rg and STATE.grad_enabled:
-        shape = tuple(x.data.shape)
-        record1(out, "StdBackward0", _std_backward, x, (x, out.data),
+        shape = tuple(x._array.shape)
+        record1(out, "StdBackward0", _std_backward, x, (x, out._array),
                 (shape, _kept_shape(shape, dims), keepdim, dims, divisor))
     return out
 
@@ -433,9 +433,9 @@ def _std_backward(node, g):
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed without overflow."""
     k = x.backend
-    data = x.data if x.dtype.is_floating_point else k.astype(x.data, dtypes.get_default_dtype())
+    data = x._array if x.dtype.is_floating_point else k.astype(x._array, dtypes.get_default_dtype())
     d = x.dtype if x.dtype.is_floating_point else dtypes.get_default_dtype()
-    dims = _dims(dim, x.data.ndim)
+    dims = _dims(dim, x._array.ndim)
     axis = _axis(x, dims)
     if x.numel():
         shift = k.max(data, axis, True)
@@ -444,13 +444,13 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
         total = k.add(k.log(k.sum(k.exp(k.sub(data, shift)), axis, True)), shift)
     else:
         total = k.log(k.sum(k.exp(data), axis, True))
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     kept = _kept_shape(shape, dims)
     if not keepdim:
         total = k.reshape(total, tuple(s for i, s in enumerate(shape) if i not in dims))
     out = _make(total, d, k)
     if x._rg and STATE.grad_enabled:
-        record1(out, "LogsumexpBackward0", _logsumexp_backward, x, (x, out.data),
+        record1(out, "LogsumexpBackward0", _logsumexp_backward, x, (x, out._array),
                 (kept, keepdim))
     return out
 
@@ -471,14 +471,14 @@ def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     k = x.backend
-    d = normalize_dim(dim, x.data.ndim)
-    axis = (d,) if x.data.ndim else None
-    data = x.data if x.dtype.is_floating_point else k.astype(x.data, dtypes.get_default_dtype())
+    d = normalize_dim(dim, x._array.ndim)
+    axis = (d,) if x._array.ndim else None
+    data = x._array if x.dtype.is_floating_point else k.astype(x._array, dtypes.get_default_dtype())
     shifted = k.sub(data, k.max(data, axis, True)) if x.numel() else data
     e = k.exp(shifted)
     out = _make(k.div(e, k.sum(e, axis, True)), k.dtype_of(e), k)
     if x._rg and STATE.grad_enabled:
-        record1(out, "SoftmaxBackward0", _softmax_backward, x, (out.data,), d)
+        record1(out, "SoftmaxBackward0", _softmax_backward, x, (out._array,), d)
     return out
 
 
@@ -494,13 +494,13 @@ def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     k = x.backend
-    d = normalize_dim(dim, x.data.ndim)
-    axis = (d,) if x.data.ndim else None
-    data = x.data if x.dtype.is_floating_point else k.astype(x.data, dtypes.get_default_dtype())
+    d = normalize_dim(dim, x._array.ndim)
+    axis = (d,) if x._array.ndim else None
+    data = x._array if x.dtype.is_floating_point else k.astype(x._array, dtypes.get_default_dtype())
     shifted = k.sub(data, k.max(data, axis, True)) if x.numel() else data
     out = _make(k.sub(shifted, k.log(k.sum(k.exp(shifted), axis, True))), k.dtype_of(shifted), k)
     if x._rg and STATE.grad_enabled:
-        record1(out, "LogSoftmaxBackward0", _log_softmax_backward, x, (out.data,), d)
+        record1(out, "LogSoftmaxBackward0", _log_softmax_backward, x, (out._array,), d)
     return out
 
 
@@ -515,8 +515,8 @@ def _log_softmax_backward(node, g):
 def count_nonzero(x: Tensor, dim=None) -> Tensor:
     """The number of non-zero elements over `dim` (all dims by default), as int64."""
     k = x.backend
-    flags = x.data if x.dtype is dtypes.bool else k.ne(x.data, 0)
-    dims = _dims(dim, x.data.ndim)
+    flags = x._array if x.dtype is dtypes.bool else k.ne(x._array, 0)
+    dims = _dims(dim, x._array.ndim)
     # the cast: the Array API standard's sum refuses bools
     return _make(k.sum(k.astype(flags, dtypes.int64), _axis(x, dims), False), dtypes.int64, k)
 
@@ -530,8 +530,8 @@ def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
             raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
                                "the operation has no identity.")
     else:
-        dim = normalize_dim(dim, x.data.ndim)
-        if x.data.ndim and x.data.shape[dim] == 0:
+        dim = normalize_dim(dim, x._array.ndim)
+        if x._array.ndim and x._array.shape[dim] == 0:
             raise IndexError(f"aminmax: Expected reduction dim {dim} to have non-zero size.")
     return AminmaxResult(_amax(x, dim, keepdim, "min", "AminmaxBackward0", label),
                          _amax(x, dim, keepdim, "max", "AminmaxBackward0", label))
@@ -553,22 +553,22 @@ def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
 def _scan(x: Tensor, dim, dtype, op: str, name: str, backward) -> Tensor:
     k = x.backend
     d = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
-    data = x.data if d is x.dtype else k.astype(x.data, d)
-    axis = normalize_dim(dim, x.data.ndim)
-    if x.data.ndim:
+    data = x._array if d is x.dtype else k.astype(x._array, d)
+    axis = normalize_dim(dim, x._array.ndim)
+    if x._array.ndim:
         data = getattr(k, op)(data, axis)
-    elif data is x.data:
+    elif data is x._array:
         data = k.copy(data)
     out = _make(data, d, k)
     if x._rg and STATE.grad_enabled:
-        record1(out, name, backward, x, (x, out.data) if op == "cumprod" else (),
+        record1(out, name, backward, x, (x, out._array) if op == "cumprod" else (),
                 (axis, x.dtype))
     return out
 
 
 def _reversed(t: Tensor, d: int) -> tuple:
     """The index that reverses dim d of t (a differentiable gather)."""
-    n = t.data.shape[d]
+    n = t._array.shape[d]
     return (slice(None),) * d + (arange(n - 1, -1, -1, backend=t.backend),)
 
 
@@ -598,7 +598,7 @@ def _cumprod_backward(node, g):
     # With zeros, y / x is 0/0. Without division: row i of `others` is x with x[i] set to 1,
     # so its cumulative product at j >= i is the product of x[k], k <= j, k != i.
     xm = x.movedim(d, -1)
-    n = xm.data.shape[-1]
+    n = xm._array.shape[-1]
     i = arange(n, backend=x.backend).reshape(n, 1)
     j = arange(n, backend=x.backend)
     others = where(i == j, 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n)).cumprod(-1)
@@ -624,7 +624,7 @@ def _gathered(x: Tensor, values, idx, d: int, name: str, squeeze: bool = False) 
         values = x.backend.reshape(values, kept[:d] + kept[d + 1:])
     out = _make(values, x.dtype, x.backend)
     if x._rg and STATE.grad_enabled:
-        record1(out, name, _gathered_backward, x, (), (tuple(x.data.shape), idx, d, kept))
+        record1(out, name, _gathered_backward, x, (), (tuple(x._array.shape), idx, d, kept))
     return out
 
 
@@ -641,19 +641,19 @@ def _scalar_pick(x: Tensor, name: str, dim: int):
     """sort/topk/kthvalue of a 0-d tensor: itself, at index 0."""
     normalize_dim(dim, 0)
     k = x.backend
-    return (_gathered(x, k.copy(x.data), None, 0, name),
+    return (_gathered(x, k.copy(x._array), None, 0, name),
             _make(k.full((), 0, dtypes.int64), dtypes.int64, k))
 
 
 @ops.declare
 def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
     """(values, indices) sorted along `dim`; NaN sorts as the largest value."""
-    if not x.data.ndim:
+    if not x._array.ndim:
         return SortResult(*_scalar_pick(x, "SortBackward0", dim))
     k = x.backend
-    d = normalize_dim(dim, x.data.ndim)
-    idx = k.argsort(x.data, d, descending, stable)
-    values = k.sort(x.data, d, descending, stable)
+    d = normalize_dim(dim, x._array.ndim)
+    idx = k.argsort(x._array, d, descending, stable)
+    values = k.sort(x._array, d, descending, stable)
     return SortResult(_gathered(x, values, idx, d, "SortBackward0"), _make(idx, dtypes.int64, k))
 
 
@@ -661,10 +661,10 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The int64 indices that sort x along `dim` (see sort)."""
     k = x.backend
-    if not x.data.ndim:
+    if not x._array.ndim:
         normalize_dim(dim, 0)
         return _make(k.full((), 0, dtypes.int64), dtypes.int64, k)
-    return _make(k.argsort(x.data, normalize_dim(dim, x.data.ndim), descending, stable),
+    return _make(k.argsort(x._array, normalize_dim(dim, x._array.ndim), descending, stable),
                  dtypes.int64, k)
 
 
@@ -673,38 +673,38 @@ def _first(x: Tensor, d: int, start: int, stop: int, descending: bool, name: str
     """Elements start..stop-1 of x sorted along d, and their indices (stable order)."""
     k = x.backend
     part = (slice(None),) * d + (slice(start, stop),)
-    idx = k.getitem(k.argsort(x.data, d, descending, True), part)
-    values = k.getitem(k.sort(x.data, d, descending, True), part)
+    idx = k.getitem(k.argsort(x._array, d, descending, True), part)
+    values = k.getitem(k.sort(x._array, d, descending, True), part)
     values = _gathered(x, values, idx, d, name, not keepdim)
     if not keepdim:
-        idx = k.reshape(idx, tuple(values.data.shape))
+        idx = k.reshape(idx, tuple(values._array.shape))
     return values, _make(idx, dtypes.int64, k)
 
 
 @ops.declare
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The k largest (or smallest) elements along `dim`, and their indices."""
-    n = x.data.shape[normalize_dim(dim, x.data.ndim)] if x.data.ndim else 1
+    n = x._array.shape[normalize_dim(dim, x._array.ndim)] if x._array.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
-    if not x.data.ndim:
+    if not x._array.ndim:
         return TopkResult(*_scalar_pick(x, "TopkBackward0", dim)) if k else \
             TopkResult(*_first(x.reshape(1), 0, 0, 0, largest, "TopkBackward0"))
-    return TopkResult(*_first(x, normalize_dim(dim, x.data.ndim), 0, k, largest,
+    return TopkResult(*_first(x, normalize_dim(dim, x._array.ndim), 0, k, largest,
                               "TopkBackward0"))
 
 
 @ops.declare
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element (k counts from 1) along `dim`, and its index."""
-    if not x.data.ndim:
+    if not x._array.ndim:
         if k != 1:
             raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
         return KthvalueResult(*_scalar_pick(x, "KthvalueBackward0", dim))
-    d = normalize_dim(dim, x.data.ndim)
-    if x.data.shape[d] == 0:
+    d = normalize_dim(dim, x._array.ndim)
+    if x._array.shape[d] == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
-    if not 1 <= k <= x.data.shape[d]:
+    if not 1 <= k <= x._array.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     return KthvalueResult(*_first(x, d, k - 1, k, False, "KthvalueBackward0", keepdim))
 
@@ -724,12 +724,12 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
             raise NotImplementedError(f"norm(p={p!r}) is not supported (only numbers and 'fro')")
         p = 2
     k = x.backend
-    dims = _dims(dim, x.data.ndim)
+    dims = _dims(dim, x._array.ndim)
     axis = _axis(x, dims)
-    a = k.abs(x.data)
+    a = k.abs(x._array)
     inf = float("inf")
     if p == inf or p == -inf:
-        if x.numel() == 0 and (dim is None or builtins.any(x.data.shape[i] == 0 for i in dims)):
+        if x.numel() == 0 and (dim is None or builtins.any(x._array.shape[i] == 0 for i in dims)):
             raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty "
                                "tensor because the operation does not have an identity")
         data = (k.max if p == inf else k.min)(a, axis, keepdim)
@@ -743,8 +743,8 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
         data = k.pow(k.sum(k.pow(a, p), axis, keepdim), 1.0 / p)
     out = _make(data, x.dtype, k)
     if x._rg and STATE.grad_enabled:
-        shape = tuple(x.data.shape)
-        record1(out, "LinalgVectorNormBackward0", _norm_backward, x, (x, out.data),
+        shape = tuple(x._array.shape)
+        record1(out, "LinalgVectorNormBackward0", _norm_backward, x, (x, out._array),
                 (shape, _kept_shape(shape, dims), keepdim, dims, p))
     return out
 

@@ -43,12 +43,12 @@ def bernoulli(x: Tensor, p=None, *, generator=None) -> Tensor:
     tensor_arg(x, "bernoulli")
     _no_generator(generator)
     k, d = x.backend, x.dtype
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     if p is None:
         if not d.is_floating_point:
             raise RuntimeError(f"bernoulli: expected a floating point tensor of probabilities, "
                                f"got {d.name}")
-        probs = x.data
+        probs = x._array
         if not k.lazy and shape and (
                 k.tolist(k.sum(k.astype(k.logical_or(k.lt(probs, 0), k.gt(probs, 1)),
                                         dtypes.int64), None, False))):
@@ -94,13 +94,13 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, backend=None
         k = tensors[0].backend
         d = tensors[0].dtype if len(tensors) == 1 else dtypes.promote_types(
             tensors[0].dtype, tensors[1].dtype)
-        shape = broadcast_shapes(*[tuple(t.data.shape) for t in tensors])
+        shape = broadcast_shapes(*[tuple(t._array.shape) for t in tensors])
         name = ("NormalBackward3" if len(tensors) == 2 else
                 "NormalBackward1" if type(mean) is Tensor else "NormalBackward2")
     _check_std(std, k)
     noise = k.normal(shape, d)
-    scale = std.data if type(std) is Tensor else number(std, "normal")
-    shift = mean.data if type(mean) is Tensor else number(mean, "normal")
+    scale = std._array if type(std) is Tensor else number(std, "normal")
+    shift = mean._array if type(mean) is Tensor else number(mean, "normal")
     out = _make(k.add(k.mul(noise, scale), shift), d, k)
     return _record_draw(out, name, (mean, std) if tensors else ())
 
@@ -108,7 +108,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, backend=None
 def _check_std(std, k) -> None:
     if type(std) is Tensor:
         if not k.lazy and std.numel() and k.tolist(
-                k.sum(k.astype(k.lt(std.data, 0), dtypes.int64), None, False)):
+                k.sum(k.astype(k.lt(std._array, 0), dtypes.int64), None, False)):
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif number(std, "normal") < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
@@ -139,7 +139,7 @@ def multinomial(x: Tensor, num_samples: int, replacement: bool = False, *,
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
     k = x.backend
-    weights = k.tolist(rows.data)
+    weights = k.tolist(rows._array)
     if any(w < 0 or w != w for row in weights for w in row):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if any(sum(row) <= 0 for row in weights):

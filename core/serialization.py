@@ -69,7 +69,7 @@ def save(obj, f) -> None:
 def _encode(obj, path: list, arrays: dict):
     if isinstance(obj, Tensor):
         key = _array_name(path, arrays)
-        arrays[key] = obj.backend.to_host(obj.data)
+        arrays[key] = obj.backend.to_host(obj._array)
         return {"tensor": key, "dtype": obj.dtype.name, "requires_grad": obj.requires_grad}
     if isinstance(obj, dict):
         items = []

@@ -57,11 +57,11 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 def reshape(x: Tensor, *shape) -> Tensor:
     """The same elements in a new shape (a view when possible, else a copy)."""
     shape = _infer_shape(_sizes(shape), x.numel())
-    if shape == x.data.shape:
+    if shape == x._array.shape:
         return _alias(x, "ViewBackward0")
     out = _make(x.backend.reshape(_shareable(x), shape), x.dtype, x.backend, x)
     if x._rg and STATE.grad_enabled:
-        record1(out, "ViewBackward0", _reshape_backward, x, (), tuple(x.data.shape))
+        record1(out, "ViewBackward0", _reshape_backward, x, (), tuple(x._array.shape))
     return out
 
 
@@ -80,7 +80,7 @@ def view(x: Tensor, *shape) -> Tensor:
         ) from None
     out = _make(data, x.dtype, x.backend, x)
     if x._rg and STATE.grad_enabled:
-        record1(out, "ViewBackward0", _reshape_backward, x, (), tuple(x.data.shape))
+        record1(out, "ViewBackward0", _reshape_backward, x, (), tuple(x._array.shape))
     return out
 
 
@@ -109,14 +109,14 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, (1,))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     return reshape(x, shape[:s] + (-1 if 0 not in shape[s:e + 1] else 0,) + shape[e + 1:])
 
 
 @ops.declare
 def squeeze(x: Tensor, dim=None) -> Tensor:
     """Drop size-1 dims (all, or the given ones)."""
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     if dim is None:
         dims = {i for i, s in enumerate(shape) if s == 1}
         name = "SqueezeBackward0"
@@ -136,7 +136,7 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at `dim`."""
     d = normalize_dim(dim, x.ndim + 1)
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     out = _make(x.backend.reshape(_shareable(x), shape[:d] + (1,) + shape[d:]), x.dtype,
                 x.backend, x)
     if x._rg and STATE.grad_enabled:
@@ -191,16 +191,16 @@ swapaxes = ops.alias("swapaxes", transpose)
 @property
 def T(x: Tensor) -> Tensor:  # noqa: N802 - torch's name
     """x with its dims in reverse order (a view)."""
-    return permute(x, *range(x.data.ndim - 1, -1, -1))
+    return permute(x, *range(x._array.ndim - 1, -1, -1))
 
 
 @ops.declare(name="mT", function=False)
 @property
 def mT(x: Tensor) -> Tensor:  # noqa: N802 - torch's name
     """The last two dims swapped (a view): the transpose of each matrix of a batch."""
-    if x.data.ndim < 2:
+    if x._array.ndim < 2:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
-                           f"Got {x.data.ndim}-D tensor.")
+                           f"Got {x._array.ndim}-D tensor.")
     return transpose(x, -2, -1)
 
 
@@ -218,7 +218,7 @@ def movedim(x: Tensor, source: int, destination: int) -> Tensor:
 def expand(x: Tensor, *sizes) -> Tensor:
     """A broadcast view to a larger shape; -1 keeps a dim."""
     sizes = _sizes(sizes)
-    shape = tuple(x.data.shape)
+    shape = tuple(x._array.shape)
     if len(sizes) < len(shape):
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
                            f"or equal to the number of dimensions in the tensor ({len(shape)})")
@@ -252,7 +252,7 @@ def _expand_backward(node, g):
 
 @ops.declare(function=False)
 def expand_as(x: Tensor, other: Tensor) -> Tensor:
-    return expand(x, tuple(other.data.shape))
+    return expand(x, tuple(other._array.shape))
 
 
 @ops.declare(method=False)
@@ -267,7 +267,7 @@ class _EmptyListError(RuntimeError, ValueError):
 
 def _is_legacy_empty(t: Tensor) -> bool:
     """torch's cat still skips 1-D empty tensors, whatever the others' shapes."""
-    return t.data.ndim == 1 and t.data.shape[0] == 0
+    return t._array.ndim == 1 and t._array.shape[0] == 0
 
 
 def _join_dtype(tensors: list, op: str):
@@ -292,7 +292,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
         raise _EmptyListError("torch.cat(): expected a non-empty list of Tensors")
     bk, dtype = _join_dtype(tensors, "cat")
     for i, t in enumerate(tensors):
-        if t.data.ndim == 0:
+        if t._array.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
                                f"concatenated")
     joined = [(i, t) for i, t in enumerate(tensors) if not _is_legacy_empty(t)] or [(0, tensors[0])]
@@ -303,17 +303,17 @@ def cat(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {first.ndim} "
                                f"and {t.ndim}")
         for k in range(first.ndim):
-            if k != d and t.data.shape[k] != first.data.shape[k]:
+            if k != d and t._array.shape[k] != first._array.shape[k]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {d}. Expected size "
-                    f"{first.data.shape[k]} but got size {t.data.shape[k]} for tensor number "
+                    f"{first._array.shape[k]} but got size {t._array.shape[k]} for tensor number "
                     f"{i} in the list.")
-    datas = [t.data if t.dtype is dtype else bk.astype(t.data, dtype) for _, t in joined]
+    datas = [t._array if t.dtype is dtype else bk.astype(t._array, dtype) for _, t in joined]
     out = _make(bk.concat(datas, d), dtype, bk)
     if STATE.grad_enabled and any(t._rg for t in tensors):
         sizes = [None] * len(tensors)
         for i, t in joined:
-            sizes[i] = t.data.shape[d]
+            sizes[i] = t._array.shape[d]
         record(out, "CatBackward0", _cat_backward, tuple(tensors), (),
                (d, tuple(sizes), tuple(t.dtype for t in tensors)))
     return out
@@ -343,14 +343,14 @@ def stack(tensors, dim: int = 0) -> Tensor:
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     bk, dtype = _join_dtype(tensors, "stack")
-    shape0 = tuple(tensors[0].data.shape)
+    shape0 = tuple(tensors[0]._array.shape)
     for i, t in enumerate(tensors):
-        if tuple(t.data.shape) != shape0:
+        if tuple(t._array.shape) != shape0:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape0)} at entry 0 and {list(t.shape)} at entry {i}")
     d = normalize_dim(dim, len(shape0) + 1)
     one = shape0[:d] + (1,) + shape0[d:]
-    datas = [bk.reshape(t.data if t.dtype is dtype else bk.astype(t.data, dtype), one)
+    datas = [bk.reshape(t._array if t.dtype is dtype else bk.astype(t._array, dtype), one)
              for t in tensors]
     out = _make(bk.concat(datas, d), dtype, bk)
     if STATE.grad_enabled and any(t._rg for t in tensors):
@@ -369,10 +369,10 @@ def _stack_backward(node, g):
 @ops.declare
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice [start, start + length) of one dim (a view)."""
-    if x.data.ndim == 0:
+    if x._array.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, x.ndim)
-    size = x.data.shape[d]
+    size = x._array.shape[d]
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
     if not -size <= start <= size:
@@ -390,16 +390,16 @@ def _narrow(x: Tensor, d: int, start: int, length: int, name: str) -> Tensor:
 
 
 def _split_dim(x: Tensor, dim: int, op: str) -> int:
-    if x.data.ndim == 0:
+    if x._array.ndim == 0:
         raise RuntimeError(f"{op} expects at least a 1-dimensional tensor")
-    return normalize_dim(dim, x.data.ndim)
+    return normalize_dim(dim, x._array.ndim)
 
 
 @ops.declare
 def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of `split_size` along dim (the last may be smaller), or of the given sizes."""
     d = _split_dim(x, dim, "split")
-    size = x.data.shape[d]
+    size = x._array.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step < 0:
@@ -435,7 +435,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = _split_dim(x, dim, "chunk")
-    size = x.data.shape[d]
+    size = x._array.shape[d]
     if size == 0:  # torch gives `chunks` empty pieces here
         return _split_sizes(x, d, [0] * chunks, "SplitWithSizesBackward0")
     return split(x, -(-size // chunks), d)
@@ -444,23 +444,23 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
 @ops.declare
 def unbind(x: Tensor, dim: int = 0) -> tuple:
     """The slices along dim, with that dim removed."""
-    if x.data.ndim == 0:
+    if x._array.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = normalize_dim(dim, x.ndim)
     return tuple(take_index(x, (slice(None),) * d + (i,), False, "UnbindBackward0")
-                 for i in range(x.data.shape[d]))
+                 for i in range(x._array.shape[d]))
 
 
 @ops.declare(function=False)
 def view_as(x: Tensor, other: Tensor) -> Tensor:
     """x viewed in `other`'s shape."""
-    return view(x, tuple(other.data.shape))
+    return view(x, tuple(other._array.shape))
 
 
 @ops.declare(function=False)
 def reshape_as(x: Tensor, other: Tensor) -> Tensor:
     """x reshaped to `other`'s shape."""
-    return reshape(x, tuple(other.data.shape))
+    return reshape(x, tuple(other._array.shape))
 
 
 # -- results that are new tensors made from one input -----------------------------------------
@@ -497,11 +497,11 @@ def flip(x: Tensor, *dims_args, dims=None) -> Tensor:
         dims = dims_args[0] if len(dims_args) == 1 else dims_args
     axes = _dim_set(dims, x.ndim, "flip")
     k = x.backend
-    if x.data.ndim:
+    if x._array.ndim:
         idx = tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(x.ndim))
-        data = k.copy(k.getitem(x.data, idx))
+        data = k.copy(k.getitem(x._array, idx))
     else:
-        data = k.copy(x.data)
+        data = k.copy(x._array)
     return _fresh(x, data, "FlipBackward0", _flip_backward, axes)
 
 
@@ -517,14 +517,14 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
         if len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
                                f"dims:0")
-        return renamed(roll(x.flatten(), shifts, 0).view(tuple(x.data.shape)), "RollBackward0")
+        return renamed(roll(x.flatten(), shifts, 0).view(tuple(x._array.shape)), "RollBackward0")
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
                            f"dims:{len(dims)}")
     axes = tuple(normalize_dim(d, x.ndim) for d in dims)
     k = x.backend
-    data = k.copy(x.data)
+    data = k.copy(x._array)
     for s, d in zip(shifts, axes):
         n = data.shape[d] if data.ndim else 1
         if n and s % n and data.ndim:
@@ -550,14 +550,14 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     if any(s < 0 for s in sizes):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: "
                            f"{list(sizes)}")
-    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.data.shape)
+    shape = (1,) * (len(sizes) - x.ndim) + tuple(x._array.shape)
     inner = tuple(v for s in shape for v in (1, s))
     wide = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
     final = tuple(r * s for r, s in zip(sizes, shape))
     k = x.backend
-    data = k.copy(k.reshape(k.broadcast_to(k.reshape(x.data, inner), wide), final))
+    data = k.copy(k.reshape(k.broadcast_to(k.reshape(x._array, inner), wide), final))
     return _fresh(x, data, "RepeatBackward0", _repeat_backward,
-                  (wide, tuple(x.data.shape)))
+                  (wide, tuple(x._array.shape)))
 
 
 def _repeat_backward(node, g):
@@ -589,8 +589,8 @@ def repeat_interleave(x: Tensor, repeats=None, dim=None, *, output_size=None) ->
         x, d = x.reshape(-1), 0
     else:
         d = normalize_dim(dim, x.ndim)
-    n = x.data.shape[d] if x.data.ndim else 1
-    if isinstance(repeats, Tensor) and repeats.data.ndim == 1 and repeats.numel() != 1:
+    n = x._array.shape[d] if x._array.ndim else 1
+    if isinstance(repeats, Tensor) and repeats._array.ndim == 1 and repeats.numel() != 1:
         counts = _repeat_counts(repeats, n)
         if len(counts) != n:
             raise RuntimeError(f"repeats must have the same size as input along dim, but got "
@@ -604,7 +604,7 @@ def repeat_interleave(x: Tensor, repeats=None, dim=None, *, output_size=None) ->
     if output_size is not None and output_size != len(index):
         raise RuntimeError(f"allocated size does not match required size: output_size is "
                            f"{output_size} but the repeats add up to {len(index)}")
-    if x.data.ndim == 0:
+    if x._array.ndim == 0:
         x = x.reshape(1)
     out = index_select(x, d, _make(x.backend.asarray(index, dtypes.int64), dtypes.int64,
                                    x.backend))
@@ -615,7 +615,7 @@ def repeat_interleave(x: Tensor, repeats=None, dim=None, *, output_size=None) ->
 def _repeat_counts(repeats: Tensor, n) -> list:
     if repeats.dtype.is_floating_point or repeats.dtype is dtypes.bool:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-    if repeats.data.ndim != 1 and n is None:
+    if repeats._array.ndim != 1 and n is None:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
     counts = [int(c) for c in repeats.tolist()]
     if any(c < 0 for c in counts):
@@ -625,15 +625,15 @@ def _repeat_counts(repeats: Tensor, n) -> list:
 
 def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     op = "tril" if lower else "triu"
-    if x.data.ndim < 2:
+    if x._array.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
     k = x.backend
-    m, n = x.data.shape[-2:]
+    m, n = x._array.shape[-2:]
     rows = k.reshape(k.arange(0, m, 1, dtypes.int64), (m, 1))
     cols = k.reshape(k.arange(0, n, 1, dtypes.int64), (1, n))
     offset = k.sub(cols, rows)
     keep = k.le(offset, diagonal) if lower else k.ge(offset, diagonal)
-    data = k.where(keep, x.data, k.full((), 0, x.dtype))
+    data = k.where(keep, x._array, k.full((), 0, x.dtype))
     return _fresh(x, data, "TrilBackward0" if lower else "TriuBackward0",
                   _tril_backward if lower else _triu_backward, diagonal)
 
@@ -676,13 +676,13 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     Unlike torch's (a view), the result is a copy: writing into it leaves x unchanged.
     """
     a, b = normalize_dim(dim1, x.ndim), normalize_dim(dim2, x.ndim)
-    if x.data.ndim < 2:
+    if x._array.ndim < 2:
         raise RuntimeError("diagonal dimensions requires ndim larger than 1")
     if a == b:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     k = x.backend
     axes = tuple(i for i in range(x.ndim) if i not in (a, b)) + (a, b)
-    moved = k.permute(x.data, axes)
+    moved = k.permute(x._array, axes)
     lead = tuple(moved.shape[:-2])
     m, n = moved.shape[-2:]
     flat, _ = diagonal_index(k, m, n, offset)
@@ -700,15 +700,15 @@ def _diagonal_backward(node, g):
 @ops.declare
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D x on the diagonal `diagonal` of a square matrix; of a 2-D x, that diagonal."""
-    if x.data.ndim == 2:
+    if x._array.ndim == 2:
         return _diag_of_matrix(x, diagonal)
-    if x.data.ndim != 1:
-        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.data.ndim}D")
+    if x._array.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x._array.ndim}D")
     k = x.backend
-    size = x.data.shape[0] + abs(diagonal)
+    size = x._array.shape[0] + abs(diagonal)
     flat, _ = diagonal_index(k, size, size, diagonal)
     data = k.full((size * size,), 0, x.dtype)
-    k.index_add(data, (flat,), x.data)
+    k.index_add(data, (flat,), x._array)
     return _fresh(x, k.reshape(data, (size, size)), "DiagEmbedBackward0", _diag_backward,
                   diagonal)
 
@@ -725,20 +725,20 @@ def _diag_backward(node, g):
 @ops.declare
 def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Split into `sections` nearly equal pieces, or at the given indices (like NumPy's)."""
-    if x.data.ndim == 0:
+    if x._array.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")
     d = normalize_dim(dim, x.ndim)
-    size = x.data.shape[d]
+    size = x._array.shape[d]
     spec = indices_or_sections
     if isinstance(spec, Tensor):
         if spec.dtype.is_floating_point or spec.dtype is dtypes.bool:
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have "
                                f"integer dtype, but got {spec.dtype.name}")
-        if spec.data.ndim > 1:
+        if spec._array.ndim > 1:
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a "
                                f"zero-dimensional or one-dimensional tensor, but got a tensor "
-                               f"with {spec.data.ndim} dims")
+                               f"with {spec._array.ndim} dims")
         spec = spec.tolist()
     if isinstance(spec, int):
         if spec <= 0:
@@ -784,7 +784,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for t in tensors:
-        if t.data.ndim > 1:
+        if t._array.ndim > 1:
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
                                f"but got: {t}")
         if t.dtype is not tensors[0].dtype:
@@ -793,7 +793,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     swap = indexing == "xy" and len(flat) >= 2
     if swap:
         flat[0], flat[1] = flat[1], flat[0]
-    shape = tuple(t.data.shape[0] for t in flat)
+    shape = tuple(t._array.shape[0] for t in flat)
     grids = []
     for i, t in enumerate(flat):
         one = [1] * len(flat)
@@ -808,14 +808,14 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
 def broadcast_tensors(*tensors) -> tuple:
     """The tensors expanded to their common broadcast shape (views)."""
     tensors = _tensor_list(tensors, "broadcast_tensors")
-    shape = broadcast_shapes(*(tuple(t.data.shape) for t in tensors))
+    shape = broadcast_shapes(*(tuple(t._array.shape) for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
 
 @ops.declare
 def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """The n-th forward difference along dim (x[1:] - x[:-1], n times)."""
-    if x.data.ndim == 0:
+    if x._array.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
@@ -824,11 +824,11 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Ten
         parts = [p for p in (prepend, x, append) if p is not None]
         parts = [p if isinstance(p, Tensor) else creation.tensor(p, backend=x.backend)
                  for p in parts]
-        x = cat([p.expand(tuple(x.data.shape[:d]) + (p.data.shape[d] if p.data.ndim else 1,) +
-                          tuple(x.data.shape[d + 1:])) if p.data.ndim != x.ndim else p
+        x = cat([p.expand(tuple(x._array.shape[:d]) + (p._array.shape[d] if p._array.ndim else 1,) +
+                          tuple(x._array.shape[d + 1:])) if p._array.ndim != x.ndim else p
                  for p in parts], d)
     for _ in range(n):
-        size = x.data.shape[d]
+        size = x._array.shape[d]
         if size == 0:
             break
         hi = _narrow(x, d, 1, size - 1, "SliceBackward0")

@@ -48,7 +48,9 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
     Create tensors with `plugrad.tensor`, `plugrad.zeros`, ... rather than this
-    class. `data` is the backend's array, `backend` the backend that owns it.
+    class. `backend` is the backend that owns the tensor's memory and `array` the
+    backend's own array object (for interop and plugin code); `data` is, as in
+    torch, a tensor sharing that memory outside autograd.
 
     >>> import plugrad as pg
     >>> x = pg.tensor([2.0, 3.0], requires_grad=True)
@@ -59,7 +61,7 @@ class Tensor:
 
     # _ver: the version counter of data this tensor owns (None until first changed in
     # place); a view or alias counts through its root base instead (see bump)
-    __slots__ = ("data", "dtype", "backend", "_rg", "grad_fn", "_grad", "_base",
+    __slots__ = ("_array", "dtype", "backend", "_rg", "grad_fn", "_grad", "_base",
                  "_acc", "_hooks", "_retains", "_ver", "__weakref__")
 
     def __init__(self, *args, **kwargs) -> None:
@@ -200,16 +202,60 @@ class Tensor:
         self._rg = False
         return self
 
+    # -- storage --------------------------------------------------------------
+    @property
+    def array(self) -> Any:
+        """The backend's own array holding this tensor's values (read-only attribute).
+
+        For interop and backend code: NumPy's ndarray on the NumPy backend, a
+        Dask array on Dask. Writing into it bypasses autograd's version checks,
+        as writing through `.data` does.
+
+        >>> import plugrad as pg
+        >>> type(pg.tensor([1.0, 2.0]).array).__name__
+        'ndarray'
+        """
+        return self._array
+
+    @property
+    def data(self) -> "Tensor":
+        """A tensor sharing this one's memory, outside autograd (torch's `.data`).
+
+        It has no history and `requires_grad=False`; unlike `detach()` its
+        in-place changes are not seen by autograd's version check, so a
+        gradient computed from the old values is not reported as stale.
+        Assigning `x.data = t` makes x use t's memory (shape, dtype and
+        backend may change); x keeps its history and its views keep the old
+        memory.
+
+        >>> import plugrad as pg
+        >>> w = pg.tensor([1.0, 2.0], requires_grad=True)
+        >>> w.data.mul_(10)
+        tensor([10., 20.])
+        >>> w
+        tensor([10., 20.], requires_grad=True)
+        """
+        return _make(_shareable(self), self.dtype, self.backend)
+
+    @data.setter
+    def data(self, new: "Tensor") -> None:
+        if not isinstance(new, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(new).__name__}")
+        if self._rg and not new.dtype.is_floating_point:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        self._array, self.dtype, self.backend = _shareable(new), new.dtype, new.backend
+
     # -- metadata -------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self._array.shape)
 
     def size(self, dim: int | None = None):
         """The shape, or the length of one dimension."""
         if dim is None:
-            return Size(self.data.shape)
-        return self.data.shape[normalize_dim(dim, self.data.ndim)]
+            return Size(self._array.shape)
+        return self._array.shape[normalize_dim(dim, self._array.ndim)]
 
     @property
     def device(self) -> device:
@@ -219,14 +265,14 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     def numel(self) -> int:
         n = 1
-        for s in self.data.shape:
+        for s in self._array.shape:
             n *= s
         return n
 
@@ -242,21 +288,21 @@ class Tensor:
         if self.numel() != 1:
             raise RuntimeError(
                 f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        value = self.backend.tolist(self.data)
+        value = self.backend.tolist(self._array)
         while isinstance(value, list):
             value = value[0]
         return value
 
     def tolist(self) -> Any:
         """Nested Python lists of the values (a number for a 0-d tensor)."""
-        return self.backend.tolist(self.data)
+        return self.backend.tolist(self._array)
 
     def numpy(self, *, force: bool = False):
         """The values as a NumPy array, sharing memory where the backend can."""
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
-        return self.backend.to_host(self.data)
+        return self.backend.to_host(self._array)
 
     def __array__(self, dtype=None, copy=None):
         host = self.numpy()
@@ -279,14 +325,14 @@ class Tensor:
         return int(self.item())
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._array.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._array.shape[0]))
 
     __hash__ = object.__hash__
     # NumPy scalars on the left (np.float64(2) * x) defer to Tensor's reflected operators
@@ -306,12 +352,12 @@ class Tensor:
         elif self._rg:
             suffixes.append("requires_grad=True")
         kind = "float" if d.is_floating_point else ("bool" if d is dtypes.bool else "int")
-        return tensor_repr(self.backend.tolist(self.data), tuple(self.data.shape), kind, suffixes)
+        return tensor_repr(self.backend.tolist(self._array), tuple(self._array.shape), kind, suffixes)
 
 
 def _shareable(t: Tensor):
     """t's data as an array that can be shared and written (not a library scalar)."""
-    data = t.data = t.backend.mutable(t.data)
+    data = t._array = t.backend.mutable(t._array)
     return data
 
 
@@ -321,7 +367,7 @@ _new = object.__new__
 def _make(data, dtype, backend, base=None) -> Tensor:
     """Wrap a backend array; the one constructor every op uses."""
     t = _new(Tensor)
-    t.data = data
+    t._array = data
     t.dtype = dtype
     t.backend = backend
     t._rg = False

@@ -8,7 +8,7 @@ what it saved, `check_node` compares: while the clock has not moved nothing can
 have changed, so programs that change nothing in place pay one comparison.
 
 This module is the bottom layer of the autograd core: it knows tensors only
-as objects with `_base`, `_ver`, `data`, `dtype` and `grad_fn`. A saved entry
+as objects with `_base`, `_ver`, `_array`, `dtype` and `grad_fn`. A saved entry
 whose type has a `_ver` slot is a tensor (`_is_tensor`); anything else is
 backend data.
 """
@@ -96,13 +96,13 @@ def _mark_saved_output(fn, r, counter: _Version, before) -> None:
     saved = owner.saved
     if not saved:
         return
-    data = r.data
+    data = r._array
     for s in saved:
         if _is_tensor(s):
             continue  # saved tensors carry their own version: check_node reads it
-        held = s if s is data or s is before else getattr(s, "data", None)  # _SavedOutput
+        held = s if s is data or s is before else getattr(s, "_array", None)  # _SavedOutput
         if held is data or (before is not None and held is before):
-            entry = (counter, counter.value, index, fn.name(), tuple(r.data.shape), r.dtype)
+            entry = (counter, counter.value, index, fn.name(), tuple(r._array.shape), r.dtype)
             dirty = getattr(owner, "_dirty", None)
             if dirty is None:
                 owner._dirty = [entry]
@@ -164,7 +164,7 @@ def _check_versions(node, saved: tuple) -> None:
                     name = newer[0][1]
                 else:
                     name = None if s.grad_fn is None else s.grad_fn.name()
-                raise _modified(tuple(s.data.shape), s.dtype, name, 0, counter.value, expected)
+                raise _modified(tuple(s._array.shape), s.dtype, name, 0, counter.value, expected)
     dirty = getattr(node, "_dirty", None)
     if dirty:
         counter, expected, index, name, shape, dtype = dirty[0]

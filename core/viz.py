@@ -176,7 +176,7 @@ def _saved_label(s, names: dict) -> str:
     if hasattr(s, "shape"):  # a raw array
         return f"saved\n{_shape(s)}"
     if hasattr(s, "data"):  # a custom Function's saved output
-        return f"saved output\n{_shape(s.data)}"
+        return f"saved output\n{_shape(s._array)}"
     return f"saved\n{s!r}" if isinstance(s, (int, float, bool)) else f"saved\n{type(s).__name__}"
 
 

@@ -108,7 +108,7 @@ def wait_for(*tensors) -> None:
     """
     from distributed import futures_of, wait
 
-    wait(futures_of([t.data for t in tensors]))
+    wait(futures_of([t.array for t in tensors]))
 
 
 # -- the data and the model ------------------------------------------------------------------
@@ -136,12 +136,12 @@ def mse_grad(pg, X, y, w0: np.ndarray, backend: str) -> np.ndarray:
 def closed_form_on_workers(X, y, w0: np.ndarray) -> np.ndarray:
     """2/N X^T (X w0 - y) in float64 with NumPy, one chunk per task on the workers.
 
-    Independent of plugrad: it reads the raw dask arrays (`tensor.data`) and runs
+    Independent of plugrad: it reads the raw dask arrays (`tensor.array`) and runs
     a NumPy function on each chunk; only D numbers per chunk reach the client.
     """
     import dask
 
-    xs, ys = X.data.to_delayed().ravel(), y.data.to_delayed().ravel()
+    xs, ys = X.array.to_delayed().ravel(), y.array.to_delayed().ravel()
     assert len(xs) == len(ys), "X and y must be chunked alike along the rows"
     w64 = w0.astype(np.float64)
 

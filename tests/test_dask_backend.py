@@ -73,7 +73,7 @@ def test_forward_and_backward_of_an_mlp_build_graphs_without_computing():
         loss, (w1, b1, w2) = _mlp("dask", _nll)
         loss.backward()
         assert calls == [], "forward or backward computed something"
-        assert isinstance(loss.data, da.Array) and isinstance(w1.grad.data, da.Array)
+        assert isinstance(loss.array, da.Array) and isinstance(w1.grad.array, da.Array)
         pg.compute(loss, w1.grad, b1.grad)
         assert len(calls) == 1, "plugrad.compute should be one pass"
         value = loss.item()  # already computed: read, not recomputed
@@ -109,7 +109,7 @@ def test_random_tensors_of_any_size_are_lazy():
     with counting() as calls:
         big = pg.randn(10**9, 1, backend="dask", chunks=(10**7, 1))  # 4 GB of float32
         assert big.shape == (10**9, 1) and big.dtype is pg.float32
-        assert big.data.chunks[0][0] == 10**7
+        assert big.array.chunks[0][0] == 10**7
         mean = big[:1000].mean()
     assert calls == []
     assert abs(mean.item()) < 0.2
@@ -140,18 +140,18 @@ def test_random_numbers_follow_manual_seed():
 ])
 def test_chunks_set_the_block_shape(make):
     t = make((2, 4))
-    assert t.data.chunks == ((2, 2, 2), (4,))
-    assert make(None).data.chunks[0] == (6,)  # Dask's "auto": one block for a small array
+    assert t.array.chunks == ((2, 2, 2), (4,))
+    assert make(None).array.chunks[0] == (6,)  # Dask's "auto": one block for a small array
 
 
 def test_ranges_and_like_functions_take_chunks():
-    assert pg.arange(10, backend="dask", chunks=4).data.chunks == ((4, 4, 2),)
-    assert pg.linspace(0, 1, 9, backend="dask", chunks=3).data.chunks == ((3, 3, 3),)
+    assert pg.arange(10, backend="dask", chunks=4).array.chunks == ((4, 4, 2),)
+    assert pg.linspace(0, 1, 9, backend="dask", chunks=3).array.chunks == ((3, 3, 3),)
     assert pg.eye(2, 3, backend="dask").tolist() == [[1, 0, 0], [0, 1, 0]]
     assert pg.eye(3, 2, backend="dask", chunks=1).tolist() == [[1, 0], [0, 1], [0, 0]]
     x = pg.zeros(6, 4, backend="dask", chunks=(3, 2))
-    assert pg.ones_like(x).data.chunks == x.data.chunks  # follows x's chunks
-    assert pg.zeros_like(x, chunks=(6, 4)).data.chunks == ((6,), (4,))
+    assert pg.ones_like(x).array.chunks == x.array.chunks  # follows x's chunks
+    assert pg.zeros_like(x, chunks=(6, 4)).array.chunks == ((6,), (4,))
 
 
 def test_chunks_on_a_backend_without_chunked_arrays_is_a_clear_type_error():
@@ -177,7 +177,7 @@ def test_an_existing_dask_array_is_wrapped_without_computing():
         b = pg.tensor(arr, backend="dask", dtype=pg.float32)
         c = pg.tensor(arr, backend="dask", chunks=(500, 3))
         assert a.dtype is pg.float64 and b.dtype is pg.float32
-        assert c.data.chunks[0] == (500, 500)
+        assert c.array.chunks[0] == (500, 500)
         a.add_(1.0)  # writing into the tensor never rebuilds the caller's array
     assert calls == []
     np.testing.assert_allclose(a.numpy(), arr.compute() + 1.0)
@@ -210,14 +210,14 @@ def test_compute_cuts_the_graph_of_a_training_loop():
         F.mse_loss(x @ w, t).backward()
         opt.step()
         pg.compute(w)
-        sizes.append(len(w.data.__dask_graph__()))
+        sizes.append(len(w.array.__dask_graph__()))
     assert sizes[0] == sizes[-1] == 1  # one materialized chunk, not a growing graph
 
 
 def test_compute_on_eager_backends_does_nothing():
     x = N([1.0, 2.0])
-    data = x.data
-    assert pg.compute(x) == (x,) and x.data is data
+    data = x.array
+    assert pg.compute(x) == (x,) and x.array is data
 
 
 def test_compute_mixes_backends():
@@ -269,7 +269,7 @@ def test_in_place_ops_rebuild_the_graph_of_the_same_array():
         x[1] = D([7.0, 8.0, 9.0])
         x[D([0, 1]), D([2, 2])] = -1.0
         x[x > 7.5] = 100.0
-        assert x.data is alias.data
+        assert x.array is alias.array
     assert calls == []
     assert alias.tolist() == [[4.0, 0.0, -1.0], [7.0, 100.0, -1.0]]
     assert x._version == 6
@@ -312,7 +312,7 @@ def test_index_add_adds_repeated_indices():
     assert x.grad.tolist() == [0.0, 7.0, 0.0, 3.0, 0.0]
     k = x.backend  # the kernel itself: repeated rows add up
     z = k.full((3, 2), 0.0, pg.float64)
-    k.index_add(z, (D([2, 0, 2]).data,), k.full((3, 2), 1.0, pg.float64))
+    k.index_add(z, (D([2, 0, 2]).array,), k.full((3, 2), 1.0, pg.float64))
     assert k.tolist(z) == [[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]]
 
 
@@ -359,7 +359,7 @@ def test_mixing_dask_and_numpy_tensors_names_both_backends():
 def test_moving_between_dask_and_numpy_is_differentiable():
     x = N([1.0, 2.0], requires_grad=True)
     y = x.to("dask")
-    assert isinstance(y.data, da.Array)
+    assert isinstance(y.array, da.Array)
     (y * y).sum().backward()
     assert x.grad.tolist() == [2.0, 4.0] and x.grad.backend.name == "numpy"
 

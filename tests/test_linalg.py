@@ -50,7 +50,7 @@ def test_matmul_keeps_the_operand_dtype(dtype, np_dtype):
     b = np.arange(12).reshape(3, 4).astype(np_dtype)
     out = pg.tensor(a, dtype=dtype) @ pg.tensor(b, dtype=dtype)
     assert out.dtype is dtype
-    assert out.backend.dtype_of(out.data) is dtype
+    assert out.backend.dtype_of(out.array) is dtype
     np.testing.assert_array_equal(as_numpy(out), a @ b)
 
 

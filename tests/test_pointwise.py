@@ -379,7 +379,7 @@ def test_result_dtype_follows_torch_promotion(name, make, expected):
     out = make()
     assert out.dtype is expected
     # the backend's array must really hold that dtype, not just be labelled with it
-    assert out.backend.dtype_of(out.data) is expected
+    assert out.backend.dtype_of(out.array) is expected
 
 
 SCALAR_CASES = [(op, scalar) for op in ["+", "-", "*", "/", "**", "r+", "r-", "r*", "r/", "r**"]

@@ -220,3 +220,96 @@ def test_max_with_dim_prints_like_torch_return_types():
     assert repr(result) == ("plugrad.return_types.max(\nvalues=tensor([5., 3.]),\n"
                             "indices=tensor([1, 0]))")
     assert result.values.tolist() == [5.0, 3.0] and result.indices.tolist() == [1, 0]
+
+
+# -- .data: a tensor sharing storage, outside autograd (torch's meaning) ------------------------
+def _data_program(lib):
+    """What torch programs do with .data; returns what each step observed."""
+    w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = w * w
+    d = w.data
+    seen = [d.requires_grad, d.is_leaf, d.grad_fn is None, w._version]
+    d.mul_(3)                      # writes w's memory, not w's version counter
+    seen += [w.tolist(), w._version, d._version]
+    y.backward(lib.ones(3))        # uses the changed memory, as torch does
+    seen.append(w.grad.tolist())
+    w.grad.data.zero_()            # the classic manual zeroing idiom
+    seen.append(w.grad.tolist())
+    w.data -= 0.5 * lib.ones(3)    # the classic manual SGD idiom
+    seen.append(w.tolist())
+    e = w.exp()
+    seen += [e.data.grad_fn is None, e.data.requires_grad, e.grad_fn is not None]
+    return seen
+
+
+def test_data_shares_storage_outside_autograd_like_torch():
+    torch = pytest.importorskip("torch")
+    assert _data_program(pg) == _data_program(torch)
+
+
+def _data_setter_program(lib):
+    b = lib.ones(3, requires_grad=True)
+    view = b[:2]
+    b.data = lib.zeros(4, dtype=lib.float64)  # shape and dtype may change
+    out = [b.shape == (4,), str(b.dtype).split(".")[-1], b.requires_grad, b._version,
+           view.tolist()]                    # views keep the old memory
+    (b * 2).sum().backward()
+    out.append(b.grad.tolist())
+    e = lib.ones(2, requires_grad=True).exp()
+    e.data = lib.zeros(2)                    # a non-leaf keeps its history
+    out += [e.tolist(), e.grad_fn is not None]
+    return out
+
+
+def test_data_setter_like_torch():
+    torch = pytest.importorskip("torch")
+    assert _data_setter_program(pg) == _data_setter_program(torch)
+
+
+@pytest.mark.parametrize("value, error", [(3, TypeError), ("x", TypeError), (None, TypeError)])
+def test_data_setter_refuses_non_tensors(value, error):
+    w = pg.ones(2, requires_grad=True)
+    with pytest.raises(error, match="has to be a tensor"):
+        w.data = value
+    assert w.tolist() == [1.0, 1.0]
+
+
+def test_data_setter_refuses_integers_for_a_tensor_that_requires_grad():
+    w = pg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="floating point"):
+        w.data = pg.zeros(2, dtype=pg.int64)
+    assert w.dtype is pg.float32 and w.tolist() == [1.0, 1.0]  # unchanged
+
+
+def test_data_of_a_tensor_is_a_new_tensor_each_time_sharing_memory():
+    x = pg.zeros(3)
+    assert x.data is not x and type(x.data) is pg.Tensor
+    x.data[1] = 5.0
+    assert x.tolist() == [0.0, 5.0, 0.0]
+
+
+def test_array_is_the_backend_array():
+    x = pg.tensor([1.0, 2.0])
+    assert isinstance(x.array, np.ndarray) and x.array.tolist() == [1.0, 2.0]
+    assert x.data.array is x.array  # .data shares it
+    with pytest.raises(AttributeError):
+        x.array = np.zeros(2)  # read-only: replace memory through .data
+
+
+def _write_saved_output(lib, alias):
+    w = lib.ones(2, requires_grad=True)
+    z = w.exp()
+    alias(z).mul_(2)  # ExpBackward0 saved z
+    try:
+        z.sum().backward()
+    except RuntimeError as err:
+        return "modified by an inplace operation" in str(err)
+    return w.grad.tolist()
+
+
+@pytest.mark.parametrize("alias", [lambda t: t.data, lambda t: t.detach()], ids=["data", "detach"])
+def test_saved_values_changed_through_data_are_not_reported_like_torch(alias):
+    # the documented difference from detach(): a write through detach() is caught
+    torch = pytest.importorskip("torch")
+    expected = _write_saved_output(torch, alias)
+    assert _write_saved_output(pg, alias) == pytest.approx(expected)

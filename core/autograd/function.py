@@ -133,11 +133,11 @@ class _SavedOutput:
     that holds it (a reference cycle). Unpacked, it is reconnected to its output's node,
     so double backward flows through it."""
 
-    __slots__ = ("index", "data", "dtype", "backend", "differentiable")
+    __slots__ = ("index", "_array", "dtype", "backend", "differentiable")
 
     def __init__(self, index: int, t: Tensor, differentiable: bool) -> None:
         self.index = index
-        self.data = t.data
+        self._array = t._array
         self.dtype = t.dtype
         self.backend = t.backend
         self.differentiable = differentiable
@@ -146,7 +146,7 @@ class _SavedOutput:
 def _unpack(entry, node):
     if type(entry) is not _SavedOutput:
         return entry
-    t = _make(entry.data, entry.dtype, entry.backend)
+    t = _make(entry._array, entry.dtype, entry.backend)
     if entry.differentiable:
         t.grad_fn = _output_node(node, entry.index)
         t._rg = True
@@ -325,9 +325,9 @@ def _record(cls, ctx: FunctionCtx, args: tuple, output):
     node = cls._backward_cls(f"{cls.__name__}Backward", _function_backward,
                              tuple([edge(a) for a in args]), (), ctx)
     ctx._node = weakref.ref(node)
-    ctx._input_meta = tuple([(tuple(a.data.shape), a.dtype) if isinstance(a, Tensor) else None
+    ctx._input_meta = tuple([(tuple(a._array.shape), a.dtype) if isinstance(a, Tensor) else None
                              for a in args])
-    ctx._output_meta = tuple([(tuple(o.data.shape), o.dtype, o.backend)
+    ctx._output_meta = tuple([(tuple(o._array.shape), o.dtype, o.backend)
                               if isinstance(o, Tensor) else None for o in outputs])
     ctx._output_nodes = None if single else [_dead] * len(outputs)
     dirty = {id(t) for t in ctx._dirty}
@@ -416,7 +416,7 @@ def _checked_grads(node, ctx: FunctionCtx, result: tuple) -> tuple:
             grads.append(None)
             continue
         shape, dtype = meta
-        got = tuple(gi.data.shape)
+        got = tuple(gi._array.shape)
         if got != shape:
             if not _expandable(shape, got):
                 raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - "

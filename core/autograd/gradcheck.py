@@ -60,8 +60,8 @@ def _unravel(k: int, shape: tuple) -> tuple:
 def _with_value(t: Tensor, k: int, value: float) -> Tensor:
     """A copy of leaf t with element k (flat index) set to value, requiring grad like t."""
     bk = t.backend
-    data = bk.mutable(bk.copy(t.data))
-    bk.setitem(data, _unravel(k, tuple(t.data.shape)), value)
+    data = bk.mutable(bk.copy(t._array))
+    bk.setitem(data, _unravel(k, tuple(t._array.shape)), value)
     out = _make(data, t.dtype, t.backend)
     out._rg = t._rg
     return out
@@ -98,8 +98,8 @@ def _numerical(func, inputs: tuple, wrt: list, out_idx: list, eps: float) -> lis
 
 def _one_hot(out: Tensor, r: int) -> Tensor:
     bk = out.backend
-    data = bk.mutable(bk.full(tuple(out.data.shape), 0, out.dtype))
-    bk.setitem(data, _unravel(r, tuple(out.data.shape)), 1)
+    data = bk.mutable(bk.full(tuple(out._array.shape), 0, out.dtype))
+    bk.setitem(data, _unravel(r, tuple(out._array.shape)), 1)
     return _make(data, out.dtype, bk)
 
 
@@ -178,7 +178,7 @@ def _random_like(t: Tensor, rng: random.Random, low: float = 0.0, high: float = 
                  dtype=None) -> Tensor:
     dtype = dtype or t.dtype
     values = [rng.uniform(low, high) for _ in range(t.numel())]
-    data = t.backend.reshape(t.backend.asarray(values, dtype), tuple(t.data.shape))
+    data = t.backend.reshape(t.backend.asarray(values, dtype), tuple(t._array.shape))
     return _make(data, dtype, t.backend)
 
 
@@ -218,7 +218,7 @@ def _fast_check(func, inputs, wrt, outputs, out_idx, eps, atol, rtol) -> None:
 def _check_zero_outputs(func, inputs, wrt, outputs, out_idx) -> None:
     """Zero gradients for every output must give zero (or no) gradient for every input."""
     outs = [outputs[o] for o in out_idx]
-    zeros = [_make(o.backend.full(tuple(o.data.shape), 0, o.dtype), o.dtype, o.backend)
+    zeros = [_make(o.backend.full(tuple(o._array.shape), 0, o.dtype), o.dtype, o.backend)
              for o in outs]
     try:
         grads = _grad(outs, [inputs[j] for j in wrt], zeros, retain_graph=True,

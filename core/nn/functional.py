@@ -42,7 +42,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     tensor([[3.5000, 2.0000]])
     """
     k = input.backend
-    x, w = input.data, weight.data
+    x, w = input._array, weight._array
     if weight.backend is not k or (bias is not None and bias.backend is not k):
         raise RuntimeError("linear: expected input, weight and bias on the same backend")
     if weight.dtype is not input.dtype:
@@ -58,7 +58,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if bias.dtype is not input.dtype:
             raise RuntimeError(f"expected bias of dtype {input.dtype.name}, got "
                                f"{bias.dtype.name}")
-        k.add_into(out, bias.data)  # out is the matmul's new array: no second one
+        k.add_into(out, bias._array)  # out is the matmul's new array: no second one
     out = _make(out, input.dtype, k)
     if STATE.grad_enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
         record(out, "AddmmBackward0" if bias is not None else "MmBackward0", _linear_backward,
@@ -75,9 +75,9 @@ def _linear_backward(node, g):
     gw = gb = None
     if to_w is not None or to_b is not None:
         # any leading dims are batch dims: fold them into one
-        g2 = g if g.ndim == 2 else g.reshape(-1, w.data.shape[0])
+        g2 = g if g.ndim == 2 else g.reshape(-1, w._array.shape[0])
         if to_w is not None:
-            x2 = x if x.ndim == 2 else x.reshape(-1, w.data.shape[1])
+            x2 = x if x.ndim == 2 else x.reshape(-1, w._array.shape[1])
             gw = g2.mT @ x2
         if to_b is not None:
             gb = g2.sum(0)
@@ -89,13 +89,13 @@ def _linear_backward_arrays(x, w, g, to_x, to_w, to_b):
     # (create_graph=False, the usual case): a training step then costs little
     # more than the kernels themselves.
     k, d = g.backend, g.dtype
-    gd = g.data
-    gx = _make(k.matmul(gd, w.data), d, k) if to_x is not None else None
+    gd = g._array
+    gx = _make(k.matmul(gd, w._array), d, k) if to_x is not None else None
     gw = gb = None
     if to_w is not None or to_b is not None:
-        g2 = gd if gd.ndim == 2 else k.reshape(gd, (-1, w.data.shape[0]))
+        g2 = gd if gd.ndim == 2 else k.reshape(gd, (-1, w._array.shape[0]))
         if to_w is not None:
-            x2 = x.data if x.data.ndim == 2 else k.reshape(x.data, (-1, w.data.shape[1]))
+            x2 = x._array if x._array.ndim == 2 else k.reshape(x._array, (-1, w._array.shape[1]))
             gw = _make(k.matmul(k.permute(g2, (1, 0)), x2), d, k)
         if to_b is not None:
             gb = _make(k.sum(g2, (0,), False), d, k)
@@ -163,7 +163,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if p == 1.0:
         return input * 0.0
     k = input.backend
-    u = rand(tuple(input.shape), dtype=input.dtype, backend=k).data
+    u = rand(tuple(input.shape), dtype=input.dtype, backend=k)._array
     # keep with probability 1-p, and scale the kept ones so the expectation is unchanged
     mask = k.mul(k.astype(k.lt(u, 1.0 - p), input.dtype), 1.0 / (1.0 - p))
     return input * _make(mask, input.dtype, k)
@@ -194,7 +194,7 @@ def _classes_last(input: Tensor, target: Tensor):
     if target.dtype is not dtypes.int64:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_torch_name(target.dtype)}")
-    shape, tshape = tuple(input.data.shape), tuple(target.data.shape)
+    shape, tshape = tuple(input._array.shape), tuple(target._array.shape)
     ndim = len(shape)
     if ndim == 1:
         if tshape != ():
@@ -224,7 +224,7 @@ def _targets(target: Tensor, classes: int, ignore_index: int, weight, dtype):
     the class weight of their target (1 without `weight`).
     """
     k = target.backend
-    t = target.data
+    t = target._array
     ignored = None
     if k.lazy:
         # no branch on values: ignored rows are masked unconditionally, and a target out of
@@ -241,7 +241,7 @@ def _targets(target: Tensor, classes: int, ignore_index: int, weight, dtype):
                 lo, hi = k.tolist(k.min(t, None, False)), k.tolist(k.max(t, None, False))
         if lo < 0 or hi >= classes:
             raise IndexError(f"Target {hi if hi >= classes else lo} is out of bounds.")
-    row_weight = None if weight is None else k.getitem(weight.data, (t,))
+    row_weight = None if weight is None else k.getitem(weight._array, (t,))
     if ignored is not None:
         kept = k.logical_not(ignored)
         row_weight = k.astype(kept, dtype) if row_weight is None else \
@@ -279,16 +279,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if label_smoothing:
         raise NotImplementedError("cross_entropy: label_smoothing is not supported yet")
     if isinstance(target, Tensor) and target.dtype.is_floating_point \
-            and isinstance(input, Tensor) and target.data.shape == input.data.shape:
+            and isinstance(input, Tensor) and target._array.shape == input._array.shape:
         return _soft_cross_entropy(input, target, weight, reduction)
     x, t, loss_shape = _classes_last(input, target)
     if not x.dtype.is_floating_point:
         raise RuntimeError(f'"log_softmax" not implemented for \'{_torch_name(x.dtype)}\'')
-    classes = x.data.shape[1]
+    classes = x._array.shape[1]
     _check_weight(weight, x, classes)
     safe, row_weight = _targets(t, classes, ignore_index, weight, x.dtype)
     k = x.backend
-    data = x.data
+    data = x._array
     rows = data.shape[0]
     # loss_i = log(sum_j exp(x_ij)) - x_i,target_i, shifted by each row's max for range
     shifted = k.sub(data, k.max(data, (1,), True)) if rows and classes else data
@@ -323,13 +323,13 @@ def _cross_entropy_backward(node, g):
     (x,) = node.saved
     probs, picks, row_weight, reduction, divisor = node.args
     k = g.backend
-    rows = x.data.shape[0]
+    rows = x._array.shape[0]
     if reduction == "none":
-        coeff = k.reshape(g.data, (rows, 1))
+        coeff = k.reshape(g._array, (rows, 1))
     elif reduction == "mean":
-        coeff = k.div(g.data, divisor) if k.lazy or divisor else k.mul(g.data, float("nan"))
+        coeff = k.div(g._array, divisor) if k.lazy or divisor else k.mul(g._array, float("nan"))
     else:
-        coeff = g.data
+        coeff = g._array
     if row_weight is not None:
         coeff = k.mul(k.reshape(row_weight, (rows, 1)), coeff)
     if not STATE.grad_enabled:
@@ -342,7 +342,7 @@ def _cross_entropy_backward(node, g):
         return (_make(grad, x.dtype, k),)
     # create_graph: the same formula with tensor ops on x and g, so it can be differentiated
     onehot = k.astype(k.eq(k.reshape(picks[1], (rows, 1)),
-                           k.arange(0, x.data.shape[1], 1, dtypes.int64)), x.dtype)
+                           k.arange(0, x._array.shape[1], 1, dtypes.int64)), x.dtype)
     diff = x.softmax(1) - _make(onehot, x.dtype, k)
     if row_weight is not None:
         diff = diff * _make(k.reshape(row_weight, (rows, 1)), x.dtype, k)
@@ -381,11 +381,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     """
     reduction = _reduction(size_average, reduce, reduction)
     x, t, loss_shape = _classes_last(input, target)
-    classes = x.data.shape[1]
+    classes = x._array.shape[1]
     _check_weight(weight, x, classes)
     safe, row_weight = _targets(t, classes, ignore_index, weight, x.dtype)
     k = x.backend
-    rows = x.data.shape[0]
+    rows = x._array.shape[0]
     picked = x[arange(rows, backend=k), _make(safe, dtypes.int64, k)]
     losses = -picked
     if row_weight is not None:

@@ -32,7 +32,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """
     k = tensor.backend
     with no_grad():
-        u = rand(tuple(tensor.shape), dtype=tensor.dtype, backend=k).data
+        u = rand(tuple(tensor.shape), dtype=tensor.dtype, backend=k)._array
         return _write(tensor, k.add(k.mul(u, b - a), a))
 
 

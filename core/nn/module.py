@@ -407,20 +407,20 @@ class Module:
 def _adopt(t: Tensor, new: Tensor) -> None:
     """Give tensor `t` the contents, dtype and backend of `new` (keeping the object)."""
     if new is not t:
-        t.data, t.dtype, t.backend = new.data, new.dtype, new.backend
+        t._array, t.dtype, t.backend = new._array, new.dtype, new.backend
 
 
 def _copy_into(dest: Tensor, src: Tensor, assign: bool) -> None:
     """Write src's values into dest's memory, converted to dest's dtype and backend."""
     k = dest.backend
-    data = src.data
+    data = src._array
     if src.backend is not k:
         data = k.asarray(src.backend.to_host(data))
     if k.dtype_of(data) is not dest.dtype:
         data = k.astype(data, dest.dtype)
     if assign:
         # torch's assign=True: take the checkpoint's memory instead of copying into ours
-        dest.data = data if data is not src.data else k.copy(data)
+        dest._array = data if data is not src._array else k.copy(data)
         return
     k.setitem(_shareable(dest), (Ellipsis,), data)
 

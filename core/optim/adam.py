@@ -56,7 +56,7 @@ class Adam(Optimizer):
             if p.grad is None:
                 continue
             k = p.backend
-            g = p.grad.data
+            g = p.grad._array
             if maximize:
                 g = k.neg(g)
             state = self.state.setdefault(p, {})
@@ -69,21 +69,21 @@ class Adam(Optimizer):
             state["step"] = step = state["step"] + 1
             if weight_decay:
                 if decoupled:
-                    write_into(p, k.mul(p.data, 1 - lr * weight_decay))
+                    write_into(p, k.mul(p._array, 1 - lr * weight_decay))
                 else:
-                    g = k.add(g, k.mul(p.data, weight_decay))
+                    g = k.add(g, k.mul(p._array, weight_decay))
             m, v = state["exp_avg"], state["exp_avg_sq"]
-            m.data = _lerp(k, m.data, g, 1 - beta1)
-            v.data = k.add(k.mul(v.data, beta2), k.mul(k.mul(g, 1 - beta2), g))
+            m._array = _lerp(k, m._array, g, 1 - beta1)
+            v._array = k.add(k.mul(v._array, beta2), k.mul(k.mul(g, 1 - beta2), g))
             if amsgrad:
                 top = state["max_exp_avg_sq"]
-                top.data = k.maximum(top.data, v.data)
-                v_hat = top.data
+                top._array = k.maximum(top._array, v._array)
+                v_hat = top._array
             else:
-                v_hat = v.data
+                v_hat = v._array
             step_size = lr / (1 - beta1 ** step)
             denom = k.add(k.div(k.sqrt(v_hat), math.sqrt(1 - beta2 ** step)), eps)
-            add_into(p, k.div(k.mul(m.data, -step_size), denom))
+            add_into(p, k.div(k.mul(m._array, -step_size), denom))
 
 
 def _lerp(k, start, end, weight: float):

@@ -158,7 +158,7 @@ def _state_copy(value, p: Tensor, key: str):
     if not isinstance(value, Tensor):
         return value
     k = p.backend
-    data = value.data if value.backend is k else k.asarray(value.backend.to_host(value.data))
+    data = value._array if value.backend is k else k.asarray(value.backend.to_host(value._array))
     dtype = value.dtype
     if key != "step" and value.dtype.is_floating_point and dtype is not p.dtype:
         dtype = p.dtype

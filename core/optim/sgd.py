@@ -49,11 +49,11 @@ class SGD(Optimizer):
             if grad is None:
                 continue
             k = p.backend
-            g = grad.data
+            g = grad._array
             if maximize:
                 g = k.neg(g)
             if weight_decay:
-                g = k.add(g, k.mul(p.data, weight_decay))
+                g = k.add(g, k.mul(p._array, weight_decay))
             if momentum:
                 state = states.get(p)
                 if state is None:
@@ -64,7 +64,7 @@ class SGD(Optimizer):
                 else:
                     # buf = momentum * buf + (1 - dampening) * g, in buf's own memory
                     scaled = g if dampening == 0 else k.mul(g, 1 - dampening)
-                    k.mul_into(buf.data, momentum)
-                    k.add_into(buf.data, scaled)
-                g = k.add(g, k.mul(buf.data, momentum)) if nesterov else buf.data
+                    k.mul_into(buf._array, momentum)
+                    k.add_into(buf._array, scaled)
+                g = k.add(g, k.mul(buf._array, momentum)) if nesterov else buf._array
             k.add_into(_shareable(p), k.mul(g, -lr))

@@ -30,7 +30,7 @@ def test_it_is_registered_through_the_entry_point():
 
 def test_tensors_hold_array_api_strict_arrays():
     x = pg.tensor([[1.0, 2.0], [3.0, 4.0]], backend=NAME)
-    assert type(x.data).__module__.startswith("array_api_strict")
+    assert type(x.array).__module__.startswith("array_api_strict")
     assert x.backend.name == NAME and "backend='array_api_strict'" in repr(x)
 
 
