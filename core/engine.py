@@ -54,7 +54,8 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool, what: str)
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                                    f"(output {i} has shape {list(out.shape)}); pass "
                                    f"gradient= with that shape")
-            g = _make(out.backend.full(tuple(out._array.shape), 1, out.dtype), out.dtype, out.backend)
+            k = out.backend
+            g = _make(k.full(tuple(out._array.shape), 1, out.dtype), out.dtype, k)
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"{what}: gradient must be a Tensor, got {type(g).__name__}")

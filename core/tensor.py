@@ -352,7 +352,8 @@ class Tensor:
         elif self._rg:
             suffixes.append("requires_grad=True")
         kind = "float" if d.is_floating_point else ("bool" if d is dtypes.bool else "int")
-        return tensor_repr(self.backend.tolist(self._array), tuple(self._array.shape), kind, suffixes)
+        a = self._array
+        return tensor_repr(self.backend.tolist(a), tuple(a.shape), kind, suffixes)
 
 
 def _shareable(t: Tensor):
