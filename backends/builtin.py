@@ -26,14 +26,37 @@ def make_cupy():
         raise BackendUnavailable(f"cupy failed to import: {err}") from None
     except Exception as err:  # cupy imports but its CUDA libraries do not load
         raise BackendUnavailable(f"cupy failed to import: {type(err).__name__}: {err}") from None
+    version = f"cupy {getattr(cupy, '__version__', '?')}"
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as err:  # no driver, no runtime: CUDARuntimeError and friends
-        raise BackendUnavailable(f"no usable CUDA device: {type(err).__name__}: {err}") from None
+        raise _unavailable(_no_device_reason(cupy, err), version) from None
     if count < 1:
-        raise BackendUnavailable("no CUDA device found")
+        raise _unavailable("cupy is installed, but no CUDA device found", version)
     from .cupy_backend import CupyBackend
     return CupyBackend()
+
+
+def _unavailable(reason: str, version: str) -> BackendUnavailable:
+    err = BackendUnavailable(reason)
+    err.version = version  # `plugrad backends` shows the installed library's version
+    return err
+
+
+def _no_device_reason(cupy, err: Exception) -> str:
+    """Why CUDA cannot be used, in words: CUDA reports a machine without any NVIDIA driver
+    as an "insufficient" driver, which sends people looking for an update."""
+    try:
+        driver = cupy.cuda.runtime.driverGetVersion()  # 0 when no driver is installed
+    except Exception:
+        driver = None
+    if driver == 0:
+        return ("cupy is installed, but this machine has no NVIDIA driver (no GPU, or its "
+                "driver is not installed)")
+    detail = f"{type(err).__name__}: {err}"
+    if driver:
+        detail += f" (driver supports CUDA {driver // 1000}.{driver % 1000 // 10})"
+    return f"cupy is installed, but no CUDA device is usable: {detail}"
 
 
 def make_dask():

@@ -271,6 +271,7 @@ class Registry:
             bk = info.spec.factory()
         except (BackendUnavailable, ImportError) as err:
             info.status, info.reason = UNAVAILABLE, str(err) or type(err).__name__
+            info.version = str(getattr(err, "version", "") or "")
             return None
         except Exception as err:
             self._fault(info.name, info.package, f"its factory raised {type(err).__name__}: "

@@ -3,7 +3,7 @@
 It runs the suite's pytest modules (shipped in this package) with the
 settings of `pytest.ini` beside them, so the folder it is started from does
 not change how it runs. pytest, Hypothesis and Sybil must be installed
-(`pip install "plugrad[test]"`). Exit status: 0 when every case passes or is a
+(`pip install "plugrad[conformance]"`). Exit status: 0 when every case passes or is a
 declared gap, 1 when some case fails, 2 when the backend cannot be used or
 the suite cannot start, 5 when the selection matched no case.
 """
@@ -96,7 +96,7 @@ def run(backend: str | None = None, **options) -> int:
     missing = missing_tools()
     if missing:
         print(f"plugrad conformance needs {', '.join(missing)}: "
-              f"pip install \"plugrad[test]\" (or pip install {' '.join(missing)})",
+              f"pip install \"plugrad[conformance]\" (or pip install {' '.join(missing)})",
               file=sys.stderr)
         return 2
     from .target import resolve

@@ -7,7 +7,7 @@ import os
 import pathlib
 import sys
 
-from plugrad import backends
+from plugrad import __version__, backends
 from plugrad.bench_dashboard import write_page
 
 from .demo import add_parser as add_demo_parser
@@ -15,6 +15,10 @@ from .demo import add_parser as add_demo_parser
 
 def tour(args: argparse.Namespace) -> int:
     """Run the documented autograd examples and show what each prints."""
+    if importlib.util.find_spec("sybil") is None:  # it reads the examples from the docs page
+        print("plugrad tour needs sybil, which reads the examples from the docs: "
+              "pip install \"plugrad[conformance]\" (or pip install sybil)", file=sys.stderr)
+        return 2
     from plugrad.conformance.examples import EXAMPLES, matches, run
 
     name = args.backend or backends.default().name
@@ -152,6 +156,7 @@ def _add_bench_parser(sub) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="plugrad", description="PyTorch-style autograd on pluggable array backends.")
+    parser.add_argument("--version", action="version", version=f"plugrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_tour = sub.add_parser("tour", help="run the documented autograd examples and print results")
     p_tour.add_argument("--backend", help="backend to run on (default: the default backend)")

@@ -46,7 +46,7 @@ from plugrad.cli import main
 
 
 # -- the backends under test -----------------------------------------------------------------
-def fake_cupy(monkeypatch, devices=1, device_error=None):
+def fake_cupy(monkeypatch, devices=1, device_error=None, driver=12040):
     """A `cupy` (and `cupyx`) made of NumPy, so the CuPy backend's code runs without a GPU."""
     cp = types.ModuleType("cupy")
     for name in dir(np):
@@ -60,7 +60,8 @@ def fake_cupy(monkeypatch, devices=1, device_error=None):
         if device_error is not None:
             raise device_error
         return devices
-    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=count))
+    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(
+        getDeviceCount=count, driverGetVersion=lambda: driver))
     cupyx = types.ModuleType("cupyx")
     cupyx.scatter_add = np.add.at
     monkeypatch.setitem(sys.modules, "cupy", cp)
@@ -441,9 +442,27 @@ def test_make_cupy_without_a_device_is_unavailable(monkeypatch):
     fake_cupy(monkeypatch, devices=0)
     with pytest.raises(BackendUnavailable, match="no CUDA device found"):
         builtin.make_cupy()
-    fake_cupy(monkeypatch, device_error=RuntimeError("CUDA driver version is insufficient"))
-    with pytest.raises(BackendUnavailable, match="driver version"):
+    fake_cupy(monkeypatch, device_error=RuntimeError("CUDA driver version is insufficient"),
+              driver=11020)
+    with pytest.raises(BackendUnavailable, match=r"driver version.*supports CUDA 11\.2") as err:
         builtin.make_cupy()
+    assert err.value.version == "cupy 0.0+fake"
+
+
+def test_cupy_without_a_driver_says_so_instead_of_insufficient_driver(monkeypatch):
+    # CUDA reports "driver version is insufficient" when there is no driver at all
+    fake_cupy(monkeypatch, device_error=RuntimeError("CUDA driver version is insufficient"),
+              driver=0)
+    with pytest.raises(BackendUnavailable, match="no NVIDIA driver") as err:
+        builtin.make_cupy()
+    assert "insufficient" not in str(err.value)
+
+
+def test_an_unavailable_installed_library_shows_its_version(monkeypatch):
+    from plugrad.backends.registry import Registry
+    fake_cupy(monkeypatch, devices=0)
+    row = next(r for r in Registry({}, path=[]).status() if r.name == "cupy")
+    assert row.status != "ready" and row.version == "cupy 0.0+fake"
 
 
 def test_cupy_backend_uses_its_own_scatter_add(monkeypatch):

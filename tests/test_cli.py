@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from plugrad import __version__
 from plugrad.cli import main
 
 
@@ -123,3 +124,19 @@ def test_bench_dashboard_names_a_damaged_run(installed, tmp_path):
                     "--storage", str(tmp_path / "runs"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "0001_abc_20990101_000000.json is not a saved pytest-benchmark run" in done.stderr
+
+
+def test_version_prints_the_package_version():
+    done = subprocess.run([sys.executable, "-m", "plugrad", "--version"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == f"plugrad {__version__}"
+
+
+def test_tour_without_sybil_names_the_extra_to_install(monkeypatch, capsys):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sybil" else real(name, *a))
+    assert main(["tour"]) == 2
+    err = capsys.readouterr().err
+    assert "plugrad[conformance]" in err and "sybil" in err and "Traceback" not in err

@@ -91,3 +91,29 @@ def test_every_subpackage_is_listed_for_installation():
             rel = init.parent.relative_to(ROOT / folder)
             found.add(".".join([package, *rel.parts]) if rel.parts else package)
     assert found <= listed, f"not installed: {sorted(found - listed)}"
+
+
+def test_the_wheel_ships_the_licence_and_the_typing_marker(tmp_path):
+    # a user's mypy reads py.typed; a redistributor needs the licence text in the wheel
+    import shutil
+    import subprocess
+    import zipfile
+
+    import pytest
+    pytest.importorskip("setuptools")
+    src = tmp_path / "src"  # a copy: building writes build/ and egg-info next to the sources
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    for folder in ("core", "backends", "conformance", "docs"):
+        shutil.copytree(ROOT / folder, src / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "-q", "-w", str(tmp_path), str(src)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    wheel, = tmp_path.glob("plugrad-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "plugrad/py.typed" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith("/LICENSE")
+               for n in names), names
