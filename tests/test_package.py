@@ -117,3 +117,14 @@ def test_the_wheel_ships_the_licence_and_the_typing_marker(tmp_path):
     assert "plugrad/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith("/LICENSE")
                for n in names), names
+
+
+def test_a_skipped_torch_comparison_says_how_to_run_it():
+    import subprocess
+    code = ("import sys; sys.modules['torch'] = None; import pytest; sys.exit(pytest.main("
+            "['-q', '-rs', '-p', 'no:cacheprovider', "
+            "'tests/test_tensor.py::test_data_setter_like_torch']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 skipped" in done.stdout and "pip install torch" in done.stdout
