@@ -262,7 +262,7 @@ def _flat_input(x: Tensor) -> Tensor:
 @ops.declare
 def gather(x: Tensor, dim: int, index: Tensor, *,
            sparse_grad: bool = False) -> Tensor:  # noqa: V107 - torch's signature
-    """out[i][j] = x[index[i][j]][j] (dim 0): values picked along dim by index."""
+    """`out[i][j] = x[index[i][j]][j]` (dim 0): values picked along dim by index."""
     parts, ishape, size, d = _grid(x, dim, index, "gather")
     try:
         out = take_index(_flat_input(x), parts, True, "GatherBackward0")

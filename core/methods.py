@@ -11,6 +11,8 @@ loaded; nothing else adds attributes to Tensor.
 """
 from __future__ import annotations
 
+import sys
+
 from . import (  # noqa: F401 - importing them declares their ops
     indexing,
     inplace,
@@ -55,23 +57,32 @@ def tensor_backward(self: Tensor, gradient: Tensor | None = None,
     _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
-tensor_backward.__name__ = tensor_backward.__qualname__ = "backward"
+tensor_backward.__name__ = "backward"
+
+
+def _method(fn, name: str):
+    """fn, named as the Tensor method it becomes when no module holds it under its name (a
+    made variant such as add_): tracebacks and the API reference then find it on Tensor."""
+    home = sys.modules.get(getattr(fn, "__module__", None))
+    if hasattr(fn, "__code__") and getattr(home, fn.__name__, None) is not fn:
+        fn.__module__, fn.__qualname__ = Tensor.__module__, f"Tensor.{name}"
+    return fn
 
 
 def bind_methods() -> None:
     """Give Tensor a method, in-place variant and operators for every declaration."""
     for op in DECLARED.values():
         if op.method is not None:
-            setattr(Tensor, op.method, op.method_fn)
+            setattr(Tensor, op.method, _method(op.method_fn, op.method))
         variant = None
         if op.inplace is not None:
-            variant = in_place(op.fn, op.inplace)
+            variant = _method(in_place(op.fn, op.inplace), op.inplace)
             setattr(Tensor, op.inplace, variant)
         for dunder, fn in op.operators.items():
             setattr(Tensor, dunder, op.fn if fn is None else fn)
         if op.inplace_operator is not None:
             setattr(Tensor, op.inplace_operator, variant)
-    Tensor.backward = tensor_backward
+    Tensor.backward = _method(tensor_backward, "backward")
 
 
 bind_methods()
