@@ -23,6 +23,8 @@ from .modules import (
     Tanh,
 )
 from .parameter import Parameter
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Dropout",
-           "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init"]
+           "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init",
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
