@@ -58,3 +58,8 @@ _._plugrad_children
 asin
 acos
 atan
+
+# plugrad.nn.RNNCellBase: its parameters, read through Module._parameters and by the user
+_.weight_hh
+_.bias_ih
+_.bias_hh
