@@ -59,7 +59,11 @@ asin
 acos
 atan
 
-# plugrad.nn.RNNCellBase: its parameters, read through Module._parameters and by the user
+# plugrad.nn.RNNCellBase and RNNBase: public API (parameters are read through
+# Module._parameters inside plugrad)
+_.weight_ih
 _.weight_hh
+_.flatten_parameters
+_.all_weights
 _.bias_ih
 _.bias_hh
