@@ -12,6 +12,7 @@ and (plugrad.optim.lr_scheduler) schedules of their learning rates.
 """
 from __future__ import annotations
 
+from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -24,4 +25,4 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "LBFGS"]
+           "NAdam", "RAdam", "LBFGS", "lr_scheduler"]

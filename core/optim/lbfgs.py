@@ -91,6 +91,8 @@ class LBFGS(Optimizer):
         `closure` clears the gradients, computes the loss, calls backward and
         returns the loss (it is called with grad enabled).
         """
+        self._opt_called = True
+
         def evaluate():
             with enable_grad():
                 return closure()

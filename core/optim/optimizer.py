@@ -97,6 +97,7 @@ class Optimizer:
 
         `closure` re-evaluates the model and returns the loss (with grad enabled).
         """
+        self._opt_called = True  # (read by lr schedulers, which warn when stepped first)
         loss = None
         if closure is not None:
             with enable_grad():
