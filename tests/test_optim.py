@@ -547,3 +547,59 @@ def test_lbfgs_needs_a_closure_and_a_known_line_search():
 
     with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
         opt.step(closure)
+
+
+# -- every backend ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", [b for b in pg.backends.available() if b != "numpy"])
+@pytest.mark.parametrize("name, options", TORCH_CASES[::3] + [("RMSprop", dict(centered=True,
+                                                                                momentum=0.5))])
+def test_same_steps_on_every_backend(backend, name, options):
+    reference, _, _ = _mlp_train(pg, name, options, 4)
+    params = [pg.tensor(a.copy(), dtype=pg.float64, requires_grad=True, backend=backend)
+              for a in MLP0]
+    opt = _mlp_optimizer(pg, name, options, params)
+    for _ in range(4):
+        opt.zero_grad()
+        w1, b1, w2, b2 = params
+        x = pg.tensor(MLP_X, dtype=pg.float64, backend=backend)
+        y = pg.tensor(MLP_Y, dtype=pg.float64, backend=backend)
+        ((pg.tanh(x @ w1.T + b1) @ w2.T + b2 - y) ** 2).mean().backward()
+        opt.step()
+        pg.compute(*params, opt)
+    for a, b in zip(params, reference):
+        assert a.backend.name == backend
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12,
+                                   atol=1e-14)
+
+
+@pytest.mark.parametrize("backend", pg.backends.available())
+def test_lbfgs_on_every_backend(backend):
+    w = pg.tensor([3.0, -2.0], dtype=pg.float64, requires_grad=True, backend=backend)
+    opt = optim.LBFGS([w], line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = ((w - 1.0) ** 2).sum()
+        loss.backward()
+        return loss
+
+    assert opt.step(closure).item() == 13.0
+    np.testing.assert_allclose(w.detach().numpy(), [1.0, 1.0], atol=1e-12)
+
+
+def test_a_state_dict_with_tensor_steps_loads_as_torch_saves_it():
+    # torch keeps "step" (and NAdam's "mu_product") in 0-d float tensors
+    w = pg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.NAdam([w], lr=0.1)
+    state = {0: {"step": pg.tensor(3.0), "mu_product": pg.tensor(0.5),
+                 "exp_avg": pg.tensor([0.1, 0.2], dtype=pg.float64),
+                 "exp_avg_sq": pg.tensor([0.01, 0.04])}}
+    groups = [{**{k: v for k, v in opt.param_groups[0].items() if k != "params"},
+               "params": [0]}]
+    opt.load_state_dict({"state": state, "param_groups": groups})
+    loaded = opt.state[w]
+    assert loaded["step"] == 3 and type(loaded["step"]) is int and loaded["mu_product"] == 0.5
+    assert loaded["exp_avg"].dtype is pg.float32    # in the parameter's dtype
+    (w * w).sum().backward()
+    opt.step()
+    assert opt.state[w]["step"] == 4
