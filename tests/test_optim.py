@@ -584,6 +584,11 @@ def test_lbfgs_on_every_backend(backend):
         return loss
 
     assert opt.step(closure).item() == 13.0
+    state = opt.state[w]
+    assert pg.compute(opt) == (opt,)  # the history lists are the optimizer's state too
+    if backend == "dask":             # computed: one task per chunk left in each graph
+        assert all(len(dict(t._array.__dask_graph__())) == t._array.npartitions
+                   for t in state["old_dirs"] + state["old_stps"])
     np.testing.assert_allclose(w.detach().numpy(), [1.0, 1.0], atol=1e-12)
 
 
