@@ -150,7 +150,11 @@ def _tensors_of(objects):
             for group in obj.param_groups:
                 yield from group["params"]
             for state in obj.state.values():
-                yield from (v for v in state.values() if isinstance(v, Tensor))
+                for v in state.values():
+                    if isinstance(v, Tensor):
+                        yield v
+                    elif isinstance(v, list):  # LBFGS's history
+                        yield from (t for t in v if isinstance(t, Tensor))
         elif obj is not None:
             raise TypeError(f"compute() takes tensors, modules and optimizers, got "
                             f"{type(obj).__name__}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, add_into, check_number, new_state, write_into
+from .optimizer import Optimizer, add_into, check_number, lerp, new_state, scale_into
 
 __all__ = ["Adam", "AdamW"]
 
@@ -69,11 +69,11 @@ class Adam(Optimizer):
             state["step"] = step = state["step"] + 1
             if weight_decay:
                 if decoupled:
-                    write_into(p, k.mul(p._array, 1 - lr * weight_decay))
+                    scale_into(p, 1 - lr * weight_decay)
                 else:
                     g = k.add(g, k.mul(p._array, weight_decay))
             m, v = state["exp_avg"], state["exp_avg_sq"]
-            m._array = _lerp(k, m._array, g, 1 - beta1)
+            m._array = lerp(k, m._array, g, 1 - beta1)
             v._array = k.add(k.mul(v._array, beta2), k.mul(k.mul(g, 1 - beta2), g))
             if amsgrad:
                 top = state["max_exp_avg_sq"]
@@ -84,13 +84,6 @@ class Adam(Optimizer):
             step_size = lr / (1 - beta1 ** step)
             denom = k.add(k.div(k.sqrt(v_hat), math.sqrt(1 - beta2 ** step)), eps)
             add_into(p, k.div(k.mul(m._array, -step_size), denom))
-
-
-def _lerp(k, start, end, weight: float):
-    """start + weight * (end - start), rounded the way torch's lerp rounds it."""
-    if weight < 0.5:
-        return k.add(start, k.mul(k.sub(end, start), weight))
-    return k.sub(end, k.mul(k.sub(end, start), 1 - weight))
 
 
 class AdamW(Adam):

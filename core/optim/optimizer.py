@@ -2,15 +2,21 @@
 
 Subclasses implement `_update(group)`. Updates run under no_grad and write the
 new values into each parameter's own memory with the backend's in-place
-kernels (`add_into` for p += step, `setitem` for p = value): plugrad has no
-in-place tensor arithmetic (add_, mul_) yet, and writing in place keeps torch's
-semantics, where views of a parameter and tensors from an earlier state_dict()
-see the update.
+kernels (`add_into` for p += step, `setitem` for p = value) on raw arrays, so a
+step records no graph and costs one kernel call per write. Writing in place
+keeps torch's semantics: views of a parameter and tensors from an earlier
+state_dict() see the update, and each write bumps the parameter's version
+counter as torch's in-place ops do (one bump per add_/mul_/addcdiv_ torch makes),
+so a graph that saved the parameter before step() refuses to run backward.
 """
 from __future__ import annotations
 
+import struct
+
+from .. import dtypes
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, _make, _shareable
+from ..versions import bump
 
 __all__ = ["Optimizer"]
 
@@ -91,6 +97,7 @@ class Optimizer:
 
         `closure` re-evaluates the model and returns the loss (with grad enabled).
         """
+        self._opt_called = True  # (read by lr schedulers, which warn when stepped first)
         loss = None
         if closure is not None:
             with enable_grad():
@@ -154,9 +161,20 @@ class Optimizer:
 
 
 def _state_copy(value, p: Tensor, key: str):
-    """A copy of one saved state value for parameter p: tensors in p's dtype and backend."""
+    """A copy of one saved state value for parameter p: tensors in p's dtype and backend.
+
+    Lists, tuples and dicts (LBFGS's history) are copied item by item. A "step"
+    saved as a tensor (torch keeps it in one) becomes a Python number.
+    """
+    if isinstance(value, (list, tuple)):
+        return type(value)(_state_copy(v, p, key) for v in value)
+    if isinstance(value, dict):
+        return {k: _state_copy(v, p, k) for k, v in value.items()}
     if not isinstance(value, Tensor):
         return value
+    if key in SCALAR_KEYS and value.numel() == 1:
+        number = float(value.item())
+        return int(number) if number.is_integer() else number
     k = p.backend
     data = value._array if value.backend is k else k.asarray(value.backend.to_host(value._array))
     dtype = value.dtype
@@ -167,17 +185,27 @@ def _state_copy(value, p: Tensor, key: str):
 
 
 # -- helpers for the update rules ---------------------------------------------------------------
+# state entries torch keeps in 0-d tensors and plugrad in Python numbers
+SCALAR_KEYS = frozenset(("step", "mu_product"))
 _EVERYWHERE = (Ellipsis,)  # the index of a whole array
 
 
 def add_into(p: Tensor, delta) -> None:
-    """p += delta, written into p's own memory (delta: a backend array)."""
+    """p += delta, written into p's own memory (delta: a backend array); bumps p's version."""
     p.backend.add_into(_shareable(p), delta)
+    bump(p)
+
+
+def scale_into(p: Tensor, factor: float) -> None:
+    """p *= factor, written into p's own memory; bumps p's version."""
+    p.backend.mul_into(_shareable(p), factor)
+    bump(p)
 
 
 def write_into(p: Tensor, value) -> None:
-    """p = value, written into p's own memory."""
+    """p = value, written into p's own memory; bumps p's version."""
     p.backend.setitem(_shareable(p), _EVERYWHERE, value)
+    bump(p)
 
 
 def new_state(data, like: Tensor) -> Tensor:
@@ -191,3 +219,31 @@ def check_number(label: str, value, low: float = 0.0, high: float | None = None)
     if not number >= low or (high is not None and not number < high):
         raise ValueError(f"Invalid {label}: {value}")
     return number
+
+
+def zeros_state(p: Tensor, value: float = 0) -> Tensor:
+    """A state tensor shaped like p, in p's dtype and backend, filled with `value`."""
+    k = p.backend
+    return _make(k.full(tuple(p.shape), value, p.dtype), p.dtype, k)
+
+
+def check_options(name: str, capturable=False, differentiable=False, fused=None) -> None:
+    """NotImplementedError for the torch options plugrad does not implement."""
+    if capturable or differentiable or fused:
+        raise NotImplementedError(f"{name}: capturable, differentiable and fused updates are "
+                                  f"not supported")
+
+
+def scalar_round(x: float) -> float:
+    """x rounded as torch's 0-d scalar state tensors round it: float32 unless the default
+    dtype is float64 (torch keeps NAdam's mu_product in such a tensor)."""
+    if dtypes.get_default_dtype() is dtypes.float64:
+        return x
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def lerp(k, start, end, weight: float):
+    """start + weight * (end - start) on arrays, rounded the way torch's lerp rounds it."""
+    if weight < 0.5:
+        return k.add(start, k.mul(k.sub(end, start), weight))
+    return k.sub(end, k.mul(k.sub(end, start), 1 - weight))

@@ -1,8 +1,7 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
 from __future__ import annotations
 
-from ..tensor import _shareable
-from .optimizer import Optimizer, check_number, new_state
+from .optimizer import Optimizer, add_into, check_number, new_state
 
 __all__ = ["SGD"]
 
@@ -67,4 +66,4 @@ class SGD(Optimizer):
                     k.mul_into(buf._array, momentum)
                     k.add_into(buf._array, scaled)
                 g = k.add(g, k.mul(buf._array, momentum)) if nesterov else buf._array
-            k.add_into(_shareable(p), k.mul(g, -lr))
+            add_into(p, k.mul(g, -lr))
