@@ -486,7 +486,7 @@ def _activation(x, label: str, node: str, forward, fast, grad, args=None) -> Ten
         raise TypeError(f"{label}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(x).__name__}")
     if not x.dtype.is_floating_point:
-        raise RuntimeError(f'"{label}" not implemented for \'{_torch_name(x.dtype)}\'')
+        raise NotImplementedError(f'"{label}" not implemented for \'{_torch_name(x.dtype)}\'')
     k = x.backend
     out = _make(forward(k, x._array, args), x.dtype, k)
     if x._rg and STATE.grad_enabled:
@@ -731,13 +731,13 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def _hardswish_fast(k, g, a, _):
-    # torch's: 0 below -3, g at and above 3 (strictly: > 3), g * (x / 3 + 1/2) between
+    # torch's: 0 up to -3, g from 3 on, g * (x / 3 + 1/2) strictly between
     inner = k.mul(g, k.add(k.div(a, 3), 0.5))
-    return k.where(k.lt(a, -3), 0, k.where(k.le(a, 3), inner, g))
+    return k.where(k.le(a, -3), 0, k.where(k.lt(a, 3), inner, g))
 
 
 def _hardswish_grad(g, x, _):
-    return _where(x < -3, 0.0, _where(x <= 3, g * (x / 3 + 0.5), g))
+    return _where(x <= -3, 0.0, _where(x < 3, g * (x / 3 + 0.5), g))
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -807,15 +807,16 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 # -- normalization ------------------------------------------------------------------------------
 def _normalized(x: Tensor, axes: tuple, weight, bias, affine_shape: tuple, eps: float,
-                stats, node: str):
+                stats, node: str, view: tuple | None = None):
     """(x - mean) / sqrt(var + eps) over `axes`, times weight plus bias, as one recorded op.
 
     `stats`: None (the batch's own mean and biased variance, which take part in the
     gradient) or arrays (mean, var) to use as constants (BatchNorm in eval mode). Returns
-    the output and the (mean, biased var) arrays used.
+    the output and the (mean, biased var) arrays used. With `view`, all of it happens on x
+    reshaped to `view` (GroupNorm's groups), the output reshaped back.
     """
     k = x.backend
-    a = x._array
+    a = x._array if view is None else k.reshape(x._array, view)
     if stats is None:
         count = 1
         for ax in axes:
@@ -836,11 +837,13 @@ def _normalized(x: Tensor, axes: tuple, weight, bias, affine_shape: tuple, eps: 
     if bias is not None:
         b = k.reshape(bias._array, affine_shape)
         out = k.add(out, b)
+    if view is not None:
+        out = k.reshape(out, tuple(x._array.shape))
     out = _make(out, x.dtype, k)
     if STATE.grad_enabled and (x._rg or (weight is not None and weight._rg)
                                or (bias is not None and bias._rg)):
         record(out, node, _normalized_backward, (x, weight, bias), (x, weight, bias),
-               (axes, affine_shape, eps, stats is None, xhat, rstd, mean, var))
+               (axes, affine_shape, eps, stats is None, xhat, rstd, mean, view))
     return out, mean, var
 
 
@@ -865,11 +868,11 @@ def _sum_to(t: Tensor, shape: tuple) -> Tensor:
 
 def _normalized_backward(node, g):
     x, weight, bias = node.saved
-    axes, affine_shape, eps, batch_stats, xhat, rstd, mean, var = node.args
+    axes, affine_shape, eps, batch_stats, xhat, rstd, mean, view = node.args
     to_x, to_w, to_b = node.inputs
     if not STATE.grad_enabled:
         k, d = g.backend, g.dtype
-        ga = g._array
+        ga = g._array if view is None else k.reshape(g._array, view)
         gx = gw = gb = None
         if to_x is not None:
             gxhat = ga if weight is None else k.mul(ga, k.reshape(weight._array, affine_shape))
@@ -882,6 +885,8 @@ def _normalized_backward(node, g):
                 gx = k.mul(k.sub(k.sub(gxhat, m1), k.mul(xhat, m2)), rstd)
             else:
                 gx = k.mul(gxhat, rstd)
+            if view is not None:
+                gx = k.reshape(gx, tuple(x._array.shape))
             gx = _make(gx, d, k)
         if to_w is not None:
             gw = _make(k.reshape(_reduce_to(k, k.mul(ga, xhat), affine_shape),
@@ -891,6 +896,9 @@ def _normalized_backward(node, g):
         return gx, gw, gb
     # create_graph: the same function with tensor ops, differentiated by the engine
     k = x.backend
+    shape = tuple(x.shape)
+    if view is not None:
+        x, g = x.reshape(view), g.reshape(view)
     if batch_stats:
         mu = x.mean(axes, keepdim=True)
         centred = x - mu
@@ -907,6 +915,8 @@ def _normalized_backward(node, g):
                   - xh * (gxhat * xh).mean(axes, keepdim=True)) * r
         else:
             gx = gxhat * _make(rstd, x.dtype, k)
+        if view is not None:
+            gx = gx.reshape(shape)
     if to_w is not None:
         gw = _sum_to(g * xh, affine_shape).reshape(tuple(weight.shape))
     if to_b is not None:
@@ -1025,15 +1035,13 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
                                f"channels in input, but got {name} of shape {list(p.shape)} "
                                f"and input of shape {list(shape)}")
-    grouped = input.reshape(shape[0], num_groups, -1)
-    out = _normalized(grouped, (2,), None, None, (), eps, None,
-                      "NativeGroupNormBackward0")[0].reshape(shape)
-    affine_shape = (channels,) + (1,) * (len(shape) - 2)
-    if weight is not None:
-        out = out * weight.reshape(affine_shape)
-    if bias is not None:
-        out = out + bias.reshape(affine_shape)
-    return out
+    spatial = 1
+    for s in shape[2:]:
+        spatial *= s
+    per_group = channels // num_groups
+    view = (shape[0], num_groups, per_group, spatial)
+    return _normalized(input, (2, 3), weight, bias, (num_groups, per_group, 1), eps, None,
+                       "NativeGroupNormBackward0", view)[0]
 
 
 # -- dropout, embedding, one_hot ------------------------------------------------------------------
@@ -1259,6 +1267,35 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return _reduce(losses, reduction)
 
 
+def _fused_loss(node: str, inputs: tuple, losses_of, grads_of, reduction: str,
+                weight=None) -> Tensor:
+    """A loss as one recorded op, as torch's are: `losses_of(*inputs)` the pointwise losses
+    (computed outside autograd), `grads_of(g, *inputs)` their gradients with tensor ops for
+    a pointwise cotangent g (so they can be differentiated again), times `weight`."""
+    with no_grad():
+        losses = losses_of(*inputs)
+        if weight is not None:
+            losses = losses * weight
+        out = _reduce(losses, reduction)
+    if STATE.grad_enabled and any(t._rg for t in inputs if isinstance(t, Tensor)):
+        record(out, node, _fused_loss_backward, inputs, inputs,
+               (grads_of, reduction, tuple(losses.shape), losses.numel(), weight))
+    return out
+
+
+def _fused_loss_backward(node, g):
+    grads_of, reduction, shape, count, weight = node.args
+    if reduction == "mean":
+        g = g / count
+    if reduction != "none":
+        g = g.expand(shape)
+    if weight is not None:
+        g = g * weight
+    wanted = [edge is not None for edge in node.inputs]
+    grads = grads_of(g, *node.saved)
+    return tuple(gr if want else None for gr, want in zip(grads, wanted))
+
+
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, else |d| - beta / 2 (d = input - target).
@@ -1272,11 +1309,26 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _same_size(input, target)
-    d = input - target
     if beta == 0.0:
-        return _reduce(d.abs(), reduction)
+        return l1_loss(input, target, reduction=reduction)
+    return _fused_loss("SmoothL1LossBackward0", (input, target), lambda x, t: _smooth_l1(
+        x - t, beta), lambda g, x, t: _difference_grads(g, _smooth_l1_slope(x - t, beta)),
+        reduction)
+
+
+def _smooth_l1(d: Tensor, beta: float) -> Tensor:
     ad = d.abs()
-    return _reduce(_where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction)
+    return _where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
+
+
+def _smooth_l1_slope(d: Tensor, beta: float) -> Tensor:
+    return _where(d.abs() < beta, d / beta, d.sign())
+
+
+def _difference_grads(g: Tensor, slope: Tensor) -> tuple:
+    """(d/d input, d/d target) of a loss of input - target with derivative `slope`."""
+    gx = g * slope
+    return gx, -gx
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -1292,17 +1344,18 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _same_size(input, target)
-    d = input - target
-    ad = d.abs()
-    losses = _where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    return _fused_loss("HuberLossBackward0", (input, target),
+                       lambda x, t: _smooth_l1(x - t, delta) * delta,
+                       lambda g, x, t: _difference_grads(g, _smooth_l1_slope(x - t, delta)
+                                                         * delta),
+                       reduction, weight)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """-(t * log(x) + (1 - t) * log(1 - x)), each log clamped to >= -100 as torch does.
+
+    The gradient is torch's, (x - t) / max(x * (1 - x), 1e-12): finite at 0 and 1.
 
     >>> import plugrad as pg
     >>> import plugrad.nn.functional as F
@@ -1320,11 +1373,25 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         lo, hi = k.tolist(k.min(a, None, False)), k.tolist(k.max(a, None, False))
         if not (lo >= 0 and hi <= 1):
             raise RuntimeError("all elements of input should be between 0 and 1")
-    losses = -(target * input.log().clamp(min=-100)
-               + (1 - target) * (1 - input).log().clamp(min=-100))
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    return _fused_loss("BinaryCrossEntropyBackward0", (input, target), _bce, _bce_grads,
+                       reduction, weight)
+
+
+def _bce_logs(x: Tensor) -> tuple:
+    return x.log().clamp(min=-100), (1 - x).log().clamp(min=-100)
+
+
+def _bce(x: Tensor, t: Tensor) -> Tensor:
+    log_x, log_1mx = _bce_logs(x)
+    return -(t * log_x + (1 - t) * log_1mx)
+
+
+def _bce_grads(g: Tensor, x: Tensor, t: Tensor) -> tuple:
+    gx = g * (x - t) / (x * (1 - x)).clamp(min=1e-12)
+    if isinstance(t, Tensor) and t._rg:
+        log_x, log_1mx = _bce_logs(x)
+        return gx, g * (log_1mx - log_x)
+    return gx, None
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -1344,14 +1411,23 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         raise ValueError(f"Target size ({_size_str(tuple(target.shape))}) must be the same "
                          f"as input size ({_size_str(tuple(input.shape))})")
     # -log(sigmoid(x)) = softplus(-x); -log(1 - sigmoid(x)) = x + softplus(-x)
-    neg_log_sig = -logsigmoid(input)
-    if pos_weight is None:
-        losses = (1 - target) * input + neg_log_sig
-    else:
-        losses = (1 - target) * input + ((pos_weight - 1) * target + 1) * neg_log_sig
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    return _fused_loss("BinaryCrossEntropyWithLogitsBackward0", (input, target),
+                       lambda x, t: (1 - t) * x + _log_weight(t, pos_weight) * -logsigmoid(x),
+                       lambda g, x, t: _bce_logits_grads(g, x, t, pos_weight), reduction,
+                       weight)
+
+
+def _log_weight(t: Tensor, pos_weight):
+    return 1 if pos_weight is None else (pos_weight - 1) * t + 1
+
+
+def _bce_logits_grads(g: Tensor, x: Tensor, t: Tensor, pos_weight) -> tuple:
+    gx = g * ((1 - t) + _log_weight(t, pos_weight) * (x.sigmoid() - 1))
+    if not (isinstance(t, Tensor) and t._rg):
+        return gx, None
+    softplus_neg = -logsigmoid(x)
+    gt = -x if pos_weight is None else -x + (pos_weight - 1) * softplus_neg
+    return gx, g * gt
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,

@@ -248,12 +248,30 @@ class PReLU(Module):
 
 
 # -- normalization ----------------------------------------------------------------------------
+def _affine_parameters(module: Module, affine: bool, bias: bool, shape: tuple, dtype,
+                       backend) -> None:
+    """Register `weight` (and `bias` unless bias=False) of `shape`, or None without affine."""
+    module.register_parameter("weight", Parameter(empty(*shape, dtype=dtype, backend=backend))
+                              if affine else None)
+    module.register_parameter("bias", Parameter(empty(*shape, dtype=dtype, backend=backend))
+                              if affine and bias else None)
+
+
+def _reset_affine(module: Module) -> None:
+    """weight 1, bias 0: the identity, as torch starts them."""
+    params = module._parameters
+    if params["weight"] is not None:
+        init.ones_(params["weight"])
+    if params["bias"] is not None:
+        init.zeros_(params["bias"])
+
+
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share: torch's _BatchNorm."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, *, backend=None,
-                 dtype=None) -> None:
+                 dtype=None, bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -261,12 +279,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = dtype or dtypes.get_default_dtype()
-        if affine:
-            self.weight = Parameter(empty(num_features, dtype=dtype, backend=backend))
-            self.bias = Parameter(empty(num_features, dtype=dtype, backend=backend))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, affine, bias, (num_features,), dtype, backend)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype,
                                                        backend=backend))
@@ -288,9 +301,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input) -> None:
         raise NotImplementedError
@@ -311,7 +322,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -356,24 +368,12 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = dtype or dtypes.get_default_dtype()
-        if elementwise_affine:
-            self.weight = Parameter(empty(*self.normalized_shape, dtype=dtype, backend=backend))
-            if bias:
-                self.bias = Parameter(empty(*self.normalized_shape, dtype=dtype,
-                                            backend=backend))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, elementwise_affine, bias, self.normalized_shape,
+                           dtype or dtypes.get_default_dtype(), backend)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         params = self._parameters
@@ -382,14 +382,14 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
     """Normalization over groups of channels of each sample, then a per-channel affine."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, *, backend=None, dtype=None) -> None:
+                 affine: bool = True, *, backend=None, dtype=None, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
@@ -397,25 +397,19 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        dtype = dtype or dtypes.get_default_dtype()
-        if affine:
-            self.weight = Parameter(empty(num_channels, dtype=dtype, backend=backend))
-            self.bias = Parameter(empty(num_channels, dtype=dtype, backend=backend))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, affine, bias, (num_channels,),
+                           dtype or dtypes.get_default_dtype(), backend)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 # -- embedding, dropout ---------------------------------------------------------------------------
