@@ -600,3 +600,11 @@ def test_cross_entropy_label_smoothing_module_and_errors():
     x = _double(X)
     assert gradgradcheck(lambda x: F.cross_entropy(x, pg.tensor(t), label_smoothing=0.3),
                          (x,))
+
+
+def test_docstring_examples():
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module("plugrad.nn.layers"),
+                             optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 10

@@ -357,7 +357,7 @@ class LayerNorm(Module):
 
     >>> from plugrad import nn
     >>> nn.LayerNorm(4)
-    LayerNorm((4,), eps=1e-05, elementwise_affine=True)
+    LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
