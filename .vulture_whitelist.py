@@ -58,3 +58,6 @@ _._plugrad_children
 asin
 acos
 atan
+
+# plugrad.nn.Embedding.from_pretrained: torch's classmethod, called by the user's code
+_.from_pretrained

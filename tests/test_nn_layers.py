@@ -32,7 +32,7 @@ def _double(a, requires_grad=True):
     return pg.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
 
 
-# -- activations ------------------------------------------------------------------------------------
+# -- activations ---------------------------------------------------------------------------------
 ACTIVATIONS = {
     "leaky_relu": lambda L, x: _f(L).leaky_relu(x, 0.2),
     "elu": lambda L, x: _f(L).elu(x, 1.5),
@@ -273,8 +273,8 @@ def test_batch_norm_eval_uses_the_running_statistics():
         bn.running_var.copy_(pg.tensor([4.0, 9.0]))
     bn.eval()
     out = bn(pg.tensor([[3.0, 5.0]]))   # one sample: fine in eval mode
-    np.testing.assert_allclose(out.detach().numpy(), [[2 / np.sqrt(4 + 1e-5), 3 / np.sqrt(9 + 1e-5)]],
-                               rtol=1e-6)
+    expected = [[2 / np.sqrt(4 + 1e-5), 3 / np.sqrt(9 + 1e-5)]]
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-6)
     assert bn.num_batches_tracked.item() == 0
 
 
@@ -382,7 +382,7 @@ def test_dropout_probability_out_of_range_raises_as_torch(p):
         with pytest.raises(ValueError, match="between 0 and 1"):
             getattr(nn, name)(p)
     for name in ("dropout", "dropout2d"):
-        same_error(lambda L, x: getattr(_f(L), name)(x.reshape(1, 4, 6, 1), p), X)
+        same_error(lambda L, x, name=name: getattr(_f(L), name)(x.reshape(1, 4, 6, 1), p), X)
 
 
 def test_dropout2d_zeroes_whole_channels_in_training_only():
@@ -423,7 +423,7 @@ def test_one_hot_matches_torch():
             torch.nn.functional.one_hot(torch.tensor(idx, dtype=torch.int64), n)
         assert p.dtype is pg.int64 and p.tolist() == t.tolist()
     for idx, n in [([0, 3], 3), ([-1, 0], -1), ([], -1)]:
-        same_error(lambda L, i: _f(L).one_hot(i, n), np.array(idx, dtype=np.int64))
+        same_error(lambda L, i, n=n: _f(L).one_hot(i, n), np.array(idx, dtype=np.int64))
     same_error(lambda L, i: _f(L).one_hot(i.int(), 3), np.array([0, 1]))
 
 
