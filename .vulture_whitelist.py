@@ -67,3 +67,6 @@ _.flatten_parameters
 _.all_weights
 _.bias_ih
 _.bias_hh
+
+# plugrad.nn.Embedding.from_pretrained: torch's classmethod, called by the user's code
+_.from_pretrained

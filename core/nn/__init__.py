@@ -9,6 +9,36 @@
 from __future__ import annotations
 
 from . import functional, init
+from .layers import (
+    ELU,
+    GELU,
+    BatchNorm1d,
+    BatchNorm2d,
+    BCELoss,
+    BCEWithLogitsLoss,
+    Dropout2d,
+    Embedding,
+    GroupNorm,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    LayerNorm,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    SmoothL1Loss,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+)
 from .module import Module
 from .modules import (
     CrossEntropyLoss,
@@ -27,4 +57,10 @@ from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBas
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Dropout",
            "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init",
-           "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+           # activations, normalization, embedding, dropout and losses (.layers)
+           "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Softplus", "Softmax", "LogSoftmax",
+           "Hardtanh", "ReLU6", "PReLU", "Hardswish", "Hardsigmoid", "Softsign", "Tanhshrink",
+           "LogSigmoid", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Embedding",
+           "Dropout2d", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
+           "KLDivLoss"]
