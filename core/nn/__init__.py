@@ -8,7 +8,8 @@
 """
 from __future__ import annotations
 
-from . import functional, init
+from . import functional, init, utils
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .module import Module
 from .modules import (
     CrossEntropyLoss,
@@ -25,4 +26,5 @@ from .modules import (
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Dropout",
-           "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init"]
+           "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init",
+           "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "utils"]
