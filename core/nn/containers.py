@@ -336,13 +336,22 @@ class ModuleDict(Module):
             self[m[0]] = m[1]
 
 
-def _describe(p) -> str:
-    """One line of a ParameterList's or ParameterDict's repr."""
+# torch's legacy tensor type names, which ParameterDict's repr prints (torch.FloatTensor)
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+               "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
+               "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+               "complex128": "ComplexDouble"}
+
+
+def _describe(p, legacy_name: bool = False) -> str:
+    """One line of a ParameterList's (dtype) or ParameterDict's (type name) repr."""
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.shape)
         kind = "Parameter" if is_parameter(p) else "Tensor"
         device = "" if p.device.type == "cpu" else f" ({p.device})"
-        return f"{kind} containing: [{p.dtype} of size {size}{device}]"
+        what = f"plugrad.{_TYPE_NAMES.get(p.dtype.name, p.dtype.name)}Tensor" \
+            if legacy_name else str(p.dtype)
+        return f"{kind} containing: [{what} of size {size}{device}]"
     return f"Object of type: {type(p).__name__}"
 
 
@@ -554,4 +563,4 @@ class ParameterDict(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"  ({k}): {_describe(p)}" for k, p in self.items())
+        return "\n".join(f"  ({k}): {_describe(p, True)}" for k, p in self.items())

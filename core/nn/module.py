@@ -14,7 +14,7 @@ from typing import Iterator
 
 from .. import dtypes
 from ..backends import is_backend_name
-from ..creation import placement, resolve_backend
+from ..creation import placement, resolve_backend, zeros
 from ..autograd.function import Function
 from ..grad_mode import STATE, no_grad
 from ..graph import HookDict, RemovableHandle, add_hook
@@ -219,7 +219,7 @@ class Module:
         if is_parameter(value):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_parameters")  # a parameter replaced keeps its place
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -229,7 +229,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_modules")
             tables["_modules"][name] = value
         elif params is not None and name in tables["_modules"]:
             if value is not None:
@@ -244,11 +244,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Drop `name` from every table before it is registered anew in one of them."""
+    def _forget(self, name: str, keep: str) -> None:
+        """Drop `name` from the other tables before it is registered in table `keep`."""
         self.__dict__.pop(name, None)
         for table in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[table].pop(name, None)
+            if table != keep:
+                self.__dict__[table].pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str):
@@ -698,7 +699,7 @@ def _match(module: Module, state: dict, prefix: str, missing: list, unexpected: 
             errors.append(f'While copying the parameter named "{key}", expected plugrad.Tensor '
                           f"or Tensor-like object from checkpoint but received {type(theirs)}")
             continue
-        if mine.ndim == 0 and theirs.ndim == 1:
+        if mine.ndim == 0 and tuple(theirs.shape) == (1,):
             theirs = theirs[0]  # torch's backward compatibility with 0.3 checkpoints
         if tuple(theirs.shape) != tuple(mine.shape):
             errors.append(f"size mismatch for {key}: copying a param with shape {theirs.shape} "
@@ -743,6 +744,7 @@ class _BackwardHooks:
         self.pre_hooks = tuple(module._backward_pre_hooks.values())
         self.n_inputs = self.n_outputs = 0
         self.input_index = self.output_index = None
+        self.input_meta: list = []
         self.grad_outputs = None
 
     @staticmethod
@@ -753,9 +755,10 @@ class _BackwardHooks:
             return values, None, None
         box: list = []
         out = list(values)
+        meta = [(tuple(t.shape), t.dtype, t.backend, t.requires_grad) for t in tensors]
         for i, t in zip(index, _HookIdentity.apply(*tensors, box=box)):
             out[i] = t
-        return tuple(out), index, box[0]._node()
+        return tuple(out), (index, meta), box[0]._node()
 
     @staticmethod
     def _pack(index: list, grads: tuple, n: int) -> tuple:
@@ -766,8 +769,9 @@ class _BackwardHooks:
 
     def wrap_inputs(self, args: tuple) -> tuple:
         self.n_inputs = len(args)
-        args, self.input_index, node = self._wrap(args)
+        args, wrapped, node = self._wrap(args)
         if node is not None:
+            self.input_index, self.input_meta = wrapped
             node.register_hook(self._input_hook)
         return args
 
@@ -779,9 +783,10 @@ class _BackwardHooks:
             return result
         values = (result,) if single else result
         self.n_outputs = len(values)
-        values, self.output_index, node = self._wrap(values)
+        values, wrapped, node = self._wrap(values)
         if node is None:
             return result
+        self.output_index = wrapped[0]
         node.register_prehook(self._output_hook)
         return values[0] if single else values
 
@@ -810,6 +815,9 @@ class _BackwardHooks:
         return tuple(full[i] for i in self.output_index)
 
     def _input_hook(self, grad_inputs: tuple, _grad_outputs: tuple) -> tuple:
+        # an input that needs no gradient gets zeros, as torch's BackwardHookFunction gives
+        grad_inputs = tuple(zeros(meta[0], dtype=meta[1], backend=meta[2]) if g is None else g
+                            for g, meta in zip(grad_inputs, self.input_meta))
         full = self._pack(self.input_index, grad_inputs, self.n_inputs)
         for hook in self.hooks:
             res = hook(self.module, full, self.grad_outputs)
@@ -820,7 +828,9 @@ class _BackwardHooks:
                                    f"got {len(res)}, but expected {len(full)}")
             full = tuple(res)
         self.grad_outputs = None
-        return tuple(full[i] for i in self.input_index)
+        # (the engine passes nothing on to an input that needs no gradient)
+        return tuple(full[i] if meta[3] else None
+                     for i, meta in zip(self.input_index, self.input_meta))
 
 
 def _adopt(t: Tensor, new: Tensor) -> None:
