@@ -308,7 +308,7 @@ def test_to_keeps_parameters_and_moves_grads():
     assert ints.double().n.dtype is pg.int64  # only floating tensors change dtype
 
 
-# -- hooks --------------------------------------------------------------------------------------------
+# -- hooks ---------------------------------------------------------------------------------
 def _hook_run(lib, tnn):
     log = []
     m = tnn.Linear(2, 2)
@@ -343,9 +343,9 @@ def test_always_call_hooks_run_when_forward_raises():
                 raise ValueError("boom")
 
         m = Bad()
-        m.register_forward_hook(lambda mod, args, out: log.append(("always", out)),
+        m.register_forward_hook(lambda mod, args, out, log=log: log.append(("always", out)),
                                 always_call=True)
-        m.register_forward_hook(lambda mod, args, out: log.append("normal"))
+        m.register_forward_hook(lambda mod, args, out, log=log: log.append("normal"))
         with pytest.raises(ValueError, match="boom"):
             m(lib.ones(1))
         assert log == [("always", None)]

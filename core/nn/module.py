@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Iterator
 
 from .. import dtypes
+from ..autograd.function import Function
 from ..backends import is_backend_name
 from ..creation import placement, resolve_backend, zeros
-from ..autograd.function import Function
 from ..grad_mode import STATE, no_grad
 from ..graph import HookDict, RemovableHandle, add_hook
 from ..pointwise import to_target
@@ -36,9 +36,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-IncompatibleKeys = _IncompatibleKeys  # the name plugrad used before
 
 
 class Module:
@@ -467,7 +464,8 @@ class Module:
 
         >>> from plugrad import nn
         >>> names = []
-        >>> _ = nn.Sequential(nn.Linear(1, 1), nn.ReLU()).apply(lambda m: names.append(m._get_name()))
+        >>> model = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+        >>> _ = model.apply(lambda m: names.append(type(m).__name__))
         >>> names
         ['Linear', 'ReLU', 'Sequential']
         """
