@@ -41,6 +41,15 @@ KINDS
 ELEMENTWISE_KINDS
 PRIMITIVES
 
+# plugrad.nn.Module's public API that nothing in the core calls (torch's names)
+_.register_forward_pre_hook
+_.register_forward_hook
+_.register_full_backward_hook
+_.register_full_backward_pre_hook
+_.register_module
+_.get_parameter
+_.get_buffer
+
 # Tensor's public methods that no op calls
 _.register_post_accumulate_grad_hook
 _.nelement

@@ -8,7 +8,8 @@
 """
 from __future__ import annotations
 
-from . import functional, init
+from . import functional, init, utils
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .layers import (
     ELU,
     GELU,
@@ -63,4 +64,6 @@ __all__ = ["Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh", "Sigmo
            "Hardtanh", "ReLU6", "PReLU", "Hardswish", "Hardsigmoid", "Softsign", "Tanhshrink",
            "LogSigmoid", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Embedding",
            "Dropout2d", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
-           "KLDivLoss"]
+           "KLDivLoss",
+
+           "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "utils"]

@@ -5,13 +5,13 @@ Each is a thin Module around a function of plugrad.nn.functional.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 from .. import dtypes
 from ..creation import empty
 from ..pointwise import relu as _relu
 from . import functional as F
 from . import init
+from .containers import Sequential  # re-exported: it lived here before
 from .module import Module
 from .parameter import Parameter
 
@@ -123,51 +123,6 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
-
-
-class Sequential(Module):
-    """Layers applied one after the other; Sequential(a, b) or Sequential(OrderedDict(...)).
-
-    >>> import plugrad as pg
-    >>> from plugrad import nn
-    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
-    >>> model(pg.ones(1, 4)).shape
-    plugrad.Size([1, 2])
-    >>> model[0]
-    Linear(in_features=4, out_features=8, bias=True)
-    """
-
-    def __init__(self, *args) -> None:
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, module in args[0].items():
-                self.add_module(name, module)
-        else:
-            for i, module in enumerate(args):
-                self.add_module(str(i), module)
-
-    def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
-        return input
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, idx):
-        items = list(self._modules.items())
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(items[idx]))
-        if not -len(items) <= idx < len(items):
-            raise IndexError(f"index {idx} is out of range")
-        return items[idx][1]
-
-    def append(self, module: Module) -> "Sequential":
-        self.add_module(str(len(self)), module)
-        return self
 
 
 class CrossEntropyLoss(Module):
