@@ -709,6 +709,109 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     return KthvalueResult(*_first(x, d, k - 1, k, False, "KthvalueBackward0", keepdim))
 
 
+# -- unique -----------------------------------------------------------------------------------
+def _not_differentiable(node, g):
+    raise NotImplementedError(f"the derivative for '{node.args}' is not implemented.")
+
+
+def _unique(x: Tensor, sort: bool, return_inverse: bool, return_counts: bool, dim, op: str,
+            name: str):
+    """unique / unique_consecutive: composed from argsort, getitem, ne and cumsum."""
+    k = x.backend
+    data = x._array
+    shape = tuple(data.shape)
+    i64 = dtypes.int64
+    if dim is None:
+        rows = k.reshape(data, (-1,))
+        d = 0
+    else:
+        if not shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        d = normalize_dim(dim, len(shape))
+        if builtins.any(s == 0 for i, s in enumerate(shape) if i != d):
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+        rest = shape[:d] + shape[d + 1:]
+        moved = k.permute(data, (d,) + tuple(i for i in range(len(shape)) if i != d))
+        width = 1
+        for s in rest:
+            width *= s
+        rows = k.reshape(moved, (shape[d], width))
+    n = rows.shape[0]
+    order = None
+    if sort and n:
+        if rows.ndim == 1:
+            order = k.argsort(rows, 0, False, True)
+        else:  # lexicographic: stable sorts from the last column to the first
+            order = k.arange(0, n, 1, i64)
+            for c in range(rows.shape[1] - 1, -1, -1):
+                column = k.getitem(rows, (order, c))
+                order = k.getitem(order, (k.argsort(column, 0, False, True),))
+        rows = k.getitem(rows, (order,))
+    if n:
+        step = k.ne(k.getitem(rows, (slice(1, None),)), k.getitem(rows, (slice(0, -1),)))
+        if rows.ndim == 2:
+            step = k.max(step, (1,), False)
+        first = k.concat([k.full((1,), True, dtypes.bool), step], 0)
+    else:
+        first = k.full((0,), True, dtypes.bool)
+    values = k.getitem(rows, (first,))
+    if dim is None:
+        out = _make(values, x.dtype, k)
+    else:
+        values = k.reshape(values, (values.shape[0],) + rest)
+        back = tuple(range(1, d + 1)) + (0,) + tuple(range(d + 1, len(shape)))
+        out = _make(k.permute(values, back), x.dtype, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, name, _not_differentiable, x, (), op)
+    if not (return_inverse or return_counts):
+        return out
+    result = [out]
+    if return_inverse:
+        groups = k.sub(k.cumsum(k.astype(first, i64), 0), 1) if n else k.full((0,), 0, i64)
+        if order is not None:  # back in x's order: at the inverse permutation of `order`
+            groups = k.getitem(groups, (k.argsort(order, 0, False, False),))
+        result.append(_make(k.reshape(groups, shape) if dim is None else groups, i64, k))
+    if return_counts:
+        starts = k.getitem(k.arange(0, n, 1, i64), (first,))
+        ends = k.concat([k.getitem(starts, (slice(1, None),)), k.full((1,), n, i64)], 0)
+        result.append(_make(k.sub(ends, starts) if n else starts, i64, k))
+    return tuple(result)
+
+
+@ops.declare
+def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim=None):
+    """The distinct elements of x, sorted (or the distinct slices along `dim`).
+
+    With return_inverse, also where each element (slice) of x went in the output; with
+    return_counts, how often each distinct value occurs (both int64). NaNs are all
+    distinct. Not differentiable (backward raises NotImplementedError, as torch's does).
+    Like torch on the CPU, the output is sorted whatever `sorted` says.
+
+    >>> import plugrad as pg
+    >>> pg.unique(pg.tensor([3, 1, 3, 2]), return_counts=True)
+    (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    """
+    name = "Unique2Backward0" if dim is None else "UniqueDimBackward0"
+    op = "_unique2" if dim is None else "unique_dim"
+    return _unique(x, True, return_inverse, return_counts, dim, op, name)
+
+
+@ops.declare
+def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim=None):
+    """unique without sorting: each run of equal consecutive elements (slices along `dim`)
+    becomes one.
+
+    >>> import plugrad as pg
+    >>> pg.unique_consecutive(pg.tensor([1, 1, 2, 1]), return_inverse=True)
+    (tensor([1, 2, 1]), tensor([0, 0, 1, 2]))
+    """
+    return _unique(x, False, return_inverse, return_counts, dim, "unique_consecutive",
+                   "UniqueConsecutiveBackward0")
+
+
 # -- norms ------------------------------------------------------------------------------------
 @ops.declare
 def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
