@@ -318,6 +318,8 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def _arg(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
     k = x.backend
+    if x.dtype is dtypes.bool:
+        raise RuntimeError(f"{op}(): does not support bool input")
     if dim is None:
         _check_nonempty(op, x, (), True)
         data = getattr(k, op)(x._array, None, False)
@@ -470,6 +472,9 @@ def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`."""
     if dtype is not None:
         x = x.to(dtype)
+    elif not x.dtype.is_floating_point and x.numel():
+        raise NotImplementedError(f"\"softmax_kernel_impl\" not implemented for "
+                                  f"'{x.dtype.name}'")
     k = x.backend
     d = normalize_dim(dim, x._array.ndim)
     axis = (d,) if x._array.ndim else None
@@ -493,6 +498,9 @@ def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     """x - logsumexp(x) along `dim`, computed without overflow."""
     if dtype is not None:
         x = x.to(dtype)
+    elif not x.dtype.is_floating_point and x.numel():
+        raise NotImplementedError(f"\"log_softmax_kernel_impl\" not implemented for "
+                                  f"'{x.dtype.name}'")
     k = x.backend
     d = normalize_dim(dim, x._array.ndim)
     axis = (d,) if x._array.ndim else None
@@ -652,8 +660,9 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
         return SortResult(*_scalar_pick(x, "SortBackward0", dim))
     k = x.backend
     d = normalize_dim(dim, x._array.ndim)
-    idx = k.argsort(x._array, d, descending, stable)
-    values = k.sort(x._array, d, descending, stable)
+    # both stable, so that values and indices agree on the order of equal elements (-0.0, 0.0)
+    idx = k.argsort(x._array, d, descending, True)
+    values = k.getitem(x._array, _gather_index(k, idx, d, tuple(x._array.shape)))
     return SortResult(_gathered(x, values, idx, d, "SortBackward0"), _make(idx, dtypes.int64, k))
 
 
@@ -684,6 +693,8 @@ def _first(x: Tensor, d: int, start: int, stop: int, descending: bool, name: str
 @ops.declare
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The k largest (or smallest) elements along `dim`, and their indices."""
+    if x.dtype is dtypes.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     n = x._array.shape[normalize_dim(dim, x._array.ndim)] if x._array.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
@@ -697,6 +708,8 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
 @ops.declare
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element (k counts from 1) along `dim`, and its index."""
+    if x.dtype is dtypes.bool and x.numel():
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     if not x._array.ndim:
         if k != 1:
             raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")

@@ -208,6 +208,8 @@ def mT(x: Tensor) -> Tensor:  # noqa: N802 - torch's name
 def movedim(x: Tensor, source: int, destination: int) -> Tensor:
     """Move one dim to another position."""
     s, d = normalize_dim(source, x.ndim), normalize_dim(destination, x.ndim)
+    if not x._array.ndim:
+        return _permute(x, (), "PermuteBackward0")
     axes = [i for i in range(x.ndim) if i != s]
     axes.insert(d, s)
     return _permute(x, tuple(axes), "PermuteBackward0")
