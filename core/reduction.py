@@ -615,13 +615,23 @@ def _cumprod_backward(node, g):
 
 
 # -- sorting ----------------------------------------------------------------------------------
+# (backend, idx's shape, d) -> the index arrays of the other dims, for _gather_index
+_GATHER_AXES: dict = {}
+
+
 def _gather_index(k, idx, d: int, shape: tuple) -> tuple:
     """The advanced index that picks x[..., idx[...], ...] along d (take_along_dim)."""
-    n = len(shape)
-    return tuple(idx if i == d else
-                 k.reshape(k.arange(0, idx.shape[i], 1, dtypes.int64),
-                           tuple(idx.shape[i] if j == i else 1 for j in range(n)))
-                 for i in range(n))
+    key = (k, tuple(idx.shape), d)
+    axes = _GATHER_AXES.get(key)
+    if axes is None:
+        if len(_GATHER_AXES) >= 64:
+            _GATHER_AXES.clear()
+        n = len(shape)
+        axes = _GATHER_AXES[key] = tuple(
+            None if i == d else k.reshape(k.arange(0, idx.shape[i], 1, dtypes.int64),
+                                          tuple(idx.shape[i] if j == i else 1 for j in range(n)))
+            for i in range(n))
+    return tuple(idx if i == d else a for i, a in enumerate(axes))
 
 
 def _gathered(x: Tensor, values, idx, d: int, name: str, squeeze: bool = False) -> Tensor:
@@ -681,9 +691,11 @@ def _first(x: Tensor, d: int, start: int, stop: int, descending: bool, name: str
            keepdim: bool = True):
     """Elements start..stop-1 of x sorted along d, and their indices (stable order)."""
     k = x.backend
-    part = (slice(None),) * d + (slice(start, stop),)
-    idx = k.getitem(k.argsort(x._array, d, descending, True), part)
-    values = k.getitem(k.sort(x._array, d, descending, True), part)
+    # one stable sort: the values are x gathered at its indices
+    idx = k.argsort(x._array, d, descending, True)
+    if start or stop != x._array.shape[d]:
+        idx = k.getitem(idx, (slice(None),) * d + (slice(start, stop),))
+    values = k.getitem(x._array, _gather_index(k, idx, d, tuple(x._array.shape)))
     values = _gathered(x, values, idx, d, name, not keepdim)
     if not keepdim:
         idx = k.reshape(idx, tuple(values._array.shape))
