@@ -221,7 +221,7 @@ class DaskBackend(ArrayAPIBackend):
         reason = ("dask.array has no sort or argsort (a sort of chunked arrays is a shuffle): "
                   "the backend has no 'argsort' kernel and these ops raise NotImplementedError")
         return {**super().conformance_skips,
-                **dict.fromkeys(("sort", "argsort", "topk", "kthvalue"), reason)}
+                **dict.fromkeys(("sort", "argsort", "topk", "kthvalue", "unique"), reason)}
 
     # -- dtypes ----------------------------------------------------------------------------
     def native(self, dtype):

@@ -260,6 +260,47 @@ def _aminmax_ref(x, dim=None, keepdim=False):
     return np.min(x, axis=dim, keepdims=keepdim), np.max(x, axis=dim, keepdims=keepdim)
 
 
+def _unique_ref(x, sorted=True, return_inverse=False, return_counts=False,  # noqa: A002
+                dim=None, consecutive=False):
+    """np.unique (consecutive: runs of equal slices) with torch's result shapes."""
+    moved = x.reshape(-1, 1) if dim is None else np.moveaxis(x, dim, 0)
+    rows = moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:])))
+    if consecutive:
+        first = np.ones(rows.shape[0], dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+        keep = np.flatnonzero(first)
+        inverse = np.cumsum(first) - 1
+        counts = np.diff(np.append(keep, rows.shape[0]))
+    else:
+        _, keep, inverse, counts = np.unique(rows, axis=0, return_index=True,
+                                             return_inverse=True, return_counts=True)
+    values = moved[keep]
+    values = values.reshape(-1) if dim is None else np.moveaxis(values, 0, dim)
+    inverse = np.asarray(inverse, dtype=np.int64).reshape(x.shape if dim is None else -1)
+    out = [values]
+    if return_inverse:
+        out.append(inverse)
+    if return_counts:
+        out.append(counts.astype(np.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _unique_samples(rng):
+    def gen(shape):  # few distinct values, so that there are repeats
+        return rng.integers(-2, 3, size=shape).astype(np.float64)
+    return [
+        Sample("flat", (gen((3, 4)),)),
+        Sample("inverse_counts", (gen((2, 3, 2)),),
+               kw={"return_inverse": True, "return_counts": True}),
+        Sample("dim0", (gen((5, 2)),), kw={"dim": 0, "return_inverse": True}),
+        Sample("dim1_counts", (gen((2, 6)),), kw={"dim": 1, "return_counts": True}),
+        Sample("vector", (gen((7,)),), kw={"return_counts": True}),
+        Sample("scalar_0d", (gen(()),), kw={"return_inverse": True}),
+        Sample("empty", (gen((0, 3)),), kw={"return_inverse": True, "return_counts": True}),
+        Sample("noncontig", (gen((3, 4)),), kw={"dim": 0}, noncontig=True),
+    ]
+
+
 def _scan_samples(gen=_u, zeros=False):
     def samples(rng):
         out = [
@@ -1729,6 +1770,12 @@ OPS: tuple = (
     OpInfo("kthvalue", ("pg.kthvalue(x, **kw)", "x.kthvalue(**kw)"), _kthvalue_ref,
            _kthvalue_samples),
     OpInfo("norm", ("pg.norm(x, **kw)", "x.norm(**kw)"), _norm_ref, _norm_samples),
+    OpInfo("unique", ("pg.unique(x, **kw)", "x.unique(**kw)"), _unique_ref, _unique_samples,
+           differentiable=False),
+    OpInfo("unique_consecutive", ("pg.unique_consecutive(x, **kw)",
+                                  "x.unique_consecutive(**kw)"),
+           lambda x, **kw: _unique_ref(x, consecutive=True, **kw), _unique_samples,
+           differentiable=False),
     # shapes and indexing
     OpInfo("reshape", (), None, _reshape_samples),
     OpInfo("view", (), None, _view_samples),

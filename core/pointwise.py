@@ -151,6 +151,8 @@ def _add_sub(a, b, alpha, op: str) -> Tensor:
         if type(alpha) is float and not d.is_floating_point:
             raise RuntimeError("For integral input tensors, argument alpha must not be a "
                                "floating point number.")
+        if d is dtypes.bool:  # torch reads alpha as a bool here
+            alpha = bool(alpha)
         # a Python number stays one, so that it cannot change the tensor's dtype
         bd = bk.mul(bd, alpha) if isinstance(b, Tensor) else bd * alpha
     try:
@@ -213,7 +215,7 @@ def _mul_backward(node, g):
 def _general_div(a, b, *, rounding_mode=None) -> Tensor:
     """div's general path: int operands, promotion, numbers on the left."""
     if rounding_mode is not None:
-        raise NotImplementedError("div(rounding_mode=...) is not supported yet")
+        return _rounded_div(a, b, rounding_mode)
     if isinstance(a, Tensor) and not a.dtype.is_floating_point and not (
             isinstance(b, Tensor) and b.dtype.is_floating_point) and type(b) is not float:
         a = to_dtype(a, dtypes.get_default_dtype())
@@ -228,6 +230,39 @@ def _general_div(a, b, *, rounding_mode=None) -> Tensor:
     if grad_on(a, b):
         record(out, "DivBackward0", _div_backward, (a, b), (a, b))
     return out
+
+
+def _rounded_div(a, b, mode: str) -> Tensor:
+    """div(rounding_mode='floor' or 'trunc'): the quotient rounded, in the operands' dtype;
+    its gradient is zero, as in torch."""
+    if mode not in ("floor", "trunc"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{mode}'")
+    bk, ad, bd, d = coerce(a, b, "div")
+    if d is dtypes.bool:
+        raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
+    try:
+        if d.is_floating_point:
+            q = bk.floor_divide(ad, bd) if mode == "floor" else bk.trunc(bk.div(ad, bd))
+        else:
+            _check_integer_divisor(bk, b, bd)
+            q = bk.floor_divide(ad, bd)
+            if mode == "trunc":  # an inexact negative quotient was rounded down: up by one
+                q = bk.where(bk.logical_and(bk.ne(bk.mul(q, bd), ad), bk.lt(q, 0)),
+                             bk.add(q, 1), q)
+    except Exception as err:
+        raise kernel_error("div", err, a, b) from None
+    out = _make(q, d, bk)
+    if grad_on(a, b):
+        record(out, "DivBackward2", _zero_backward, (a, b), (), (meta(a), meta(b)))
+    return out
+
+
+def _zero_backward(node, g):
+    ma, mb = node.args
+    zero = g * 0
+    return (grad_like(zero, *ma) if node.inputs[0] is not None else None,
+            grad_like(zero, *mb) if node.inputs[1] is not None else None)
 
 
 def _div_backward(node, g):
@@ -505,7 +540,13 @@ def _abs_backward(node, g):
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (its gradient is zero)."""
     tensor_arg(x, "sign")
-    out = _make(x.backend.sign(x._array), x.dtype, x.backend)
+    k = x.backend
+    if x.dtype.is_floating_point:  # torch's sign(nan) is 0; the library's is nan
+        data = k.sign(x._array)
+        data = k.where(k.isnan(x._array), 0, data)
+    else:
+        data = k.copy(x._array) if x.dtype is dtypes.bool else k.sign(x._array)
+    out = _make(data, x.dtype, k)
     if x._rg and STATE.grad_enabled:
         record1(out, "SignBackward0", _sign_backward, x)
     return out
@@ -801,8 +842,9 @@ def where(condition: Tensor, input, other) -> Tensor:
 
 @ops.declare(inplace=True)
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
-    """x with `value` where `mask` is True."""
-    return where(mask, value, x)
+    """x with `value` where `mask` is True, in x's dtype (as torch's)."""
+    out = where(mask, value, x)
+    return out if out.dtype is x.dtype else out.to(x.dtype)
 
 
 def _where_backward(node, g):
@@ -891,16 +933,31 @@ def _logical(a, b, op: str) -> Tensor:
     return _compare(_truth(a), _truth(b), op)
 
 
-@ops.declare(operators=("__and__",))
-def logical_and(a, b) -> Tensor:
-    """a and b, elementwise."""
+def _logical_args(a, b, op: str) -> Tensor:
+    for name, v in (("input", a), ("other", b)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(v).__name__}")
+    return _logical(a, b, op)
+
+
+def _and(a, b) -> Tensor:
     return _logical(a, b, "logical_and")
 
 
-@ops.declare(operators=("__or__",))
-def logical_or(a, b) -> Tensor:
-    """a or b, elementwise."""
+def _or(a, b) -> Tensor:
     return _logical(a, b, "logical_or")
+
+
+@ops.declare(operators={"__and__": _and})
+def logical_and(a, b) -> Tensor:
+    """a and b, elementwise (two tensors; the operator & also takes a number)."""
+    return _logical_args(a, b, "logical_and")
+
+
+@ops.declare(operators={"__or__": _or})
+def logical_or(a, b) -> Tensor:
+    """a or b, elementwise (two tensors; the operator | also takes a number)."""
+    return _logical_args(a, b, "logical_or")
 
 
 @ops.declare(operators=("__invert__",))
@@ -1136,6 +1193,8 @@ def _check_integer_divisor(bk, b, bd) -> None:
 def _modulo(a, b, op: str, rounding: str) -> Tensor:
     """fmod (rounding "trunc") or remainder ("floor"): a - rounding(a / b) * b."""
     bk, ad, bd, d = coerce(a, b, op)
+    if d is dtypes.bool:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
     if not d.is_floating_point:
         _check_integer_divisor(bk, b, bd)
     try:

@@ -318,6 +318,8 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def _arg(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
     k = x.backend
+    if x.dtype is dtypes.bool:
+        raise RuntimeError(f"{op}(): does not support bool input")
     if dim is None:
         _check_nonempty(op, x, (), True)
         data = getattr(k, op)(x._array, None, False)
@@ -470,6 +472,9 @@ def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`."""
     if dtype is not None:
         x = x.to(dtype)
+    elif not x.dtype.is_floating_point and x.numel():
+        raise NotImplementedError(f"\"softmax_kernel_impl\" not implemented for "
+                                  f"'{x.dtype.name}'")
     k = x.backend
     d = normalize_dim(dim, x._array.ndim)
     axis = (d,) if x._array.ndim else None
@@ -497,6 +502,9 @@ def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     """x - logsumexp(x) along `dim`, computed without overflow."""
     if dtype is not None:
         x = x.to(dtype)
+    elif not x.dtype.is_floating_point and x.numel():
+        raise NotImplementedError(f"\"log_softmax_kernel_impl\" not implemented for "
+                                  f"'{x.dtype.name}'")
     k = x.backend
     d = normalize_dim(dim, x._array.ndim)
     axis = (d,) if x._array.ndim else None
@@ -615,13 +623,23 @@ def _cumprod_backward(node, g):
 
 
 # -- sorting ----------------------------------------------------------------------------------
+# (backend, idx's shape, d) -> the index arrays of the other dims, for _gather_index
+_GATHER_AXES: dict = {}
+
+
 def _gather_index(k, idx, d: int, shape: tuple) -> tuple:
     """The advanced index that picks x[..., idx[...], ...] along d (take_along_dim)."""
-    n = len(shape)
-    return tuple(idx if i == d else
-                 k.reshape(k.arange(0, idx.shape[i], 1, dtypes.int64),
-                           tuple(idx.shape[i] if j == i else 1 for j in range(n)))
-                 for i in range(n))
+    key = (k, tuple(idx.shape), d)
+    axes = _GATHER_AXES.get(key)
+    if axes is None:
+        if len(_GATHER_AXES) >= 64:
+            _GATHER_AXES.clear()
+        n = len(shape)
+        axes = _GATHER_AXES[key] = tuple(
+            None if i == d else k.reshape(k.arange(0, idx.shape[i], 1, dtypes.int64),
+                                          tuple(idx.shape[i] if j == i else 1 for j in range(n)))
+            for i in range(n))
+    return tuple(idx if i == d else a for i, a in enumerate(axes))
 
 
 def _gathered(x: Tensor, values, idx, d: int, name: str, squeeze: bool = False) -> Tensor:
@@ -660,8 +678,11 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
         return SortResult(*_scalar_pick(x, "SortBackward0", dim))
     k = x.backend
     d = normalize_dim(dim, x._array.ndim)
-    idx = k.argsort(x._array, d, descending, stable)
-    values = k.sort(x._array, d, descending, stable)
+    # both stable, so that values and indices agree on the order of equal elements (-0.0, 0.0)
+    idx = k.argsort(x._array, d, descending, True)
+    # descending, a library's sort may order -0.0 and 0.0 unlike its argsort: gather there
+    values = k.getitem(x._array, _gather_index(k, idx, d, tuple(x._array.shape))) \
+        if descending else k.sort(x._array, d, False, True)
     return SortResult(_gathered(x, values, idx, d, "SortBackward0"), _make(idx, dtypes.int64, k))
 
 
@@ -680,9 +701,11 @@ def _first(x: Tensor, d: int, start: int, stop: int, descending: bool, name: str
            keepdim: bool = True):
     """Elements start..stop-1 of x sorted along d, and their indices (stable order)."""
     k = x.backend
-    part = (slice(None),) * d + (slice(start, stop),)
-    idx = k.getitem(k.argsort(x._array, d, descending, True), part)
-    values = k.getitem(k.sort(x._array, d, descending, True), part)
+    # one stable sort: the values are x gathered at its indices
+    idx = k.argsort(x._array, d, descending, True)
+    if start or stop != x._array.shape[d]:
+        idx = k.getitem(idx, (slice(None),) * d + (slice(start, stop),))
+    values = k.getitem(x._array, _gather_index(k, idx, d, tuple(x._array.shape)))
     values = _gathered(x, values, idx, d, name, not keepdim)
     if not keepdim:
         idx = k.reshape(idx, tuple(values._array.shape))
@@ -692,6 +715,8 @@ def _first(x: Tensor, d: int, start: int, stop: int, descending: bool, name: str
 @ops.declare
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The k largest (or smallest) elements along `dim`, and their indices."""
+    if x.dtype is dtypes.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     n = x._array.shape[normalize_dim(dim, x._array.ndim)] if x._array.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
@@ -705,6 +730,8 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
 @ops.declare
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element (k counts from 1) along `dim`, and its index."""
+    if x.dtype is dtypes.bool and x.numel():
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     if not x._array.ndim:
         if k != 1:
             raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
@@ -715,6 +742,109 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if not 1 <= k <= x._array.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     return KthvalueResult(*_first(x, d, k - 1, k, False, "KthvalueBackward0", keepdim))
+
+
+# -- unique -----------------------------------------------------------------------------------
+def _not_differentiable(node, g):
+    raise NotImplementedError(f"the derivative for '{node.args}' is not implemented.")
+
+
+def _unique(x: Tensor, sort: bool, return_inverse: bool, return_counts: bool, dim, op: str,
+            name: str):
+    """unique / unique_consecutive: composed from argsort, getitem, ne and cumsum."""
+    k = x.backend
+    data = x._array
+    shape = tuple(data.shape)
+    i64 = dtypes.int64
+    if dim is None:
+        rows = k.reshape(data, (-1,))
+        d = 0
+    else:
+        if not shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        d = normalize_dim(dim, len(shape))
+        if builtins.any(s == 0 for i, s in enumerate(shape) if i != d):
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+        rest = shape[:d] + shape[d + 1:]
+        moved = k.permute(data, (d,) + tuple(i for i in range(len(shape)) if i != d))
+        width = 1
+        for s in rest:
+            width *= s
+        rows = k.reshape(moved, (shape[d], width))
+    n = rows.shape[0]
+    order = None
+    if sort and n:
+        if rows.ndim == 1:
+            order = k.argsort(rows, 0, False, True)
+        else:  # lexicographic: stable sorts from the last column to the first
+            order = k.arange(0, n, 1, i64)
+            for c in range(rows.shape[1] - 1, -1, -1):
+                column = k.getitem(rows, (order, c))
+                order = k.getitem(order, (k.argsort(column, 0, False, True),))
+        rows = k.getitem(rows, (order,))
+    if n:
+        step = k.ne(k.getitem(rows, (slice(1, None),)), k.getitem(rows, (slice(0, -1),)))
+        if rows.ndim == 2:
+            step = k.max(step, (1,), False)
+        first = k.concat([k.full((1,), True, dtypes.bool), step], 0)
+    else:
+        first = k.full((0,), True, dtypes.bool)
+    values = k.getitem(rows, (first,))
+    if dim is None:
+        out = _make(values, x.dtype, k)
+    else:
+        values = k.reshape(values, (values.shape[0],) + rest)
+        back = tuple(range(1, d + 1)) + (0,) + tuple(range(d + 1, len(shape)))
+        out = _make(k.permute(values, back), x.dtype, k)
+    if x._rg and STATE.grad_enabled:
+        record1(out, name, _not_differentiable, x, (), op)
+    if not (return_inverse or return_counts):
+        return out
+    result = [out]
+    if return_inverse:
+        groups = k.sub(k.cumsum(k.astype(first, i64), 0), 1) if n else k.full((0,), 0, i64)
+        if order is not None:  # back in x's order: at the inverse permutation of `order`
+            groups = k.getitem(groups, (k.argsort(order, 0, False, False),))
+        result.append(_make(k.reshape(groups, shape) if dim is None else groups, i64, k))
+    if return_counts:
+        starts = k.getitem(k.arange(0, n, 1, i64), (first,))
+        ends = k.concat([k.getitem(starts, (slice(1, None),)), k.full((1,), n, i64)], 0)
+        result.append(_make(k.sub(ends, starts) if n else starts, i64, k))
+    return tuple(result)
+
+
+@ops.declare
+def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim=None):
+    """The distinct elements of x, sorted (or the distinct slices along `dim`).
+
+    With return_inverse, also where each element (slice) of x went in the output; with
+    return_counts, how often each distinct value occurs (both int64). NaNs are all
+    distinct. Not differentiable (backward raises NotImplementedError, as torch's does).
+    Like torch on the CPU, the output is sorted whatever `sorted` says.
+
+    >>> import plugrad as pg
+    >>> pg.unique(pg.tensor([3, 1, 3, 2]), return_counts=True)
+    (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    """
+    name = "Unique2Backward0" if dim is None else "UniqueDimBackward0"
+    op = "_unique2" if dim is None else "unique_dim"
+    return _unique(x, True, return_inverse, return_counts, dim, op, name)
+
+
+@ops.declare
+def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim=None):
+    """unique without sorting: each run of equal consecutive elements (slices along `dim`)
+    becomes one.
+
+    >>> import plugrad as pg
+    >>> pg.unique_consecutive(pg.tensor([1, 1, 2, 1]), return_inverse=True)
+    (tensor([1, 2, 1]), tensor([0, 0, 1, 2]))
+    """
+    return _unique(x, False, return_inverse, return_counts, dim, "unique_consecutive",
+                   "UniqueConsecutiveBackward0")
 
 
 # -- norms ------------------------------------------------------------------------------------

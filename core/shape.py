@@ -208,6 +208,8 @@ def mT(x: Tensor) -> Tensor:  # noqa: N802 - torch's name
 def movedim(x: Tensor, source: int, destination: int) -> Tensor:
     """Move one dim to another position."""
     s, d = normalize_dim(source, x.ndim), normalize_dim(destination, x.ndim)
+    if not x._array.ndim:
+        return _permute(x, (), "PermuteBackward0")
     axes = [i for i in range(x.ndim) if i != s]
     axes.insert(d, s)
     return _permute(x, tuple(axes), "PermuteBackward0")
@@ -623,17 +625,32 @@ def _repeat_counts(repeats: Tensor, n) -> list:
     return counts
 
 
+# (backend, m, n, diagonal, lower, dtype) -> (the mask of the kept elements, a 0-d zero): tril
+# and triu of small matrices cost their mask more than the where() that applies it
+_TRIANGLES: dict = {}
+
+
+def _triangle_mask(k, m: int, n: int, diagonal: int, lower: bool, dtype) -> tuple:
+    if len(_TRIANGLES) >= 64:
+        _TRIANGLES.clear()
+    rows = k.reshape(k.arange(0, m, 1, dtypes.int64), (m, 1))
+    cols = k.reshape(k.arange(0, n, 1, dtypes.int64), (1, n))
+    offset = k.sub(cols, rows)
+    keep = k.le(offset, diagonal) if lower else k.ge(offset, diagonal)
+    return keep, k.full((), 0, dtype)
+
+
 def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     op = "tril" if lower else "triu"
     if x._array.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
     k = x.backend
     m, n = x._array.shape[-2:]
-    rows = k.reshape(k.arange(0, m, 1, dtypes.int64), (m, 1))
-    cols = k.reshape(k.arange(0, n, 1, dtypes.int64), (1, n))
-    offset = k.sub(cols, rows)
-    keep = k.le(offset, diagonal) if lower else k.ge(offset, diagonal)
-    data = k.where(keep, x._array, k.full((), 0, x.dtype))
+    key = (k, m, n, diagonal, lower, x.dtype)
+    mask = _TRIANGLES.get(key)
+    if mask is None:
+        mask = _TRIANGLES[key] = _triangle_mask(k, m, n, diagonal, lower, x.dtype)
+    data = k.where(mask[0], x._array, mask[1])
     return _fresh(x, data, "TrilBackward0" if lower else "TriuBackward0",
                   _tril_backward if lower else _triu_backward, diagonal)
 

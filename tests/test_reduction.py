@@ -736,3 +736,83 @@ def test_new_ops_raise_torchs_error_types(case):
         ERROR_CASES[case](torch)
     with pytest.raises(want.type):
         ERROR_CASES[case](pg)
+
+
+# -- unique -----------------------------------------------------------------------------------
+NAN = float("nan")
+UNIQUE_INPUTS = {
+    "floats with nan and signed zeros": np.array([3.0, 1.0, NAN, 1.0, NAN, -0.0, 0.0]),
+    "ints 2-d": np.array([[1, 2, 1], [2, 2, 0]]),
+    "rows": np.array([[1, 2], [1, 2], [0, 5], [1, 2]]),
+    "rank 3": np.random.default_rng(3).integers(0, 2, (3, 2, 2)),
+    "bools": np.array([True, False, True, True]),
+    "0-d": np.array(5.0),
+    "empty": np.zeros((0,)),
+    "empty rows": np.zeros((0, 3)),
+    "empty columns": np.zeros((3, 0)),
+    "nan rows": np.array([[1.0, NAN], [1.0, NAN], [0.0, 1.0]]),
+}
+UNIQUE_FLAGS = [dict(), dict(return_inverse=True), dict(return_counts=True),
+                dict(return_inverse=True, return_counts=True)]
+
+
+def _unique_cases():
+    for label, a in UNIQUE_INPUTS.items():
+        for dim in [None, *range(-a.ndim, a.ndim)]:
+            for flags in UNIQUE_FLAGS:
+                yield pytest.param(a, dim, flags, id=f"{label}-dim{dim}-{'-'.join(flags)}")
+
+
+def _torch_or_error(fn):
+    try:
+        return fn(), None
+    except Exception as err:  # noqa: BLE001 - the error type is what is compared
+        return None, type(err)
+
+
+@pytest.mark.parametrize("op", ["unique", "unique_consecutive"])
+@pytest.mark.parametrize("a, dim, flags", list(_unique_cases()))
+def test_unique_is_torchs(op, a, dim, flags):
+    torch = pytest.importorskip("torch")
+    if op == "unique" and dim is not None and np.isnan(a).any():
+        # known difference: torch's sort of slices compares with <, which orders NaN nowhere,
+        # so its result depends on where the NaNs were; plugrad sorts NaN last, as sort does
+        pytest.skip("torch's unique(dim=) has no defined order for NaN")
+    kw = dict(flags, dim=dim)
+    expected, err = _torch_or_error(lambda: getattr(torch, op)(torch.tensor(a), **kw))
+    if err is not None:
+        with pytest.raises(err):
+            getattr(pg, op)(pg.tensor(a), **kw)
+        return
+    got = getattr(pg, op)(pg.tensor(a), **kw)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    got = got if isinstance(got, tuple) else (got,)
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        assert g.dtype.name == str(e.dtype).removeprefix("torch.")
+        assert tuple(g.shape) == tuple(e.shape)
+        np.testing.assert_array_equal(g.numpy(), e.numpy())
+        # -0.0 and 0.0 are one value: the first of them in sorted order is kept, as in torch
+        np.testing.assert_array_equal(np.signbit(g.numpy()), np.signbit(e.numpy()))
+
+
+@pytest.mark.parametrize("call, name, op", [
+    (lambda x: x.unique(), "Unique2Backward0", "_unique2"),
+    (lambda x: pg.unique(x, return_counts=True)[0], "Unique2Backward0", "_unique2"),
+    (lambda x: x.unique(dim=0), "UniqueDimBackward0", "unique_dim"),
+    (lambda x: x.unique_consecutive(), "UniqueConsecutiveBackward0", "unique_consecutive"),
+])
+def test_unique_records_a_node_whose_backward_raises_as_torchs_does(call, name, op):
+    x = pg.tensor([3.0, 1.0, 1.0], requires_grad=True)
+    out = call(x)
+    assert out.requires_grad and out.grad_fn.name() == name
+    with pytest.raises(NotImplementedError, match=f"derivative for '{op}' is not implemented"):
+        out.sum().backward()
+    assert x.grad is None
+    with pg.no_grad():
+        assert not call(x).requires_grad
+
+
+def test_unique_sorted_false_still_sorts_as_torch_on_the_cpu():
+    out, inverse = pg.tensor([3, 1, 2, 1]).unique(sorted=False, return_inverse=True)
+    assert out.tolist() == [1, 2, 3] and inverse.tolist() == [2, 0, 1, 0]
