@@ -64,9 +64,28 @@ _GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0
 _erfc_objects = np.frompyfunc(math.erfc, 1, 1)
 
 
+_VECTOR_ERF = []  # [scipy.special.erf or None], looked up on the first call
+
+
+def _vector_erf():
+    """SciPy's erf ufunc where SciPy is installed (an optional speed-up: GELU calls erf on
+    every activation), else None. Imported on first use: SciPy takes ~0.1 s to import."""
+    if not _VECTOR_ERF:
+        try:
+            from scipy.special import erf as vector_erf
+        except ImportError:
+            vector_erf = None
+        _VECTOR_ERF.append(vector_erf)
+    return _VECTOR_ERF[0]
+
+
 def erf(x):
-    """The error function of a floating array (math.erf on each element)."""
+    """The error function of a floating array: SciPy's ufunc where SciPy is installed, else
+    math.erf on each element (both correct to the last bits; the loop is ~6x slower)."""
     x = np.asarray(x)
+    vector_erf = _VECTOR_ERF[0] if _VECTOR_ERF else _vector_erf()
+    if vector_erf is not None and x.size > 16:
+        return vector_erf(x).astype(x.dtype, copy=False)
     return np.asarray(_erf_objects(x), dtype=x.dtype)
 
 

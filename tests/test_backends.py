@@ -680,3 +680,20 @@ def test_contract_1_2_fallbacks_agree_with_numpy():
             getattr(bk, name)(x)
     with pytest.raises(NotImplementedError, match="'atan2'"):
         bk.atan2(x, y)
+
+
+@pytest.mark.parametrize("scipy", [True, False], ids=["scipy", "no-scipy"])
+def test_numpy_erf_is_the_c_librarys_with_or_without_scipy(monkeypatch, scipy):
+    import math
+
+    from plugrad.backends import numpy_backend
+    if scipy:
+        pytest.importorskip("scipy.special")
+        monkeypatch.setattr(numpy_backend, "_VECTOR_ERF", [])
+    else:
+        monkeypatch.setattr(numpy_backend, "_VECTOR_ERF", [None])
+    x = np.concatenate([np.linspace(-6, 6, 101), [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300]])
+    got = numpy_backend.erf(x)
+    expected = np.array([math.erf(v) for v in x])
+    np.testing.assert_allclose(got, expected, rtol=4e-16, atol=0)
+    assert numpy_backend.erf(x.astype(np.float32)).dtype == np.float32
