@@ -1,18 +1,19 @@
 """plugrad.nn.init: fill parameters with starting values, in place.
 
-Random values come from the tensor's backend generator (seeded by
-plugrad.manual_seed): the same seed gives the same weights on one backend,
-though not the same numbers as torch's generator.
+Random values come from `generator=` (a plugrad.Generator) or the default
+generator (seeded by plugrad.manual_seed): the same seed gives the same
+weights on one backend, though not the same numbers as torch's generator.
 """
 from __future__ import annotations
 
 import math
 
-from ..creation import rand
+from ..creation import rand, randn
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _shareable
 
-__all__ = ["uniform_", "zeros_", "ones_", "constant_", "calculate_gain", "kaiming_uniform_"]
+__all__ = ["uniform_", "normal_", "zeros_", "ones_", "constant_", "calculate_gain",
+           "kaiming_uniform_"]
 
 
 def _write(tensor: Tensor, data) -> Tensor:
@@ -21,7 +22,7 @@ def _write(tensor: Tensor, data) -> Tensor:
     return tensor
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with values drawn uniformly from [a, b).
 
     >>> import plugrad as pg
@@ -32,8 +33,22 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """
     k = tensor.backend
     with no_grad():
-        u = rand(tuple(tensor.shape), dtype=tensor.dtype, backend=k)._array
+        u = rand(tuple(tensor.shape), generator=generator, dtype=tensor.dtype, backend=k)._array
         return _write(tensor, k.add(k.mul(u, b - a), a))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """Fill with values drawn from the normal distribution N(mean, std**2).
+
+    >>> import plugrad as pg
+    >>> from plugrad.nn import init
+    >>> init.normal_(pg.empty(2), 3.0, 0.0)
+    tensor([3., 3.])
+    """
+    k = tensor.backend
+    with no_grad():
+        z = randn(tuple(tensor.shape), generator=generator, dtype=tensor.dtype, backend=k)._array
+        return _write(tensor, k.add(k.mul(z, std), mean))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -77,7 +92,7 @@ def _fans(tensor: Tensor) -> tuple[int, int]:
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """He initialisation: U(-bound, bound) with bound = gain * sqrt(3 / fan).
 
     nn.Linear uses a=sqrt(5), which makes the bound 1/sqrt(fan_in).
@@ -89,4 +104,4 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
     fan = fan_in if mode == "fan_in" else fan_out
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
