@@ -497,11 +497,11 @@ def rand_like(x: Tensor, *, generator=None, dtype=None, requires_grad: bool = Fa
                 requires_grad=requires_grad, backend=backend, chunks=chunks)
 
 
-def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
-               chunks=None) -> Tensor:
+def randn_like(x: Tensor, *, generator=None, dtype=None, requires_grad: bool = False,
+               backend=None, device=None, chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return randn(tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
-                 chunks=chunks)
+    return randn(tuple(x._array.shape), generator=generator, dtype=dtype,
+                 requires_grad=requires_grad, backend=backend, chunks=chunks)
 
 
 def randint_like(x: Tensor, low, high=None, *, generator=None, dtype=None,
