@@ -12,7 +12,7 @@ import builtins
 
 __version__ = "0.1.0"
 
-from . import accelerator, autograd, backends, cuda, dtypes, nn, optim, random, viz
+from . import accelerator, autograd, backends, cuda, dtypes, nn, optim, random, utils, viz
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .autograd.anomaly_mode import set_anomaly as set_anomaly_enabled
 from .creation import (
