@@ -246,7 +246,7 @@ class fork_rng:  # noqa: N801 - torch's name
             self._states = [(g, g.get_state()) for g in _defaults.values()]
         return None
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *_exc) -> None:
         for g, state in self._states:
             g.set_state(state)
         self._states = []

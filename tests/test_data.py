@@ -282,3 +282,14 @@ def test_num_workers_warns_and_loads_here():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+
+
+def test_docstring_examples():
+    import doctest
+
+    import plugrad.utils.data
+    from plugrad.utils.data import dataloader, dataset, sampler
+    for module in (plugrad.utils.data, dataloader, dataset, sampler):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS |
+                                 doctest.NORMALIZE_WHITESPACE)
+        assert result.attempted and not result.failed

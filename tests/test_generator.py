@@ -196,3 +196,13 @@ def test_a_fill_cuts_the_history_as_torch():
         assert y.grad_fn.name() == "UniformBackward0"
         y.sum().backward()
         assert w.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_docstring_examples():
+    import doctest
+
+    import plugrad.random
+    import plugrad.sampling
+    for module in (plugrad.random, plugrad.sampling):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.attempted and not result.failed
