@@ -500,6 +500,10 @@ class ArrayAPIBackend(Backend):
     def randint(self, low, high, shape, dtype):
         return self.from_host(self._generator().integers(low, high, shape), dtype)
 
+    def random_stream(self, seed):
+        from .numpy_backend import NumpyStream  # NumPy draws on the host, as above
+        return NumpyStream(seed, self.from_host)
+
 
 def _scatter_add(xp, where, values, n: int):
     """A length-n array holding, at each position, the sum of the `values` sent there.

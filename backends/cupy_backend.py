@@ -16,6 +16,7 @@ import cupy as cp
 import cupyx
 import numpy as np
 from plugrad import dtypes
+from plugrad.backend import Backend
 
 from .array_api import ArrayAPIBackend, bind_elementwise
 
@@ -116,6 +117,11 @@ class CupyBackend(ArrayAPIBackend):
 
     def randint(self, low, high, shape, dtype):
         return self.rng.randint(low, high, shape).astype(_TO_NATIVE[dtype], copy=False)
+
+    # plugrad.Generator's streams: the contract's fallback, which reseeds the generator above
+    # before each draw (so draws stay on the device, and lazy on Dask); not the host
+    # NumPy stream of ArrayAPIBackend
+    random_stream = Backend.random_stream
 
 
 # CuPy's ufuncs take Python numbers on either side and return arrays, as the contract wants:

@@ -45,6 +45,7 @@ import dask.optimization
 import numpy as np
 from dask.array.core import normalize_chunks
 from plugrad import dtypes
+from plugrad.backend import Backend
 
 from .array_api import ArrayAPIBackend, bind_elementwise
 from .numpy_backend import _FROM_NATIVE, _TO_NATIVE  # Dask arrays hold NumPy dtypes
@@ -552,6 +553,11 @@ class DaskBackend(ArrayAPIBackend):
     def randint(self, low, high, shape, dtype, chunks=None):
         return self.rng.integers(low, high, shape, chunks="auto" if chunks is None else chunks,
                                  dtype=np.int64).astype(_TO_NATIVE[dtype])
+
+    # plugrad.Generator's streams: the contract's fallback, which reseeds the generator above
+    # before each draw (so draws stay on the device, and lazy on Dask); not the host
+    # NumPy stream of ArrayAPIBackend
+    random_stream = Backend.random_stream
 
 
 def _run_here(arrays) -> list:

@@ -321,6 +321,45 @@ class NumpyBackend(ArrayAPIBackend):
     def randint(self, low, high, shape, dtype):
         return self.rng.integers(low, high, shape).astype(_TO_NATIVE[dtype], copy=False)
 
+    @staticmethod
+    def random_stream(seed):
+        return NumpyStream(seed)
+
+
+class NumpyStream:
+    """The random stream of `NumpyBackend.random_stream`: a NumPy Generator (PCG64) of its own.
+
+    `to_array` turns its NumPy draws into the backend's arrays: the array API
+    backend, which draws on the host, uses this stream too.
+    """
+
+    __slots__ = ("gen", "to_array")
+
+    def __init__(self, seed, to_array=None):
+        self.gen = np.random.Generator(np.random.PCG64(seed))
+        self.to_array = to_array or (lambda a, dtype: a.astype(_TO_NATIVE[dtype], copy=False))
+
+    def uniform(self, shape, dtype):
+        return self.to_array(self.gen.random(shape), dtype)
+
+    def normal(self, shape, dtype):
+        return self.to_array(self.gen.standard_normal(shape), dtype)
+
+    def randint(self, low, high, shape, dtype):
+        return self.to_array(self.gen.integers(low, high, shape), dtype)
+
+    def get_state(self):
+        return self.gen.bit_generator.state
+
+    def set_state(self, state):
+        bits = self.gen.bit_generator
+        old = bits.state
+        try:
+            bits.state = state
+        except (TypeError, ValueError, KeyError, OverflowError) as err:
+            bits.state = old
+            raise ValueError(f"not a state of a NumPy PCG64 stream: {err}") from None
+
 
 # exp = np.exp, sub = np.subtract, abs = np.abs, pow = np.power (NumPy 1.x has no np.pow), ...:
 # every elementwise kernel of the contract, the raw ufunc as a class attribute

@@ -289,9 +289,6 @@ class Registry:
         bk.name = info.name  # tensors and error messages name it as it was registered
         bk.device_type = getattr(info.spec, "device_type", "cpu")
         info.version = str(getattr(bk, "version", "") or "")
-        from plugrad.creation import _seed
-        if _seed:
-            bk.seed(_seed[0])
         info.status = READY
         self.instances[info.name] = bk
         return bk

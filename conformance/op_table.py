@@ -1815,6 +1815,8 @@ NOT_OPS = {
     "bernoulli": "a random draw", "Tensor.bernoulli": "a random draw",
     "Tensor.bernoulli_": "a random draw", "normal": "a random draw",
     "multinomial": "a random draw", "Tensor.multinomial": "a random draw",
+    "Tensor.uniform_": "a random draw", "Tensor.normal_": "a random draw",
+    "Tensor.random_": "a random draw", "Tensor.exponential_": "a random draw",
     # plugrad functions
     "broadcast_shapes": "computes a shape from shapes; no tensors involved",
     "detach": "leaves the graph; an engine case checks it",

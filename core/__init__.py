@@ -12,7 +12,7 @@ import builtins
 
 __version__ = "0.1.0"
 
-from . import accelerator, autograd, backends, cuda, dtypes, nn, optim, viz
+from . import accelerator, autograd, backends, cuda, dtypes, nn, optim, random, utils, viz
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .autograd.anomaly_mode import set_anomaly as set_anomaly_enabled
 from .creation import (
@@ -73,6 +73,14 @@ from .methods import bind_methods as _bind_methods  # noqa: F401 - binds Tensor'
 from .operands import broadcast_shapes
 from .pointwise import *  # noqa: F403
 from .pointwise import to_dtype as _to_dtype
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
 from .reduction import *  # noqa: F403
 from .sampling import *  # noqa: F403
 from .serialization import load, save

@@ -74,7 +74,10 @@ Any = object
 #        sort and argsort (sort; sort falls back on argsort and getitem, argsort raises);
 #        log2 log10 floor ceil round trunc sinh cosh tan asin acos atan erf erfinv isnan
 #        isinf isfinite (unary), atan2 hypot fmod remainder floor_divide (binary)
-CONTRACT_VERSION = (1, 2)
+#   1.3  optional random_stream (random): an independent random stream from a seed, for
+#        plugrad.Generator (fallback: SeededStream, which reseeds the backend's own generator
+#        before each draw)
+CONTRACT_VERSION = (1, 3)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -199,6 +202,7 @@ KERNELS = {
     "cumprod":      ("scan",     "optional", ()),
     "sort":         ("sort",     "optional", ()),
     "argsort":      ("sort",     "optional", ()),
+    "random_stream": ("random",  "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -433,6 +437,22 @@ class Backend:
         """Integers in [low, high)."""
         raise NotImplementedError
 
+    def random_stream(self, seed: int) -> Any:
+        """Optional (contract 1.3). A new random stream seeded by `seed` (0 <= seed < 2**64).
+
+        A stream is independent of the backend's own generator and of every
+        other stream: `plugrad.Generator` draws from it. It has the kernels
+        `uniform`, `normal` and `randint`, with the same arguments as the
+        backend's (a chunked backend's take `chunks=` too), and
+        `get_state()` (a value `json` can write) and `set_state(state)`, which
+        takes what `get_state` returned and raises ValueError for anything else.
+
+        The fallback (`SeededStream`) reseeds the backend's own generator
+        (`seed`) with a number made from the stream's seed and its count of
+        draws before each draw; a library with generator objects does better.
+        """
+        return SeededStream(self, seed)
+
     # optional fast paths
     def sigmoid(self, x: Array) -> Array:
         """Optional. 1 / (1 + exp(-x)) of a floating array."""
@@ -638,6 +658,67 @@ class Backend:
         """
         raise NotImplementedError(f"the {self.name!r} backend has no 'argsort' kernel "
                                   f"(optional in contract 1.2), so it cannot sort")
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def _mix(x: int) -> int:
+    """SplitMix64's finaliser: a well-spread 64-bit number from any 64-bit number."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+class SeededStream:
+    """The fallback of `Backend.random_stream`: a stream made of the backend's `seed` kernel.
+
+    Draw n of the stream seeded s reseeds the backend's generator with the top
+    32 bits of mix(mix(s) + n) and draws once, so the stream's state is two numbers and
+    the same state always gives the same numbers (the backend's own generator
+    is left reseeded: every plugrad draw goes through a stream).
+
+    >>> class Counting(Backend):
+    ...     def seed(self, seed): self.last = seed
+    ...     def uniform(self, shape, dtype): return self.last
+    >>> s = SeededStream(Counting(), 5)
+    >>> s.uniform((2,), None) == SeededStream(Counting(), 5).uniform((2,), None)
+    True
+    >>> s.get_state()
+    [5, 1]
+    """
+
+    __slots__ = ("backend", "seed", "draws")
+
+    def __init__(self, backend: Backend, seed: int) -> None:
+        self.backend = backend
+        self.seed = seed
+        self.draws = 0
+
+    def _next(self):
+        # a 32-bit seed: the most every library's seeding takes (NumPy's legacy RandomState)
+        self.backend.seed(_mix((_mix(self.seed) + self.draws) & _MASK64) >> 32)
+        self.draws += 1
+        return self.backend
+
+    def uniform(self, shape: tuple, dtype, **chunks) -> Array:
+        return self._next().uniform(shape, dtype, **chunks)
+
+    def normal(self, shape: tuple, dtype, **chunks) -> Array:
+        return self._next().normal(shape, dtype, **chunks)
+
+    def randint(self, low: int, high: int, shape: tuple, dtype, **chunks) -> Array:
+        return self._next().randint(low, high, shape, dtype, **chunks)
+
+    def get_state(self) -> list:
+        return [self.seed, self.draws]
+
+    def set_state(self, state) -> None:
+        if (not isinstance(state, list) or len(state) != 2 or
+                not all(type(v) is int and 0 <= v <= _MASK64 for v in state)):
+            raise ValueError(f"not a state of this stream: {state!r:.80}")
+        self.seed, self.draws = state
 
 
 def missing_primitives(backend: Any) -> list:

@@ -16,8 +16,8 @@ from .backend import Backend, UnknownDeviceType
 from .backends import default as default_backend
 from .backends import for_device, is_backend_name, set_default_backend
 from .backends import get as get_backend
-from .backends import loaded as loaded_backends
 from .device import device as as_device
+from .random import manual_seed, stream
 from .tensor import Tensor, _make
 
 __all__ = ["set_default_device", "get_default_device", "tensor", "as_tensor", "from_numpy",
@@ -380,33 +380,23 @@ def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False
     return _finish(data, dtype, bk, requires_grad)
 
 
-# -- random numbers ---------------------------------------------------------------------
-_seed: list = []  # the last manual_seed, applied to backends created after it
+# -- random numbers: from a Generator's stream on the backend (plugrad.random) -------------
+def _random(kernel: str, bk, chunks, generator, *args):
+    fn = getattr(stream(generator, bk), kernel)
+    return fn(*args) if chunks is None else _chunked(fn, bk, chunks, *args)
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the random generator of every backend in use (and of those used later)."""
-    seed = int(seed)
-    _seed[:] = [seed]
-    for bk in loaded_backends():
-        bk.seed(seed)
-
-
-def _random(kernel, bk, chunks, *args):
-    return kernel(*args) if chunks is None else _chunked(kernel, bk, chunks, *args)
-
-
-def rand(*size, dtype=None, requires_grad: bool = False, backend=None, device=None,
-         chunks=None) -> Tensor:
-    """Uniform random numbers on [0, 1)."""
+def rand(*size, generator=None, dtype=None, requires_grad: bool = False, backend=None,
+         device=None, chunks=None) -> Tensor:
+    """Uniform random numbers on [0, 1), from `generator` (a plugrad.Generator) if given."""
     dtype = dtype or dtypes.get_default_dtype()
     bk = resolve_backend(backend, device)
-    data = _random(bk.uniform, bk, chunks, _checked(_sizes(size), dtype, bk), dtype)
+    data = _random("uniform", bk, chunks, generator, _checked(_sizes(size), dtype, bk), dtype)
     return _finish(data, dtype, bk, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False, backend=None, device=None,
-          chunks=None) -> Tensor:
+def randn(*size, generator=None, dtype=None, requires_grad: bool = False, backend=None,
+          device=None, chunks=None) -> Tensor:
     """Standard normal random numbers.
 
     On the Dask backend they are drawn lazily, chunk by chunk, where the chunks
@@ -415,12 +405,12 @@ def randn(*size, dtype=None, requires_grad: bool = False, backend=None, device=N
     """
     dtype = dtype or dtypes.get_default_dtype()
     bk = resolve_backend(backend, device)
-    data = _random(bk.normal, bk, chunks, _checked(_sizes(size), dtype, bk), dtype)
+    data = _random("normal", bk, chunks, generator, _checked(_sizes(size), dtype, bk), dtype)
     return _finish(data, dtype, bk, requires_grad)
 
 
-def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = False,
-            backend=None, device=None, chunks=None) -> Tensor:
+def randint(low, high=None, size=None, *, generator=None, dtype=None,
+            requires_grad: bool = False, backend=None, device=None, chunks=None) -> Tensor:
     """Random integers in [low, high): randint(10, (3,)) or randint(2, 10, (3,))."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
@@ -433,7 +423,7 @@ def randint(low, high=None, size=None, *, dtype=None, requires_grad: bool = Fals
                            f">= to={high}")
     dtype = dtype or dtypes.int64
     bk = resolve_backend(backend, device)
-    data = _random(bk.randint, bk, chunks, int(low), int(high),
+    data = _random("randint", bk, chunks, generator, int(low), int(high),
                    _checked(_sizes((size,)), dtype, bk), dtype)
     return _finish(data, dtype, bk, requires_grad)
 
@@ -446,16 +436,19 @@ def randperm(n: int, *, dtype=None, requires_grad: bool = False, backend=None,
     >>> sorted(pg.randperm(4).tolist())
     [0, 1, 2, 3]
     """
-    if generator is not None:
-        raise NotImplementedError("generator= is not supported yet: plugrad draws from each "
-                                  "backend's generator, seeded by plugrad.manual_seed")
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
     dtype = dtype or dtypes.int64
     k = resolve_backend(backend, device)
-    keys = k.tolist(k.uniform((int(n),), dtypes.float64)) if n else []
-    order = sorted(range(n), key=keys.__getitem__)
-    out = _make(k.asarray(order, dtype) if n else k.full((0,), 0, dtype), dtype, k)
+    n = int(n)
+    keys = stream(generator, k).uniform((n,), dtypes.float64)
+    try:  # the stable order of uniform keys: argsort where the backend has it
+        order = k.astype(k.argsort(keys, 0, False, True), dtype)
+    except NotImplementedError:
+        values = k.tolist(keys)
+        order = k.asarray(sorted(range(n), key=values.__getitem__), dtype) if n else \
+            k.full((0,), 0, dtype)
+    out = _make(order, dtype, k)
     if requires_grad:
         out.requires_grad_(True)
     return out
@@ -497,22 +490,23 @@ def full_like(x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False,
                 backend=backend, chunks=chunks)
 
 
-def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
-              chunks=None) -> Tensor:
+def rand_like(x: Tensor, *, generator=None, dtype=None, requires_grad: bool = False,
+              backend=None, device=None, chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return rand(tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
-                chunks=chunks)
+    return rand(tuple(x._array.shape), generator=generator, dtype=dtype,
+                requires_grad=requires_grad, backend=backend, chunks=chunks)
 
 
-def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, backend=None, device=None,
-               chunks=None) -> Tensor:
+def randn_like(x: Tensor, *, generator=None, dtype=None, requires_grad: bool = False,
+               backend=None, device=None, chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return randn(tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad, backend=backend,
-                 chunks=chunks)
+    return randn(tuple(x._array.shape), generator=generator, dtype=dtype,
+                 requires_grad=requires_grad, backend=backend, chunks=chunks)
 
 
-def randint_like(x: Tensor, low, high=None, *, dtype=None, requires_grad: bool = False,
-                 backend=None, device=None, chunks=None) -> Tensor:
+def randint_like(x: Tensor, low, high=None, *, generator=None, dtype=None,
+                 requires_grad: bool = False, backend=None, device=None,
+                 chunks=None) -> Tensor:
     dtype, backend, chunks = _like(x, dtype, backend, chunks, device)
-    return randint(low, high, tuple(x._array.shape), dtype=dtype, requires_grad=requires_grad,
-                   backend=backend, chunks=chunks)
+    return randint(low, high, tuple(x._array.shape), generator=generator, dtype=dtype,
+                   requires_grad=requires_grad, backend=backend, chunks=chunks)

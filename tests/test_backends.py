@@ -162,7 +162,7 @@ def test_every_other_backend_matches_the_numpy_backend(other):
 
 
 def test_random_numbers_on_other_backends(other):
-    other.seed(7)  # what manual_seed does to every registered backend
+    pg.manual_seed(7)  # the default generator: a stream on each backend (other.random_stream)
     a = pg.rand(3, 4, backend=other)
     b = pg.randn(2, dtype=pg.float64, backend=other)
     c = pg.randint(2, 5, (50,), backend=other)
@@ -170,8 +170,14 @@ def test_random_numbers_on_other_backends(other):
     values = _values(a)
     assert ((values >= 0) & (values < 1)).all()
     assert set(c.tolist()) <= {2, 3, 4} and c.dtype is pg.int64
-    other.seed(7)
+    pg.manual_seed(7)
     assert pg.rand(3, 4, backend=other).tolist() == a.tolist()
+    g = pg.Generator().manual_seed(7)
+    state = g.get_state()
+    first = pg.randn(5, backend=other, generator=g).tolist()
+    assert pg.randn(5, backend=other, generator=g).tolist() != first
+    g.set_state(state)
+    assert pg.randn(5, backend=other, generator=g).tolist() == first
 
 
 def test_the_generic_index_add_sums_repeated_indices_exactly():

@@ -23,6 +23,7 @@ LAYERS = [
     ("versions", "hookspecs"),
     ("graph",),
     ("tensor",),
+    ("random",),
     ("recording", "creation", "operands"),
     ("cuda", "accelerator"),
     ("engine", "indexing"),
@@ -32,7 +33,7 @@ LAYERS = [
     ("reduction", "linalg", "sampling"),
     ("methods",),
     ("autograd.*", "viz"),
-    ("nn.*", "optim.*", "serialization"),
+    ("nn.*", "optim.*", "serialization", "utils", "utils.*"),
     ("", "bench_dashboard"),   # "" is the package itself (plugrad/__init__.py)
     ("demo",),
     ("cli",),

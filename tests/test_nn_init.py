@@ -162,8 +162,23 @@ def test_zero_element_tensors_warn_as_torch():
     assert init.orthogonal_(pg.empty(0, 3)).shape == (0, 3)
 
 
-def test_generators_are_not_supported_yet():
-    with pytest.raises(NotImplementedError, match="generator"):
+@pytest.mark.parametrize("fill", [
+    lambda t, g: init.uniform_(t, generator=g), lambda t, g: init.normal_(t, generator=g),
+    lambda t, g: init.trunc_normal_(t, generator=g),
+    lambda t, g: init.xavier_uniform_(t, generator=g),
+    lambda t, g: init.kaiming_normal_(t, generator=g),
+    lambda t, g: init.orthogonal_(t, generator=g),
+])
+def test_a_generator_makes_the_fill_repeatable(fill):
+    a = fill(pg.empty(4, 5), pg.Generator().manual_seed(7)).tolist()
+    pg.manual_seed(123)  # the default generator plays no part
+    b = fill(pg.empty(4, 5), pg.Generator().manual_seed(7)).tolist()
+    c = fill(pg.empty(4, 5), pg.Generator().manual_seed(8)).tolist()
+    assert a == b and a != c
+
+
+def test_a_generator_must_be_a_generator():
+    with pytest.raises(TypeError, match="generator"):
         init.uniform_(pg.empty(2), generator=object())
 
 

@@ -123,3 +123,156 @@ def test_saving_an_unsupported_object_leaves_the_file_alone(tmp_path):
 def test_docstring_examples():
     result = doctest.testmod(plugrad.serialization, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+# -- torch.load's arguments, more kinds of values, optimizer state, hostile files ------------
+def test_sizes_dtypes_devices_and_nesting_round_trip():
+    obj = {"shape": pg.Size([2, 3]), "dtype": pg.float64, "where": pg.device("cpu"),
+           "nested": OrderedDict([("a", [(1, None), {"b": pg.Size([])}])]), 2.5: "float key"}
+    buffer = io.BytesIO()
+    pg.save(obj, buffer)
+    buffer.seek(0)
+    back = pg.load(buffer, weights_only=True)
+    assert type(back["shape"]) is pg.Size and back["shape"] == (2, 3)
+    assert back["dtype"] is pg.float64 and back["where"] == pg.device("cpu")
+    assert back["nested"] == obj["nested"] and type(back["nested"]) is OrderedDict
+    assert back[2.5] == "float key"
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: pg.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda ps: pg.optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), amsgrad=True),
+    lambda ps: pg.optim.AdamW(ps, lr=0.01),
+])
+def test_optimizer_state_dicts_round_trip(tmp_path, make):
+    pg.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = make(model.parameters())
+    x = pg.randn(5, 3)
+    for _ in range(3):
+        opt.zero_grad()
+        model(x).pow(2).sum().backward()
+        opt.step()
+    path = tmp_path / "opt.pt"
+    pg.save({"model": model.state_dict(), "opt": opt.state_dict()}, path)
+    back = pg.load(path)
+    assert back["opt"]["param_groups"] == opt.state_dict()["param_groups"]
+    twin = nn.Linear(3, 2)
+    twin.load_state_dict(back["model"])
+    twin_opt = make(twin.parameters())
+    twin_opt.load_state_dict(back["opt"])
+    for m, o in ((model, opt), (twin, twin_opt)):
+        o.zero_grad()
+        m(x).pow(2).sum().backward()
+        o.step()
+    for a, b in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(as_numpy(a), as_numpy(b))
+
+
+def test_weights_only_is_every_load_and_pickle_modules_are_refused(tmp_path):
+    path = tmp_path / "w.pt"
+    pg.save({"w": pg.ones(2)}, path)
+    for flag in (None, True, False):
+        assert pg.load(path, weights_only=flag)["w"].tolist() == [1.0, 1.0]
+    import pickle
+    with pytest.raises(TypeError, match="never unpickles"):
+        pg.load(path, pickle_module=pickle)
+    with pytest.raises(TypeError, match="map_location"):
+        pg.load(path, map_location=lambda storage, loc: storage)
+
+
+def test_map_location_forms(tmp_path):
+    path = tmp_path / "w.pt"
+    pg.save({"w": pg.ones(2)}, path)
+    numpy = pg.backends.get("numpy")
+    for where in ("cpu", pg.device("cpu"), "numpy", numpy, {"cuda": "cpu"}, {"numpy": "numpy"},
+                  {"cpu": pg.device("cpu")}):
+        assert pg.load(path, map_location=where)["w"].backend is numpy
+
+
+def test_map_location_between_backends(tmp_path):
+    pytest.importorskip("dask")
+    path = tmp_path / "w.pt"
+    pg.save({"w": pg.ones(2)}, path)
+    numpy, dask = pg.backends.get("numpy"), pg.backends.get("dask")
+    assert pg.load(path, map_location={"numpy": "dask"})["w"].backend is dask
+    pg.save({"w": pg.ones(2, backend="dask")}, path)
+    assert pg.load(path)["w"].backend is dask  # back on the backend it was saved from
+    assert pg.load(path, map_location="cpu")["w"].backend is dask  # as .to("cpu") keeps it
+    assert pg.load(path, map_location="numpy")["w"].backend is numpy
+
+
+def _npz_with_manifest(path, root, **arrays):
+    import json
+    meta = {"format": plugrad.serialization.FORMAT, "version": plugrad.serialization.VERSION,
+            "root": root}
+    np.savez(path, __plugrad__=np.array(json.dumps(meta)), **arrays)
+
+
+@pytest.mark.parametrize("root", [
+    {"dict": [[1]]},                          # a pair that is not a pair
+    {"dict": [[[1, 2], {"value": 1}]]},       # an unhashable key
+    {"list": 5},                              # not a list
+    {"value": [1, 2]},                        # a value that is no plain value
+    {"tensor": "missing"},                    # no such array
+    {"tensor": "__plugrad__"},                # the manifest itself, a string array
+    {"tensor": "a", "dtype": "complex128"},   # a dtype plugrad lacks
+    {"size": ["x"]},
+    {"dtype_value": "uint128"},
+    {"device_value": 3},
+    {"whatever": 1},
+    "not a node",
+])
+def test_hostile_manifests_are_refused(tmp_path, root):
+    path = tmp_path / "hostile.npz"
+    _npz_with_manifest(path, root, a=np.ones(2))
+    with pytest.raises(RuntimeError, match="plugrad.load"):
+        pg.load(path)
+
+
+def test_deep_and_broken_json_is_refused(tmp_path):
+    path = tmp_path / "deep.npz"
+    import json
+    import sys
+    text = json.dumps({"format": plugrad.serialization.FORMAT, "version": 1, "root": None})
+    text = text.replace("null", '{"list": [' * 50000 + "]}" * 50000)
+    np.savez(path, __plugrad__=np.array(text))
+    with pytest.raises(RuntimeError, match="damaged"):
+        pg.load(path)
+    assert sys.getrecursionlimit() < 50000
+    np.savez(path, __plugrad__=np.array("{not json"))
+    with pytest.raises(RuntimeError, match="damaged"):
+        pg.load(path)
+    np.savez(path, __plugrad__=np.array('{"format": "plugrad-checkpoint", "version": 99}'))
+    with pytest.raises(RuntimeError, match="version 99"):
+        pg.load(path)
+
+
+def test_a_zip_with_pickled_entries_runs_nothing(tmp_path):
+    import pickle
+    import zipfile
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    path = tmp_path / "torch_style.pt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps(Boom()))
+        z.writestr("a.npy", b"\x80" + pickle.dumps(Boom()))
+    with pytest.raises(RuntimeError, match="plugrad.load"):
+        pg.load(path)
+    obj_path = tmp_path / "objects.npz"
+    np.savez(obj_path, a=np.array([Boom()], dtype=object))
+    with pytest.raises(RuntimeError, match="cannot be loaded safely"):
+        pg.load(obj_path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_truncated_file_object_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    pg.save({"w": pg.ones(100)}, buffer)
+    data = buffer.getvalue()
+    for cut in (10, len(data) // 2, len(data) - 5):
+        with pytest.raises(RuntimeError, match="plugrad.load"):
+            pg.load(io.BytesIO(data[:cut]))

@@ -2,10 +2,10 @@
 
 Every function works under no_grad, writes into the tensor's own memory (its
 views, optimizers and state dicts see the values; its version goes up) and
-returns the tensor. Random values come from the tensor's backend generator
-(seeded by plugrad.manual_seed): the same seed gives the same weights on one
-backend, though not the same numbers as torch's generator; the distributions
-and the fan computations are torch's.
+returns the tensor. Random values come from `generator=` (a plugrad.Generator)
+or the default generator (seeded by plugrad.manual_seed): the same seed gives
+the same weights on one backend, though not the same numbers as torch's
+generator; the distributions and the fan computations are torch's.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import warnings
 from ..creation import eye, rand, randn, zeros_like
 from ..grad_mode import no_grad
 from ..pointwise import where
-from ..sampling import _no_generator
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
@@ -30,14 +29,16 @@ def _fill(tensor: Tensor, values: Tensor) -> Tensor:
     return tensor
 
 
-def _uniform(tensor: Tensor, a: float, b: float) -> Tensor:
+def _uniform(tensor: Tensor, a: float, b: float, generator=None) -> Tensor:
     """Values uniform in [a, b), shaped and typed like `tensor` (not written into it)."""
-    u = rand(tuple(tensor.shape), dtype=tensor.dtype, backend=tensor.backend)
+    u = rand(tuple(tensor.shape), dtype=tensor.dtype, backend=tensor.backend,
+             generator=generator)
     return u * (b - a) + a
 
 
-def _normal(tensor: Tensor, mean: float, std: float) -> Tensor:
-    return randn(tuple(tensor.shape), dtype=tensor.dtype, backend=tensor.backend) * std + mean
+def _normal(tensor: Tensor, mean: float, std: float, generator=None) -> Tensor:
+    return randn(tuple(tensor.shape), dtype=tensor.dtype, backend=tensor.backend,
+                 generator=generator) * std + mean
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -76,14 +77,12 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
     >>> bool(((w >= -0.1) & (w < 0.1)).all())
     True
     """
-    _no_generator(generator)
-    return _fill(tensor, _uniform(tensor, a, b))
+    return _fill(tensor, _uniform(tensor, a, b, generator))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with values drawn from N(mean, std**2)."""
-    _no_generator(generator)
-    return _fill(tensor, _normal(tensor, mean, std))
+    return _fill(tensor, _normal(tensor, mean, std, generator))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
@@ -96,7 +95,6 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     >>> bool(((w >= -0.5) & (w <= 0.5)).all())
     True
     """
-    _no_generator(generator)
 
     def cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -107,18 +105,18 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     with no_grad():
         if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
             # most normal draws land inside: redraw those that do not
-            result = _normal(tensor, mean, std)
+            result = _normal(tensor, mean, std, generator)
             while True:
                 outside = (result < a) | (result > b)
                 if not bool(outside.any().item()):
                     break
-                result = where(outside, _normal(tensor, mean, std), result)
+                result = where(outside, _normal(tensor, mean, std, generator), result)
         else:
             # a narrow window: uniform proposals in [a, b], accepted with the density's
             # ratio to its peak inside the window
             peak = max(a, min(mean, b))
             log_peak = -0.5 * ((peak - mean) / std) ** 2
-            result = _uniform(tensor, a, b)
+            result = _uniform(tensor, a, b, generator)
             pending = None
             while True:
                 log_pdf = ((result - mean) / std) ** 2 * -0.5 - log_peak
@@ -126,7 +124,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                 pending = reject if pending is None else pending & reject
                 if not bool(pending.any().item()):
                     break
-                result = where(pending, _uniform(tensor, a, b), result)
+                result = where(pending, _uniform(tensor, a, b, generator), result)
         return _fill(tensor, result)
 
 
@@ -268,7 +266,6 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     >>> bool(((w @ w.T) - pg.eye(3)).abs().max() < 1e-5)
     True
     """
-    _no_generator(generator)
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -276,7 +273,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     with no_grad():
-        flat = randn(rows, cols, dtype=tensor.dtype, backend=tensor.backend)
+        flat = randn(rows, cols, dtype=tensor.dtype, backend=tensor.backend,
+                     generator=generator)
         if rows < cols:
             flat = flat.T
         q = _orthonormal_columns(flat)
