@@ -202,6 +202,38 @@ class Tensor:
         self._rg = False
         return self
 
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        """copy.deepcopy: new memory with the same values, flags and gradient (torch's rule:
+        only tensors without history can be copied). A Parameter's copy is a Parameter, so
+        deep copies of models (EMA weights, checkpoints kept in memory) keep working.
+
+        >>> import copy
+        >>> import plugrad as pg
+        >>> w = pg.tensor([1.0, 2.0], requires_grad=True)
+        >>> w2 = copy.deepcopy(w)
+        >>> w2.data.add_(1)
+        tensor([2., 3.])
+        >>> w, w2.requires_grad
+        (tensor([1., 2.], requires_grad=True), True)
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        k = self.backend
+        new = _make(k.copy(self._array), self.dtype, k)
+        new._rg = self._rg
+        memo[id(self)] = new
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        for copied in COPIED_HOOKS:
+            copied(self, new)
+        return new
+
     # -- storage --------------------------------------------------------------
     @property
     def array(self) -> Any:
@@ -354,6 +386,11 @@ class Tensor:
         kind = "float" if d.is_floating_point else ("bool" if d is dtypes.bool else "int")
         a = self._array
         return tensor_repr(self.backend.tolist(a), tuple(a.shape), kind, suffixes)
+
+
+# called as hook(original, copy) after copy.deepcopy made `copy`: plugrad.nn.parameter marks
+# copies of parameters (a layer above this module, so it registers itself here)
+COPIED_HOOKS: list = []
 
 
 def _shareable(t: Tensor):

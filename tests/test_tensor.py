@@ -313,3 +313,43 @@ def test_saved_values_changed_through_data_are_not_reported_like_torch(alias):
     torch = pytest.importorskip("torch")
     expected = _write_saved_output(torch, alias)
     assert _write_saved_output(pg, alias) == pytest.approx(expected)
+
+
+# -- copy.deepcopy ------------------------------------------------------------------------------
+def _deepcopy_program(lib):
+    import copy
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    w2, same = copy.deepcopy([w, w])
+    w2.data.add_(10)
+    return [w.tolist(), w2.tolist(), w2.requires_grad, w2.is_leaf, w2.grad.tolist(),
+            w2.grad is not w.grad, same is w2]
+
+
+def test_deepcopy_like_torch():
+    torch = pytest.importorskip("torch")
+    assert _deepcopy_program(pg) == _deepcopy_program(torch)
+
+
+def test_deepcopy_of_a_non_leaf_is_refused_like_torch():
+    import copy
+    for lib in (pg, pytest.importorskip("torch")):
+        with pytest.raises(RuntimeError, match="graph leaves"):
+            copy.deepcopy(lib.ones(2, requires_grad=True) * 2)
+
+
+def test_deepcopy_of_a_model_gives_independent_parameters():
+    import copy
+    model = pg.nn.Sequential(pg.nn.Linear(3, 2), pg.nn.BatchNorm1d(2))
+    twin = copy.deepcopy(model)
+    assert all(isinstance(p, pg.nn.Parameter) for p in twin.parameters())
+    assert [n for n, _ in twin.named_parameters()] == [n for n, _ in model.named_parameters()]
+    pairs = list(zip(model.parameters(), twin.parameters()))
+    assert all(a is not b and pg.equal(a, b) for a, b in pairs)
+    with pg.no_grad():
+        twin[0].weight.zero_()
+    assert not pg.equal(model[0].weight, twin[0].weight)
+    opt = pg.optim.SGD(twin.parameters(), lr=0.1)  # a copy trains on its own
+    twin(pg.ones(4, 3)).sum().backward()
+    opt.step()
+    assert model[0].weight.grad is None

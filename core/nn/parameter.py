@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 
 from ..creation import empty
-from ..tensor import Tensor, _make, _shareable
+from ..tensor import COPIED_HOOKS, Tensor, _make, _shareable
 
 __all__ = ["Parameter", "is_parameter"]
 
@@ -30,6 +30,19 @@ def is_parameter(obj) -> bool:
     """True when `obj` was made by `Parameter(...)`."""
     ref = _registry.get(id(obj))
     return ref is not None and ref() is obj
+
+
+def _register(p: Tensor) -> None:
+    key = id(p)
+    _registry[key] = weakref.ref(p, _forget(key))
+
+
+def _copy_of_parameter(original: Tensor, copy: Tensor) -> None:
+    if is_parameter(original):
+        _register(copy)
+
+
+COPIED_HOOKS.append(_copy_of_parameter)
 
 
 class _ParameterMeta(type):
@@ -56,6 +69,5 @@ class Parameter(metaclass=_ParameterMeta):
             raise TypeError(f"Parameter(): data must be a Tensor, not {type(data).__name__}")
         p = _make(_shareable(data), data.dtype, data.backend)
         p.requires_grad_(requires_grad)
-        key = id(p)
-        _registry[key] = weakref.ref(p, _forget(key))
+        _register(p)
         return p
