@@ -1842,6 +1842,7 @@ NOT_OPS = {
     "Tensor.device": "metadata: the device type its backend serves; tests/test_device.py",
     "Tensor.cuda": "moves to the backend serving 'cuda' (CuPy): tests/test_device.py",
     "Tensor.data": "tests/test_tensor.py (storage sharing, setter, version counter vs torch)",
+    "Tensor.__deepcopy__": "copy.deepcopy: tests/test_tensor.py, vs torch",
     "Tensor.array": "the backend array itself; tests/test_tensor.py",
     "Tensor.dtype": "metadata",
     "Tensor.shape": "metadata",
