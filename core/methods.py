@@ -19,6 +19,7 @@ from . import (  # noqa: F401 - importing them declares their ops
     reduction,
     sampling,
     shape,
+    window,
 )
 from .declare import DECLARED
 from .engine import backward as _backward
