@@ -18,9 +18,11 @@ from ..recording import record
 from ..reduction import log_softmax as _log_softmax
 from ..reduction import softmax as _softmax
 from ..tensor import Tensor, _make
+from . import conv as _conv
+from .conv import *  # noqa: F403 - convolution, pooling, padding, resizing
 
 __all__ = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
-           "cross_entropy", "nll_loss", "mse_loss"]
+           "cross_entropy", "nll_loss", "mse_loss", *_conv.__all__]
 
 # torch's short names for dtypes, used in its error messages
 _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int32": "Int",
