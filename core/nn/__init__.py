@@ -8,7 +8,9 @@
 """
 from __future__ import annotations
 
+from . import conv_layers as _conv_layers
 from . import functional, init
+from .conv_layers import *  # noqa: F403 - convolution, pooling and reshaping layers
 from .module import Module
 from .modules import (
     CrossEntropyLoss,
@@ -25,4 +27,4 @@ from .modules import (
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Dropout",
-           "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init"]
+           "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init", *_conv_layers.__all__]
