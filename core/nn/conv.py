@@ -268,35 +268,48 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
-def _conv_layout(x_shape: tuple, w_shape: tuple, groups: int):
-    """Sizes of the column matrices and the axis order that makes them."""
-    nd = len(w_shape) - 2
-    n, c = x_shape[:2]
-    cg = c // groups
-    # (N, G, Cg, *out, *K) -> (G, N, *out, Cg, *K)
-    perm = (1, 0) + tuple(range(3, 3 + nd)) + (2,) + tuple(range(3 + nd, 3 + 2 * nd))
+def _conv_layout(nd: int, groups: int):
+    """The group dims and the axis orders between a window view and its column matrix.
+
+    The columns are channel-major, ([G,] Cg * prod(K), N * L): copying the window view
+    into them reads whole rows of the image (the output positions are the fast axis), and
+    the product with the weight, (O, Cg * prod(K)) @ columns, is one 2-D BLAS matmul.
+    A group dim only for grouped convolutions: NumPy's stacked matmul is many times
+    slower than its 2-D one.
+    """
+    gd = (groups,) if groups > 1 else ()
+    j = len(gd)
+    # the window view split by group, (N, [G,] Cg, *out, *K) -> ([G,] Cg, *K, N, *out)
+    out_axes = tuple(range(2 + j, 2 + j + nd))
+    k_axes = tuple(range(2 + j + nd, 2 + j + 2 * nd))
+    perm = ((1,) if j else ()) + (1 + j,) + k_axes + (0,) + out_axes
     inverse = tuple(perm.index(i) for i in range(len(perm)))
-    return nd, n, c, cg, perm, inverse
+    return gd, perm, inverse
+
+
+def _by_channel(t: Tensor, gd: tuple) -> Tensor:
+    """(N, C, *spatial) as the matrix ([G,] C/G, N * L): one row per channel."""
+    n, c = t.shape[0], t.shape[1]
+    rows = n * math.prod(t.shape[2:])
+    return t.transpose(0, 1).reshape(gd + (c // (gd[0] if gd else 1), rows))
 
 
 def _conv(x: Tensor, w: Tensor, b, stride, pairs, dilation, groups: int) -> Tensor:
     k = x.backend
-    nd, n, c, cg, perm, _ = _conv_layout(tuple(x.shape), tuple(w.shape), groups)
+    nd = w._array.ndim - 2
+    gd, perm, _ = _conv_layout(nd, groups)
     kernel = tuple(w._array.shape[2:])
+    n, c = x._array.shape[:2]
     o = w._array.shape[0]
-    og = o // groups
+    cg, og = c // groups, o // groups
     xp = _padded_array(k, _shareable(x), ((0, 0), (0, 0)) + pairs, 0.0, x.dtype)
-    axes = tuple(range(2, 2 + nd))
-    win = window_array(k, xp, axes, kernel, stride, dilation)   # (N, C, *out, *K), a view
-    out_sp = tuple(win.shape[2:2 + nd])
-    rows = n * math.prod(out_sp)
+    win = window_array(k, xp, tuple(range(2, 2 + nd)), kernel, stride, dilation)
+    out_sp = tuple(win.shape[2:2 + nd])                           # win: (N, C, *out, *K)
     depth = cg * math.prod(kernel)
-    win = k.reshape(win, (n, groups, cg) + out_sp + kernel)
-    cols = k.reshape(k.permute(win, perm), (groups, rows, depth))   # im2col: the one copy
-    wmat = k.permute(k.reshape(w._array, (groups, og, depth)), (0, 2, 1))
-    res = k.matmul(cols, wmat)                                   # (G, N*L, Og)
-    res = k.reshape(res, (groups, n) + out_sp + (og,))
-    res = k.reshape(k.permute(res, (1, 0, 2 + nd) + tuple(range(2, 2 + nd))), (n, o) + out_sp)
+    win = k.reshape(win, (n,) + gd + (cg,) + out_sp + kernel)
+    cols = k.reshape(k.permute(win, perm), gd + (depth, n * math.prod(out_sp)))  # the copy
+    res = k.matmul(k.reshape(w._array, gd + (og, depth)), cols)  # ([G,] Og, N*L)
+    res = k.permute(k.reshape(res, (o, n) + out_sp), (1, 0) + tuple(range(2, 2 + nd)))
     if b is not None:
         res = k.add(res, k.reshape(b._array, (o,) + (1,) * nd))
     out = _make(res, x.dtype, k)
@@ -307,14 +320,16 @@ def _conv(x: Tensor, w: Tensor, b, stride, pairs, dilation, groups: int) -> Tens
 
 
 def _columns(x: Tensor, kernel, stride, pairs, dilation, groups: int) -> Tensor:
-    """im2col as tensor ops: (G, N*L, Cg*prod(K)), differentiable in x."""
-    nd, n, c, cg, perm, _ = _conv_layout(tuple(x.shape), (0, 0) + tuple(kernel), groups)
+    """The forward's column matrix as tensor ops, differentiable in x."""
+    nd = len(kernel)
+    gd, perm, _ = _conv_layout(nd, groups)
+    n, c = x.shape[0], x.shape[1]
     if any(lo or hi for lo, hi in pairs):
         x = _constant_pad(x, ((0, 0), (0, 0)) + tuple(pairs), 0.0)
     win = windows(x, tuple(range(2, 2 + nd)), tuple(kernel), stride, dilation)
     out_sp = tuple(win.shape[2:2 + nd])
-    win = win.reshape((n, groups, cg) + out_sp + tuple(kernel)).permute(perm)
-    return win.reshape(groups, n * math.prod(out_sp), cg * math.prod(kernel))
+    win = win.reshape((n,) + gd + (c // groups,) + out_sp + tuple(kernel)).permute(perm)
+    return win.reshape(gd + (c // groups * math.prod(kernel), n * math.prod(out_sp)))
 
 
 def _conv_backward(node, g):
@@ -323,11 +338,8 @@ def _conv_backward(node, g):
     cols, stride, pairs, dilation, groups, out_sp = node.args
     nd = len(out_sp)
     kernel = tuple(w.shape[2:])
-    n, o = g.shape[0], g.shape[1]
-    og = o // groups
-    rows = n * math.prod(out_sp)
-    # the output gradient as (G, N*L, Og), the layout of the forward's product
-    gmat = g.reshape(n, groups, og, rows // n).permute(1, 0, 3, 2).reshape(groups, rows, og)
+    gd, _, inverse = _conv_layout(nd, groups)
+    gmat = _by_channel(g, gd)       # ([G,] Og, N*L): free when g has the output's layout
     gx = gw = gb = None
     if to_b is not None:
         gb = g.sum((0,) + tuple(range(2, 2 + nd)))
@@ -336,11 +348,12 @@ def _conv_backward(node, g):
             c = _columns(x, kernel, stride, pairs, dilation, groups)
         else:
             c = _make(cols, x.dtype, x.backend)
-        gw = (gmat.mT @ c).reshape(tuple(w.shape))
+        gw = (gmat @ c.mT).reshape(tuple(w.shape))
     if to_x is not None:
-        _, n, c_in, cg, _, inverse = _conv_layout(tuple(x.shape), tuple(w.shape), groups)
-        gcols = gmat @ w.reshape(groups, og, -1)                     # (G, N*L, Cg*K)
-        gwin = gcols.reshape((groups, n) + out_sp + (cg,) + kernel).permute(inverse)
+        n, c_in = x.shape[0], x.shape[1]
+        wmat = w.reshape(gd + (w.shape[0] // groups, -1))
+        gcols = wmat.mT @ gmat                                       # ([G,] Cg*K, N*L)
+        gwin = gcols.reshape(gd + (c_in // groups,) + kernel + (n,) + out_sp).permute(inverse)
         gwin = gwin.reshape((n, c_in) + out_sp + kernel)
         padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pairs))
         gx = window_sum(gwin, (n, c_in) + padded, tuple(range(2, 2 + nd)), kernel, stride,
@@ -381,12 +394,10 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
         raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, sp))}). "
                            f"Calculated output size per channel: "
                            f"({' x '.join(map(str, out_sp))}). Output size is too small")
-    rows = n * math.prod(sp)
-    # the input as (G, N*L, Cin/G) times the weight (G, Cin/G, Cout/G*K): the windows
-    xmat = x.reshape(n, groups, cing, rows // n).permute(1, 0, 3, 2).reshape(groups, rows, cing)
-    cols = xmat @ weight.reshape(groups, cing, -1)
-    _, _, _, _, _, inverse = _conv_layout((n, coutg * groups) + sp, (0, 0) + kernel, groups)
-    win = cols.reshape((groups, n) + sp + (coutg,) + kernel).permute(inverse)
+    # the weight ([G,] Cin/G, Cout/G*K) times the input ([G,] Cin/G, N*L): the windows
+    gd, _, inverse = _conv_layout(nd, groups)
+    cols = weight.reshape(gd + (cing, -1)).mT @ _by_channel(x, gd)
+    win = cols.reshape(gd + (coutg,) + kernel + (n,) + sp).permute(inverse)
     win = win.reshape((n, coutg * groups) + sp + kernel)
     out = window_sum(win, (n, coutg * groups) + full, tuple(range(2, 2 + nd)), kernel, stride,
                      dilation)
