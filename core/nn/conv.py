@@ -18,6 +18,7 @@ import itertools
 import math
 import struct
 
+from .. import dtypes
 from ..creation import tensor as _tensor
 from ..creation import zeros
 from ..grad_mode import STATE, no_grad
@@ -221,6 +222,7 @@ def _check_conv(input: Tensor, weight: Tensor, bias, nd: int, stride, dilation, 
         raise RuntimeError("convolution: expected input, weight and bias on the same backend")
 
 
+_INT64 = dtypes.int64
 _TORCH = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long"}
 
 
@@ -520,11 +522,19 @@ def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return
     axes = tuple(range(len(lead), len(lead) + nd))
     win = window_array(k, xp, axes, kernel, stride, dilation)
     win = k.getitem(win, (Ellipsis,) + tuple(slice(0, o) for o in out_sp) + (slice(None),) * nd)
-    kp = math.prod(kernel)
-    flat = k.reshape(win, lead + out_sp + (kp,))
-    last = len(lead) + nd
-    idx = k.argmax(flat, last, False)
-    out = _make(k.max(flat, (last,), False), input.dtype, k)
+    # a running maximum over the window positions, elementwise on whole planes: a later
+    # element wins when larger or NaN (torch's rule, so NaN propagates)
+    best = idx = None
+    for j, offsets in enumerate(itertools.product(*[range(kk) for kk in kernel])):
+        v = k.getitem(win, (Ellipsis,) + offsets)
+        if best is None:
+            best = v
+            idx = k.full(tuple(v.shape), 0, _INT64)
+            continue
+        upd = k.logical_or(k.gt(v, best), k.isnan(v))
+        best = k.where(upd, v, best)
+        idx = k.where(upd, j, idx)
+    out = _make(k.copy(best) if best is v else best, input.dtype, k)
     if input._rg and STATE.grad_enabled:
         record(out, f"MaxPool{nd}DWithIndicesBackward0", _max_pool_backward, (input,), (),
                (idx, kernel, stride, pairs, dilation, tuple(xp.shape)))
@@ -554,14 +564,15 @@ def _pool_indices(k, idx, sp, out_sp, kernel, stride, padding, dilation) -> Tens
 def _max_pool_backward(node, g):
     idx, kernel, stride, pairs, dilation, padded = node.args
     k = g.backend
+    nd = len(kernel)
     kp = math.prod(kernel)
-    int64 = k.dtype_of(idx)
-    hit = k.eq(k.reshape(idx, tuple(idx.shape) + (1,)), k.arange(0, kp, 1, int64))
-    mask = _make(hit, k.dtype_of(hit), k)
-    gwin = where(mask, g.unsqueeze(-1), 0.0)                   # the gradient where each max was
-    lead = tuple(g.shape[:-len(kernel)])
+    # (Kp, *g.shape): where each window position was the maximum
+    hit = k.eq(k.reshape(k.arange(0, kp, 1, _INT64), (kp,) + (1,) * idx.ndim), idx)
+    gwin = where(_make(hit, k.dtype_of(hit), k), g, 0.0)
+    lead = tuple(g.shape[:-nd])
     out_sp = tuple(g.shape[len(lead):])
-    gwin = gwin.reshape(lead + out_sp + tuple(kernel))
+    # as the window view's layout (..., *out, *K), a view of the (Kp, ...) array
+    gwin = gwin.permute(tuple(range(1, gwin.ndim)) + (0,)).reshape(lead + out_sp + kernel)
     nd = len(kernel)
     gx = window_sum(gwin, padded, tuple(range(len(lead), len(lead) + nd)), kernel, stride,
                     dilation, "MaxPool2DWithIndicesBackwardBackward0")
