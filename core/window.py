@@ -108,3 +108,6 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
         out = windows(from_scalar, (0,), (size,), (step,), (1,))
         return out.reshape(size)
     return windows(x, (d,), (size,), (step,), (1,))
+
+
+__all__ = ops.exported()   # no plugrad.* function: Tensor.unfold is a method only

@@ -634,8 +634,13 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """The mean of each window of k elements of (N, C, L); see avg_pool2d."""
-    return _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       None, 1, "avg_pool1d")
+    _pool_args(input, kernel_size, stride, padding, 1, 1, "avg_pool1d")
+    k1 = _ntuple(kernel_size, 1, "kernel_size", "pooling")
+    s1 = k1 if stride is None else _ntuple(stride, 1, "stride", "pooling")
+    # as torch: the 2-D pool of a height-1 input (so the grad_fn is SqueezeBackward1)
+    return _avg_poolnd(input.unsqueeze(-2), (1,) + k1, (1,) + s1,
+                       (0,) + _ntuple(padding, 1, "padding", "pooling"), ceil_mode,
+                       count_include_pad, None, 2, "avg_pool1d").squeeze(-2)
 
 
 def _adaptive_size(input: Tensor, output_size, nd: int, op: str) -> tuple:
@@ -682,7 +687,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average (N, C, L) over torch's adaptive bins into (N, C, output_size)."""
-    return _adaptive_avg(input, output_size, 1, "adaptive_avg_pool1d")
+    _adaptive_size(input, output_size, 1, "adaptive_avg_pool1d")
+    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    return _adaptive_avg(input.unsqueeze(-2), (1, size), 2, "adaptive_avg_pool1d").squeeze(-2)
 
 
 def _adaptive_max(input: Tensor, output_size, return_indices: bool, nd: int, op: str):
@@ -736,7 +743,13 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
     """The maximum of (N, C, L) over torch's adaptive bins, (N, C, output_size)."""
-    return _adaptive_max(input, output_size, return_indices, 1, "adaptive_max_pool1d")
+    _adaptive_size(input, output_size, 1, "adaptive_max_pool1d")
+    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    res = _adaptive_max(input.unsqueeze(-2), (1, size), return_indices, 2,
+                        "adaptive_max_pool1d")
+    if return_indices:
+        return res[0].squeeze(-2), res[1].squeeze(-2)
+    return res.squeeze(-2)
 
 
 # -- im2col and col2im ------------------------------------------------------------------------
