@@ -16,9 +16,8 @@ import math
 import warnings
 
 import numpy as np
-from plugrad import dtypes
-
 from numpy.lib.stride_tricks import as_strided
+from plugrad import dtypes
 
 from .array_api import ArrayAPIBackend, bind_elementwise
 

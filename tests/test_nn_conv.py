@@ -3,6 +3,8 @@ values, gradients, grad_fn names and errors against torch, derivatives against f
 differences, and a small CNN trained alongside torch's."""
 from __future__ import annotations
 
+import doctest
+import importlib
 import math
 
 import numpy as np
@@ -10,7 +12,6 @@ import plugrad as pg
 import pytest
 from plugrad import nn
 from plugrad.autograd import gradcheck, gradgradcheck
-
 from torch_compare import same_as_torch, same_error
 
 rng = np.random.default_rng(7)
@@ -257,7 +258,7 @@ def test_interpolate_linear_and_its_errors_match_torch():
                  lambda F, x: F.interpolate(x, 3, align_corners=True),
                  lambda F, x: F.interpolate(x, 3, mode="linear"),
                  lambda F, x: F.interpolate(x[0], 3, mode="bilinear")):
-        same_error(lambda lib, x: call(lib.nn.functional, x), x)
+        same_error(lambda lib, x, call=call: call(lib.nn.functional, x), x)
 
 
 def test_unfold_and_fold_match_torch():
@@ -368,3 +369,10 @@ def test_a_small_cnn_trains_like_torch():
     for (name, p), q in zip(ours.named_parameters(), ref.parameters()):
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), atol=1e-5,
                                    err_msg=name)
+
+
+@pytest.mark.parametrize("module", ["plugrad.nn.conv", "plugrad.nn.conv_layers"])
+def test_docstring_examples(module):
+    mod = importlib.import_module(module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0

@@ -2,6 +2,9 @@
 the backend's optional unfold kernel against its fallback."""
 from __future__ import annotations
 
+import doctest
+import importlib
+
 import numpy as np
 import plugrad as pg
 import pytest
@@ -69,3 +72,8 @@ def test_convolution_and_pooling_run_on_the_fallback():
         o.sum().backward()
     np.testing.assert_allclose(xs[1].grad.numpy(), xs[0].grad.numpy())
     np.testing.assert_allclose(ws[1].grad.numpy(), ws[0].grad.numpy())
+
+
+def test_docstring_examples():
+    result = doctest.testmod(importlib.import_module("plugrad.window"))
+    assert result.failed == 0 and result.attempted > 0

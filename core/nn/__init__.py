@@ -27,4 +27,5 @@ from .modules import (
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Dropout",
-           "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init", *_conv_layers.__all__]
+           "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init",
+           *_conv_layers.__all__]

@@ -20,7 +20,6 @@ import struct
 
 from .. import dtypes
 from ..creation import tensor as _tensor
-from ..creation import zeros
 from ..grad_mode import STATE, no_grad
 from ..pointwise import where
 from ..recording import record
@@ -234,11 +233,12 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd: int, op:
     kernel = tuple(weight.shape[2:])
     pairs = _conv_padding(padding, nd, kernel, stride, dilation)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pairs))
-    if any(p < d * (kk - 1) + 1 for p, d, kk in zip(padded, dilation, kernel)):
+    spans = tuple(d * (kk - 1) + 1 for d, kk in zip(dilation, kernel))
+    if any(p < span for p, span in zip(padded, spans)):
         raise RuntimeError(f"Calculated padded input size per channel: "
                            f"({' x '.join(map(str, padded))}). Kernel size: "
-                           f"({' x '.join(str(d * (kk - 1) + 1) for d, kk in zip(dilation, kernel))})"
-                           f". Kernel size can't be greater than actual input size")
+                           f"({' x '.join(map(str, spans))}). Kernel size can't be greater "
+                           f"than actual input size")
     out = _conv(x, weight, bias, stride, pairs, dilation, int(groups))
     return out.squeeze(0) if unbatched else out
 
@@ -850,6 +850,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
             f"the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
             f"nearest-exact (got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not implemented")
     if mode == "nearest" and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
