@@ -25,7 +25,7 @@ from ..pointwise import where
 from ..recording import record
 from ..shape import renamed
 from ..tensor import Tensor, _make, _shareable
-from ..window import window_array, window_sum, windows
+from ..window import window_array, window_sum, window_sum_array, windows
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d",
            "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
@@ -341,6 +341,8 @@ def _conv_backward(node, g):
     nd = len(out_sp)
     kernel = tuple(w.shape[2:])
     gd, _, inverse = _conv_layout(nd, groups)
+    if not STATE.grad_enabled:
+        return _conv_backward_arrays(node, g, gd, inverse, kernel)
     gmat = _by_channel(g, gd)       # ([G,] Og, N*L): free when g has the output's layout
     gx = gw = gb = None
     if to_b is not None:
@@ -363,6 +365,43 @@ def _conv_backward(node, g):
         if any(lo or hi for lo, hi in pairs):
             gx = _constant_pad(gx, ((0, 0), (0, 0)) + tuple((-lo, -hi) for lo, hi in pairs),
                                0.0)
+    return gx, gw, gb
+
+
+def _conv_backward_arrays(node, g, gd: tuple, inverse: tuple, kernel: tuple):
+    # _conv_backward's formulas on the backend's arrays, for a backward that records
+    # nothing (create_graph=False, the usual case): a step costs little more than its kernels
+    x, w = node.saved
+    to_x, to_w, to_b = node.inputs
+    cols, stride, pairs, dilation, groups, out_sp = node.args
+    k, dt = g.backend, g.dtype
+    nd = len(out_sp)
+    ga = g._array
+    n, o = ga.shape[:2]
+    spatial = tuple(range(2, 2 + nd))
+    rows = n * math.prod(out_sp)
+    gmat = k.reshape(k.permute(ga, (1, 0) + spatial), gd + (o // groups, rows))
+    swap = (0, 2, 1) if gd else (1, 0)
+    gx = gw = gb = None
+    if to_b is not None:
+        gb = _make(k.sum(ga, (0,) + spatial, False), dt, k)
+    if to_w is not None:
+        gw = _make(k.reshape(k.matmul(gmat, k.permute(cols, swap)), tuple(w._array.shape)), dt, k)
+    if to_x is not None:
+        c_in = x._array.shape[1]
+        wmat = k.reshape(w._array, gd + (o // groups, -1))
+        gcols = k.matmul(k.permute(wmat, swap), gmat)
+        gwin = k.permute(k.reshape(gcols, gd + (c_in // groups,) + kernel + (n,) + out_sp),
+                         inverse)
+        gwin = k.reshape(gwin, (n, c_in) + out_sp + kernel)
+        sp = tuple(x._array.shape[2:])
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(sp, pairs))
+        gxa = window_sum_array(k, gwin, (n, c_in) + padded, dt, spatial, kernel, stride,
+                               dilation)
+        if any(lo or hi for lo, hi in pairs):
+            gxa = k.getitem(gxa, (slice(None), slice(None)) +
+                            tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pairs)))
+        gx = _make(gxa, dt, k)
     return gx, gw, gb
 
 
@@ -568,14 +607,23 @@ def _max_pool_backward(node, g):
     kp = math.prod(kernel)
     # (Kp, *g.shape): where each window position was the maximum
     hit = k.eq(k.reshape(k.arange(0, kp, 1, _INT64), (kp,) + (1,) * idx.ndim), idx)
-    gwin = where(_make(hit, k.dtype_of(hit), k), g, 0.0)
     lead = tuple(g.shape[:-nd])
     out_sp = tuple(g.shape[len(lead):])
+    axes = tuple(range(len(lead), len(lead) + nd))
+    if not STATE.grad_enabled:   # nothing to record: the same on arrays, without the wrappers
+        gwin = k.where(hit, g._array, 0)
+        gwin = k.reshape(k.permute(gwin, tuple(range(1, gwin.ndim)) + (0,)),
+                         lead + out_sp + kernel)
+        gxa = window_sum_array(k, gwin, padded, g.dtype, axes, kernel, stride, dilation)
+        if any(lo or hi for lo, hi in pairs):
+            gxa = k.getitem(gxa, (Ellipsis,) + tuple(
+                slice(lo, s - hi) for s, (lo, hi) in zip(padded[len(lead):], pairs)))
+        return (_make(gxa, g.dtype, k),)
+    gwin = where(_make(hit, k.dtype_of(hit), k), g, 0.0)
     # as the window view's layout (..., *out, *K), a view of the (Kp, ...) array
     gwin = gwin.permute(tuple(range(1, gwin.ndim)) + (0,)).reshape(lead + out_sp + kernel)
-    nd = len(kernel)
-    gx = window_sum(gwin, padded, tuple(range(len(lead), len(lead) + nd)), kernel, stride,
-                    dilation, "MaxPool2DWithIndicesBackwardBackward0")
+    gx = window_sum(gwin, padded, axes, kernel, stride, dilation,
+                    "MaxPool2DWithIndicesBackwardBackward0")
     if any(lo or hi for lo, hi in pairs):
         gx = _constant_pad(gx, ((0, 0),) * len(lead) + tuple((-lo, -hi) for lo, hi in pairs),
                            0.0)
