@@ -16,6 +16,7 @@ import math
 import warnings
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from plugrad import dtypes
 
 from .array_api import ArrayAPIBackend, bind_elementwise
@@ -263,6 +264,16 @@ class NumpyBackend(ArrayAPIBackend):
         # NaN first, ints, bools: sort the reversed array ascending, reverse back, map indices
         flipped = np.argsort(np.flip(x, axis), axis, kind="stable")
         return (x.shape[axis] - 1) - np.flip(flipped, axis)
+
+    @staticmethod
+    def unfold(x, axis, size, step):
+        # a strided view: window i starts step elements after window i - 1
+        x = np.asarray(x)
+        n = (x.shape[axis] - size) // step + 1
+        st = x.strides
+        return as_strided(x, x.shape[:axis] + (n,) + x.shape[axis + 1:] + (size,),
+                          st[:axis] + (st[axis] * step,) + st[axis + 1:] + (st[axis],),
+                          writeable=x.flags.writeable)
 
     @staticmethod
     def setitem(x, index, values):

@@ -852,6 +852,27 @@ def _narrow_samples(rng):
     ]
 
 
+def _windows_ref(size, step, axis):
+    def ref(x):
+        w = np.lib.stride_tricks.sliding_window_view(np.moveaxis(x, axis, -1), size, axis=-1)
+        return np.moveaxis(w[..., ::step, :], -2, axis)
+    return ref
+
+
+def _unfold_samples(rng):
+    return [
+        Sample("vector", (_u(rng, (7,)),), call="x.unfold(0, 3, 2)", ref=_windows_ref(3, 2, 0)),
+        Sample("overlap_dim1", (_u(rng, (2, 5, 3)),), call="x.unfold(1, 2, 1)",
+               ref=_windows_ref(2, 1, 1)),
+        Sample("negative_dim", (_u(rng, (3, 6)),), call="x.unfold(-1, 3, 3)",
+               ref=_windows_ref(3, 3, 1)),
+        Sample("whole_dim", (_u(rng, (4, 2)),), call="x.unfold(0, 4, 1)",
+               ref=_windows_ref(4, 1, 0)),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="x.unfold(1, 2, 2)",
+               ref=_windows_ref(2, 2, 1), noncontig=True),
+    ]
+
+
 def _getitem_samples(rng):
     idx = np.array([2, 0, 2, 1], dtype=np.int64)
     mask = rng.random((3, 4)) < 0.5
@@ -1792,6 +1813,7 @@ OPS: tuple = (
     OpInfo("chunk", (), None, _chunk_samples),
     OpInfo("unbind", (), None, _unbind_samples),
     OpInfo("narrow", (), None, _narrow_samples),
+    OpInfo("unfold", (), None, _unfold_samples),
     OpInfo("getitem", (), None, _getitem_samples),
     # in place (on a copy: see _in_place_unary)
     OpInfo("in_place_unary", (), None, _in_place_unary),

@@ -77,7 +77,9 @@ Any = object
 #   1.3  optional random_stream (random): an independent random stream from a seed, for
 #        plugrad.Generator (fallback: SeededStream, which reseeds the backend's own generator
 #        before each draw)
-CONTRACT_VERSION = (1, 3)
+#   1.4  optional unfold (movement: sliding windows along one axis, a view where the library
+#        has strides; fallback one strided getitem per window offset, joined by concat)
+CONTRACT_VERSION = (1, 4)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -203,6 +205,7 @@ KERNELS = {
     "sort":         ("sort",     "optional", ()),
     "argsort":      ("sort",     "optional", ()),
     "random_stream": ("random",  "optional", ()),
+    "unfold":       ("movement", "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -658,6 +661,26 @@ class Backend:
         """
         raise NotImplementedError(f"the {self.name!r} backend has no 'argsort' kernel "
                                   f"(optional in contract 1.2), so it cannot sort")
+
+    # sliding windows (contract 1.4)
+    def unfold(self, x: Array, axis: int, size: int, step: int) -> Array:
+        """Optional (contract 1.4). The windows of `size` elements every `step` along `axis`.
+
+        The result has x's shape with `axis` replaced by the number of windows,
+        (n - size) // step + 1, and a new last axis of length `size`: element
+        [..., i, ..., j] is x[..., i * step + j, ...]. The core only reads it (a
+        strided view where the library has strides: NumPy's as_strided). The
+        fallback takes one strided slice per offset j with getitem and joins
+        them along the new axis with concat.
+        """
+        n = (x.shape[axis] - size) // step + 1
+        head = (slice(None),) * axis
+        shape = tuple(x.shape[:axis]) + (n,) + tuple(x.shape[axis + 1:])
+        if size == 0:
+            return self.full(shape + (0,), 0, self.dtype_of(x))
+        parts = [self.reshape(self.getitem(x, head + (slice(j, j + step * (n - 1) + 1, step),)),
+                              shape + (1,)) for j in range(size)]
+        return self.concat(parts, len(shape))
 
 
 _MASK64 = (1 << 64) - 1

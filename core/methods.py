@@ -21,6 +21,7 @@ from . import (  # noqa: F401 - importing them declares their ops
     reduction,
     sampling,
     shape,
+    window,
 )
 from .declare import DECLARED
 from .engine import backward as _backward

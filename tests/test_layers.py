@@ -30,7 +30,7 @@ LAYERS = [
     ("inplace",),
     ("shape",),
     ("pointwise",),
-    ("reduction", "linalg", "sampling"),
+    ("reduction", "linalg", "sampling", "window"),
     ("methods",),
     ("autograd.*", "viz"),
     ("nn.*", "optim.*", "serialization", "utils", "utils.*"),

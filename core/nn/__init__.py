@@ -8,8 +8,10 @@
 """
 from __future__ import annotations
 
+from . import conv_layers as _conv_layers
 from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .conv_layers import *  # noqa: F403 - convolution, pooling and reshaping layers
 from .layers import (
     ELU,
     GELU,
@@ -65,5 +67,5 @@ __all__ = ["Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh", "Sigmo
            "LogSigmoid", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Embedding",
            "Dropout2d", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
            "KLDivLoss",
-
-           "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "utils"]
+           "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "utils",
+           *_conv_layers.__all__]
