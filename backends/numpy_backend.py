@@ -245,6 +245,17 @@ class NumpyBackend(ArrayAPIBackend):
         flipped = np.argsort(np.flip(x, axis), axis, kind="stable")
         return (x.shape[axis] - 1) - np.flip(flipped, axis)
 
+    # linear algebra (contract 1.3): numpy.linalg itself, batched; it raises LinAlgError (a
+    # ValueError) for a singular matrix and one that is not positive definite
+    inv = staticmethod(np.linalg.inv)
+    solve = staticmethod(np.linalg.solve)
+    cholesky = staticmethod(np.linalg.cholesky)
+    qr = staticmethod(np.linalg.qr)
+    svd = staticmethod(np.linalg.svd)
+    eigh = staticmethod(np.linalg.eigh)
+    slogdet = staticmethod(np.linalg.slogdet)
+    det = staticmethod(np.linalg.det)
+
     @staticmethod
     def setitem(x, index, values):
         x[index] = values

@@ -74,7 +74,9 @@ Any = object
 #        sort and argsort (sort; sort falls back on argsort and getitem, argsort raises);
 #        log2 log10 floor ceil round trunc sinh cosh tan asin acos atan erf erfinv isnan
 #        isinf isfinite (unary), atan2 hypot fmod remainder floor_divide (binary)
-CONTRACT_VERSION = (1, 2)
+#   1.3  optional inv solve cholesky qr svd eigh slogdet det (linear algebra of batched
+#        matrices; no fallback but det's, which composes slogdet)
+CONTRACT_VERSION = (1, 3)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -199,6 +201,14 @@ KERNELS = {
     "cumprod":      ("scan",     "optional", ()),
     "sort":         ("sort",     "optional", ()),
     "argsort":      ("sort",     "optional", ()),
+    "inv":          ("linalg",   "optional", ()),
+    "solve":        ("linalg",   "optional", ()),
+    "cholesky":     ("linalg",   "optional", ()),
+    "qr":           ("linalg",   "optional", ()),
+    "svd":          ("linalg",   "optional", ()),
+    "eigh":         ("linalg",   "optional", ()),
+    "slogdet":      ("linalg",   "optional", ()),
+    "det":          ("linalg",   "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -638,6 +648,49 @@ class Backend:
         """
         raise NotImplementedError(f"the {self.name!r} backend has no 'argsort' kernel "
                                   f"(optional in contract 1.2), so it cannot sort")
+
+    # linear algebra of matrices (contract 1.3): `a` is (..., m, n), leading dims a batch, as in
+    # numpy.linalg and the Array API's linalg extension. The core checks shapes and dtypes
+    # (floating) before the call; a kernel raises ValueError (NumPy's LinAlgError is one) for a
+    # singular matrix (inv, solve) or one that is not positive definite (cholesky), which the
+    # core turns into plugrad.linalg.LinAlgError. A decomposition cannot be composed from the
+    # elementwise kernels at any sensible cost: these have no fallback (NotImplementedError)
+    def inv(self, a: Array) -> Array:
+        """Optional (contract 1.3). The inverse of each square matrix."""
+        self._lacks("inv")
+
+    def solve(self, a: Array, b: Array) -> Array:
+        """Optional (contract 1.3). X with a @ X = b: a (..., n, n), b (..., n, k), same batch."""
+        self._lacks("solve")
+
+    def cholesky(self, a: Array) -> Array:
+        """Optional (contract 1.3). The lower triangular L with a = L @ L^T (a symmetric positive
+        definite; only its lower triangle is read)."""
+        self._lacks("cholesky")
+
+    def qr(self, a: Array, mode: str) -> tuple:
+        """Optional (contract 1.3). (Q, R) of a = Q @ R; mode "reduced" (Q (..., m, k), k =
+        min(m, n)) or "complete" (Q (..., m, m))."""
+        self._lacks("qr")
+
+    def svd(self, a: Array, full_matrices: bool) -> tuple:
+        """Optional (contract 1.3). (U, S, Vh) with a = U @ diag(S) @ Vh, S descending."""
+        self._lacks("svd")
+
+    def eigh(self, a: Array) -> tuple:
+        """Optional (contract 1.3). (eigenvalues ascending, eigenvectors as columns) of a
+        symmetric matrix (the core passes one symmetric in both triangles)."""
+        self._lacks("eigh")
+
+    def slogdet(self, a: Array) -> tuple:
+        """Optional (contract 1.3). (sign, log|det|) of each square matrix."""
+        self._lacks("slogdet")
+
+    def det(self, a: Array) -> Array:
+        """Optional (contract 1.3). The determinant of each square matrix; the fallback is
+        sign * exp(log|det|) from `slogdet`."""
+        sign, logabs = self.slogdet(a)
+        return self.mul(sign, self.exp(logabs))
 
 
 def missing_primitives(backend: Any) -> list:
