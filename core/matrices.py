@@ -557,19 +557,8 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
     tensor([2., 1.])
     """
     _matrices(A, "linalg.svdvals", square=False)
-    k = A.backend
-    u, s, vh = k.svd(A._array, False)
-    S = _wrap(A, s)
-    if A._rg and STATE.grad_enabled:
-        record1(S, "LinalgSvdBackward0", _svdvals_backward, A, (u, vh))
-    return S
-
-
-def _svdvals_backward(node, g):
-    u, vh = node.saved
-    k = g.backend
-    U, Vh = _make(u, g.dtype, k), _make(vh, g.dtype, k)
-    return (U @ (g.unsqueeze(-1) * Vh),)
+    # through svd (its U and Vh connected to the graph): differentiable twice
+    return svd(A, False).S
 
 
 def _symmetric(A: Tensor, UPLO: str, op: str):
@@ -611,12 +600,15 @@ def _eigh_backward(node, g):
 
 
 def _eigh_grad(L, V, gL, gV) -> Tensor:
-    """gA = V (diag(gL) + (V^T gV) / E) V^T, E[i, j] = L[j] - L[i] off the diagonal."""
+    """torch's: gA = V (diag(gL) + skew(V^T gV) / E) V^T, E[i, j] = L[j] - L[i] off the
+    diagonal, skew(X) = (X - X^T) / 2 (the projection onto the tangent space of the
+    orthogonal matrices, which makes gA symmetric)."""
     if gV is None:
         return V @ (gL.unsqueeze(-1) * V.mT)
     eye = _eye(L, L._array.shape[-1])
     E = L.unsqueeze(-2) - L.unsqueeze(-1) + eye
-    inner = (V.mT @ gV) / E * (1 - eye)
+    VtgV = V.mT @ gV
+    inner = 0.5 * (VtgV - VtgV.mT) / E
     if gL is not None:
         inner = inner + _diag_embed(gL)
     return V @ inner @ V.mT
@@ -630,18 +622,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     >>> pg.linalg.eigvalsh(pg.tensor([[2.0, 1.0], [1.0, 2.0]]))
     tensor([1., 3.])
     """
-    _matrices(A, "linalg.eigvalsh")
-    k = A.backend
-    w, v = k.eigh(_symmetric(A, UPLO, "linalg.eigvalsh"))
-    out = _wrap(A, w)
-    if A._rg and STATE.grad_enabled:
-        record1(out, "LinalgEighBackward0", _eigvalsh_backward, A, (v,))
-    return out
-
-
-def _eigvalsh_backward(node, g):
-    V = _make(node.saved[0], g.dtype, g.backend)
-    return (V @ (g.unsqueeze(-1) * V.mT),)
+    return eigh(A, UPLO).eigenvalues
 
 
 # -- least squares ---------------------------------------------------------------------------------
