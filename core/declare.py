@@ -23,8 +23,8 @@ From the declarations come:
   `plugrad.inplace.in_place`) and the operators (`__add__`, `__iadd__`): bound
   by `plugrad.methods` once every op module has loaded (`bind`);
 * the functions of a namespace (`plugrad.linalg.inv`, declared with
-  `namespace="linalg"`): keyed "linalg.inv" in DECLARED, exported by the
-  namespace's module (`Ops.namespace`), never as `plugrad.*`;
+  `namespace="linalg"`): keyed "linalg.inv" in DECLARED, imported by the
+  namespace's module (plugrad.linalg), never exported as `plugrad.*`;
 * the list of public op names (`public_names`) that the conformance op table
   checks its coverage against, and that tests/test_declare.py checks against
   what plugrad really exposes and against the docs.
@@ -133,12 +133,6 @@ class Ops:
     def exported(self) -> list:
         """The `plugrad.*` function names of this module: its `__all__`."""
         return [n for n in self.names if DECLARED[n].function and DECLARED[n].namespace is None]
-
-    def namespace(self, namespace: str) -> dict:
-        """{short name: function} of this module's ops of `namespace` ("linalg")."""
-        cut = len(namespace) + 1
-        return {n[cut:]: DECLARED[n].fn for n in self.names
-                if DECLARED[n].namespace == namespace and DECLARED[n].function}
 
 
 def _operator_table(operators) -> dict:
