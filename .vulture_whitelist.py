@@ -58,3 +58,8 @@ _._plugrad_children
 asin
 acos
 atan
+
+# plugrad.linalg.svd / svdvals / lstsq: accepted for torch's signature (LAPACK's driver, lstsq's
+# rcond for rank-deficient matrices), no effect here
+driver
+rcond

@@ -898,7 +898,8 @@ def _square_samples(gen=_well):
         flipped = gen(rng, (3, 3))
         flipped[0] *= -1  # a negative determinant
         return [Sample("matrix", (gen(rng, (3, 3)),)), Sample("one", (gen(rng, (1, 1)),)),
-                Sample("batch", (gen(rng, (2, 3, 3)),)), Sample("batch2", (gen(rng, (2, 1, 2, 2)),)),
+                Sample("batch", (gen(rng, (2, 3, 3)),)),
+                Sample("batch2", (gen(rng, (2, 1, 2, 2)),)),
                 Sample("negative_det", (flipped,)),
                 Sample("noncontig", (gen(rng, (3, 3)),), noncontig=True)]
     return samples

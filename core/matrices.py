@@ -187,7 +187,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
 
     >>> import plugrad as pg
     >>> pg.linalg.inv_ex(pg.eye(2)).info
-    tensor(0, dtype=torch.int32)
+    tensor(0, dtype=plugrad.int32)
     """
     return InvExResult(*_ex(A, inv, "linalg.inv_ex", check_errors))
 
@@ -404,7 +404,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
 
     >>> import plugrad as pg
     >>> pg.linalg.cholesky_ex(-pg.eye(2)).info
-    tensor(1, dtype=torch.int32)
+    tensor(1, dtype=plugrad.int32)
     """
     L, info = _ex(A, linalg_cholesky, "linalg.cholesky_ex", check_errors)
     return CholeskyExResult(L.mT if upper else L, info)

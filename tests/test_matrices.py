@@ -350,3 +350,11 @@ def test_errors_leave_no_graph_and_float32_works():
     out = pg.linalg.inv(x)
     assert out.dtype is pg.float32
     np.testing.assert_allclose((x @ out).numpy(), np.eye(3), atol=1e-5)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import plugrad.matrices
+    result = doctest.testmod(plugrad.matrices, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 10 and result.failed == 0
