@@ -337,7 +337,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         record(X, "LinalgSolveExBackward0", _solve_backward, (A, Bm), (A, X._array),
                (sa, tuple(Bm._array.shape)))
     if vector:
-        X = X.squeeze(-1) if X._rg else _wrap(A, k.reshape(X._array, bshape[:-1]))
+        X = renamed(X.squeeze(-1), "LinalgSolveExBackward0") if X._rg else \
+            _wrap(A, k.reshape(X._array, bshape[:-1]))
     return X
 
 
