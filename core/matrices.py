@@ -386,6 +386,10 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     return _cholesky(A, "linalg.cholesky", upper, "LinalgCholeskyExBackward0")
 
 
+# plugrad.linalg.cholesky's own name (plugrad.cholesky, torch's older form, takes the Python one)
+linalg_cholesky.__name__ = linalg_cholesky.__qualname__ = "cholesky"
+
+
 @ops.declare
 def cholesky(A: Tensor, upper: bool = False) -> Tensor:
     """torch.cholesky (deprecated there in favour of `plugrad.linalg.cholesky`): L, or L.mT
