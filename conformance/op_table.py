@@ -901,6 +901,7 @@ def _square_samples(gen=_well):
                 Sample("batch", (gen(rng, (2, 3, 3)),)),
                 Sample("batch2", (gen(rng, (2, 1, 2, 2)),)),
                 Sample("negative_det", (flipped,)),
+                Sample("empty", (gen(rng, (0, 3, 3)),)),
                 Sample("noncontig", (gen(rng, (3, 3)),), noncontig=True)]
     return samples
 
@@ -918,6 +919,7 @@ def _solve_samples(rng):
         Sample("left_false", (_well(rng, (3, 3)), _u(rng, (2, 3))),
                call="pg.linalg.solve(x, y, left=False)",
                ref=lambda x, y: _mT(np.linalg.solve(_mT(x), _mT(y)))),
+        Sample("empty", (_well(rng, (0, 3, 3)), _u(rng, (0, 3, 2)))),
         Sample("noncontig", (_well(rng, (3, 3)), _u(rng, (3, 2))), noncontig=True),
     ]
 
@@ -939,6 +941,7 @@ def _cholesky_samples(rng):
                call="((x + x.mT) * 0.5).cholesky(upper=True)",
                ref=lambda x: _mT(np.linalg.cholesky(_sym(x)))),
         Sample("ex", (_well(rng, (2, 3, 3)),), call="pg.linalg.cholesky_ex((x + x.mT) * 0.5).L"),
+        Sample("empty", (_well(rng, (0, 3, 3)),), call="pg.linalg.cholesky((x + x.mT) * 0.5)"),
         Sample("noncontig", (_well(rng, (3, 3)),), call="pg.linalg.cholesky((x + x.mT) * 0.5)",
                noncontig=True),
     ]
@@ -947,7 +950,8 @@ def _cholesky_samples(rng):
 def _qr_samples(rng):
     return [Sample(desc, (_u(rng, shape),), kw=kw) for desc, shape, kw in (
         ("tall", (4, 3), {}), ("square", (3, 3), {}), ("wide", (3, 5), {}),
-        ("batch", (2, 4, 3), {}), ("complete_wide", (3, 5), {"mode": "complete"}))] + \
+        ("batch", (2, 4, 3), {}), ("complete_wide", (3, 5), {"mode": "complete"}),
+        ("empty", (0, 4, 3), {}))] + \
         [Sample("noncontig", (_u(rng, (4, 3)),), noncontig=True)]
 
 
@@ -961,9 +965,9 @@ def _svd_samples(rng):
             "pg.linalg.svd(x)[2][..., :{k}, :])")
     out = []
     for desc, shape in (("tall", (4, 3)), ("square", (3, 3)), ("wide", (3, 5)),
-                        ("batch", (2, 4, 3))):
+                        ("batch", (2, 4, 3)), ("empty", (0, 4, 3)), ("noncontig", (3, 4))):
         out.append(Sample(desc, (_u(rng, shape),), call=call.format(k=min(shape[-2:])),
-                          ref=_svd_ref))
+                          ref=_svd_ref, noncontig=desc == "noncontig"))
     out.append(Sample("svdvals", (_u(rng, (2, 3, 4)),), call="pg.linalg.svdvals(x)",
                       ref=lambda x: np.linalg.svd(x, compute_uv=False)))
     return out
@@ -979,6 +983,8 @@ def _eigh_samples(rng):
     return [
         Sample("matrix", (_u(rng, (3, 3)),), call=call, ref=_eigh_ref),
         Sample("batch", (_u(rng, (2, 4, 4)),), call=call, ref=_eigh_ref),
+        Sample("empty", (_u(rng, (0, 3, 3)),), call=call, ref=_eigh_ref),
+        Sample("noncontig", (_u(rng, (3, 3)),), call=call, ref=_eigh_ref, noncontig=True),
         Sample("upper", (_u(rng, (3, 3)),), call="pg.linalg.eigh(x, UPLO='U').eigenvalues",
                ref=lambda x: np.linalg.eigvalsh(x, UPLO="U"), grad=False),
         # (grad=False: the gradient is torch's, for the symmetric matrix, while the values
@@ -991,8 +997,10 @@ def _eigh_samples(rng):
 def _lstsq_samples(rng):
     ref = lambda x, y: np.linalg.pinv(x) @ y  # noqa: E731 - full rank: least squares, least norm
     return [Sample(desc, (_u(rng, sa), _u(rng, sb)), ref=ref) for desc, sa, sb in (
-        ("tall", (5, 3), (5, 2)), ("wide", (3, 5), (3, 2)), ("batch", (2, 4, 3), (2, 4, 2)))] + \
-        [Sample("vector", (_u(rng, (5, 3)), _u(rng, (5,))), ref=lambda x, y: np.linalg.pinv(x) @ y)]
+        ("tall", (5, 3), (5, 2)), ("wide", (3, 5), (3, 2)), ("batch", (2, 4, 3), (2, 4, 2)),
+        ("empty", (0, 4, 3), (0, 4, 2)))] + \
+        [Sample("vector", (_u(rng, (5, 3)), _u(rng, (5,))), ref=ref),
+         Sample("noncontig", (_u(rng, (5, 3)), _u(rng, (5, 2))), ref=ref, noncontig=True)]
 
 
 def _norm_samples_linalg(rng):
@@ -1023,6 +1031,8 @@ def _norm_samples_linalg(rng):
                ref=lambda x: np.linalg.norm(x, -2)),
         Sample("norm_dim", (_u(rng, (3, 4)),), call="pg.linalg.norm(x, dim=0, keepdim=True)",
                ref=lambda x: np.linalg.norm(x, 2, 0, True)),
+        Sample("empty", (_u(rng, (0, 3)),), call="pg.linalg.vector_norm(x, dim=1)",
+               ref=lambda x: np.linalg.norm(x, 2, 1)),
         Sample("noncontig", (_u(rng, (3, 4)),), call="pg.linalg.norm(x, 'fro', dim=(0, 1))",
                ref=lambda x: np.linalg.norm(x), noncontig=True),
     ]
