@@ -79,3 +79,8 @@ _.bias_hh
 
 # plugrad.nn.Embedding.from_pretrained: torch's classmethod, called by the user's code
 _.from_pretrained
+
+# plugrad.linalg.svd / svdvals / lstsq: accepted for torch's signature (LAPACK's driver, lstsq's
+# rcond for rank-deficient matrices), no effect here
+driver
+rcond

@@ -254,6 +254,40 @@ class ArrayAPIBackend(Backend):
     def matmul(self, a, b):
         return self.xp.matmul(a, b)
 
+    # -- linear algebra (contract 1.5): the standard's linalg extension, where the namespace
+    # has it (NumPy, CuPy, array_api_strict); else Backend's NotImplementedError ---------------
+    def _ext(self, name: str):
+        fn = getattr(getattr(self.xp, "linalg", None), name, None)
+        if fn is None:
+            self._lacks(name)
+        return fn
+
+    def inv(self, a):
+        return self._ext("inv")(a)
+
+    def solve(self, a, b):
+        return self._ext("solve")(a, b)
+
+    def cholesky(self, a):
+        return self._ext("cholesky")(a)
+
+    def qr(self, a, mode):
+        return tuple(self._ext("qr")(a, mode=mode))
+
+    def svd(self, a, full_matrices):
+        return tuple(self._ext("svd")(a, full_matrices=full_matrices))
+
+    def eigh(self, a):
+        return tuple(self._ext("eigh")(a))
+
+    def slogdet(self, a):
+        return tuple(self._ext("slogdet")(a))
+
+    def det(self, a):
+        if getattr(getattr(self.xp, "linalg", None), "det", None) is None:
+            return Backend.det(self, a)
+        return self.xp.linalg.det(a)
+
     # -- movement --------------------------------------------------------------------------
     def reshape(self, x, shape, copy=None):
         if copy is False and not math.prod(x.shape):

@@ -106,6 +106,42 @@ class CupyBackend(ArrayAPIBackend):
     def tolist(x):
         return cp.asnumpy(x).tolist()
 
+    # linear algebra (contract 1.5): cupy.linalg, batched. CuPy returns NaN for a singular
+    # matrix unless asked to check: errstate(linalg="raise") makes it raise LinAlgError (a
+    # ValueError), as NumPy does and as the contract wants
+    @staticmethod
+    def inv(a):
+        with cupyx.errstate(linalg="raise"):
+            return cp.linalg.inv(a)
+
+    @staticmethod
+    def solve(a, b):
+        with cupyx.errstate(linalg="raise"):
+            return cp.linalg.solve(a, b)
+
+    @staticmethod
+    def cholesky(a):
+        with cupyx.errstate(linalg="raise"):
+            return cp.linalg.cholesky(a)
+
+    @staticmethod
+    def qr(a, mode):
+        return tuple(cp.linalg.qr(a, mode=mode))
+
+    @staticmethod
+    def svd(a, full_matrices):
+        return tuple(cp.linalg.svd(a, full_matrices=full_matrices))
+
+    @staticmethod
+    def eigh(a):
+        return tuple(cp.linalg.eigh(a))
+
+    @staticmethod
+    def slogdet(a):
+        return tuple(cp.linalg.slogdet(a))
+
+    det = staticmethod(cp.linalg.det)
+
     def seed(self, seed):
         self.rng = cp.random.RandomState(seed)
 

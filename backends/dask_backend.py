@@ -498,6 +498,52 @@ class DaskBackend(ArrayAPIBackend):
                     return False
         return True
 
+    # -- linear algebra (contract 1.5): numpy.linalg on each chunk of whole matrices -------------
+    # dask.array.linalg covers single 2-D matrices only (no batches, no eigh or det, and
+    # SciPy for inv and solve); da.apply_gufunc runs NumPy's batched functions lazily over
+    # chunks that hold whole matrices (rechunking the two matrix dims to one chunk), with the
+    # batch dims chunked as they are. A singular matrix raises NumPy's LinAlgError when the
+    # values are computed, not at the call
+    @staticmethod
+    def _gufunc(fn, signature, *arrays, sizes=None, outputs=1):
+        dtype = arrays[0].dtype
+        return da.apply_gufunc(fn, signature, *arrays, output_sizes=sizes, allow_rechunk=True,
+                               output_dtypes=dtype if outputs == 1 else (dtype,) * outputs)
+
+    def inv(self, a):
+        return self._gufunc(np.linalg.inv, "(n,n)->(n,n)", a)
+
+    def solve(self, a, b):
+        return self._gufunc(np.linalg.solve, "(n,n),(n,k)->(n,k)", a, b)
+
+    def cholesky(self, a):
+        return self._gufunc(np.linalg.cholesky, "(n,n)->(n,n)", a)
+
+    def qr(self, a, mode):
+        m, n = a.shape[-2:]
+        k = m if mode == "complete" else min(m, n)
+        return tuple(self._gufunc(lambda x: tuple(np.linalg.qr(x, mode)), "(m,n)->(m,k),(k,n)",
+                                  a, sizes={"k": k}, outputs=2))
+
+    def svd(self, a, full_matrices):
+        m, n = a.shape[-2:]
+        k = min(m, n)
+        u, v = (m, n) if full_matrices else (k, k)
+        return tuple(self._gufunc(lambda x: tuple(np.linalg.svd(x, full_matrices)),
+                                  "(m,n)->(m,u),(k),(v,n)", a, sizes={"k": k, "u": u, "v": v},
+                                  outputs=3))
+
+    def eigh(self, a):
+        return tuple(self._gufunc(lambda x: tuple(np.linalg.eigh(x)), "(n,n)->(n),(n,n)", a,
+                                  outputs=2))
+
+    def slogdet(self, a):
+        return tuple(self._gufunc(lambda x: tuple(np.linalg.slogdet(x)), "(n,n)->(),()", a,
+                                  outputs=2))
+
+    def det(self, a):
+        return self._gufunc(np.linalg.det, "(n,n)->()", a)
+
     def to_host(self, x):
         if not isinstance(x, da.Array):
             return np.asarray(x)

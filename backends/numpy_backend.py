@@ -265,6 +265,17 @@ class NumpyBackend(ArrayAPIBackend):
         flipped = np.argsort(np.flip(x, axis), axis, kind="stable")
         return (x.shape[axis] - 1) - np.flip(flipped, axis)
 
+    # linear algebra (contract 1.5): numpy.linalg itself, batched; it raises LinAlgError (a
+    # ValueError) for a singular matrix and one that is not positive definite
+    inv = staticmethod(np.linalg.inv)
+    solve = staticmethod(np.linalg.solve)
+    cholesky = staticmethod(np.linalg.cholesky)
+    qr = staticmethod(np.linalg.qr)
+    svd = staticmethod(np.linalg.svd)
+    eigh = staticmethod(np.linalg.eigh)
+    slogdet = staticmethod(np.linalg.slogdet)
+    det = staticmethod(np.linalg.det)
+
     @staticmethod
     def unfold(x, axis, size, step):
         # a strided view: window i starts step elements after window i - 1

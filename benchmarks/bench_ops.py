@@ -78,6 +78,10 @@ OP_CASES = (
     OpCase("gather_scatter_select", "x.gather(1, (x > 0).long())"),
     OpCase("addmm_family", "lib.addmm(x, x, y)", "xy"),
     OpCase("einsum", "lib.einsum('ij,jk->ik', x, y)", "xy"),
+    # plugrad.linalg: one forward kernel each (inv, slogdet, solve), backward of tensor ops
+    OpCase("linalg_inv", "lib.linalg.inv(x)"),
+    OpCase("linalg_slogdet", "lib.linalg.slogdet(x).logabsdet"),  # det overflows at 128x128
+    OpCase("linalg_solve", "lib.linalg.solve(x, y)", "xy"),
 )
 OPS_BY_NAME = {c.name: c for c in OP_CASES}
 

@@ -941,6 +941,192 @@ def _dot_samples(rng):
     ]
 
 
+# -- plugrad.linalg: inverses, solves, determinants, factorizations, norms ---------------------
+def _well(rng, shape):
+    """Well-conditioned square matrices: uniform entries plus 3 I (float32 keeps its digits)."""
+    return _u(rng, shape, -1.0, 1.0) + 3 * np.eye(shape[-1])
+
+
+def _mT(a):  # noqa: N802
+    return np.swapaxes(a, -1, -2)
+
+
+def _sym(a):
+    return (a + _mT(a)) * 0.5
+
+
+def _square_samples(gen=_well):
+    def samples(rng):
+        flipped = gen(rng, (3, 3))
+        flipped[0] *= -1  # a negative determinant
+        return [Sample("matrix", (gen(rng, (3, 3)),)), Sample("one", (gen(rng, (1, 1)),)),
+                Sample("batch", (gen(rng, (2, 3, 3)),)),
+                Sample("batch2", (gen(rng, (2, 1, 2, 2)),)),
+                Sample("negative_det", (flipped,)),
+                Sample("empty", (gen(rng, (0, 3, 3)),)),
+                Sample("noncontig", (gen(rng, (3, 3)),), noncontig=True)]
+    return samples
+
+
+def _spd_samples(rng):
+    return [s for s in _square_samples()(rng) if s.desc != "negative_det"]
+
+
+def _solve_samples(rng):
+    return [
+        Sample("matrix", (_well(rng, (3, 3)), _u(rng, (3, 2)))),
+        Sample("vector", (_well(rng, (3, 3)), _u(rng, (3,)))),
+        Sample("batch_vector", (_well(rng, (2, 3, 3)), _u(rng, (2, 3)))),
+        Sample("batch_bcast", (_well(rng, (2, 1, 3, 3)), _u(rng, (4, 3, 2)))),
+        Sample("left_false", (_well(rng, (3, 3)), _u(rng, (2, 3))),
+               call="pg.linalg.solve(x, y, left=False)",
+               ref=lambda x, y: _mT(np.linalg.solve(_mT(x), _mT(y)))),
+        Sample("empty", (_well(rng, (0, 3, 3)), _u(rng, (0, 3, 2)))),
+        Sample("noncontig", (_well(rng, (3, 3)), _u(rng, (3, 2))), noncontig=True),
+    ]
+
+
+def _solve_ref(x, y):
+    vector = y.ndim == 1 or (y.ndim == x.ndim - 1 and y.shape == x.shape[:-1])
+    out = np.linalg.solve(x, y[..., None] if vector else y)
+    return out[..., 0] if vector else out
+
+
+def _cholesky_samples(rng):
+    return [
+        Sample("linalg", (_well(rng, (3, 3)),), call="pg.linalg.cholesky((x + x.mT) * 0.5)"),
+        Sample("linalg_upper", (_well(rng, (2, 3, 3)),),
+               call="pg.linalg.cholesky((x + x.mT) * 0.5, upper=True)",
+               ref=lambda x: _mT(np.linalg.cholesky(_sym(x)))),
+        Sample("torch_cholesky", (_well(rng, (3, 3)),), call="pg.cholesky((x + x.mT) * 0.5)"),
+        Sample("method_upper", (_well(rng, (2, 2)),),
+               call="((x + x.mT) * 0.5).cholesky(upper=True)",
+               ref=lambda x: _mT(np.linalg.cholesky(_sym(x)))),
+        Sample("ex", (_well(rng, (2, 3, 3)),), call="pg.linalg.cholesky_ex((x + x.mT) * 0.5).L"),
+        Sample("empty", (_well(rng, (0, 3, 3)),), call="pg.linalg.cholesky((x + x.mT) * 0.5)"),
+        Sample("noncontig", (_well(rng, (3, 3)),), call="pg.linalg.cholesky((x + x.mT) * 0.5)",
+               noncontig=True),
+    ]
+
+
+def _qr_samples(rng):
+    return [Sample(desc, (_u(rng, shape),), kw=kw) for desc, shape, kw in (
+        ("tall", (4, 3), {}), ("square", (3, 3), {}), ("wide", (3, 5), {}),
+        ("batch", (2, 4, 3), {}), ("complete_wide", (3, 5), {"mode": "complete"}),
+        ("empty", (0, 4, 3), {}))] + \
+        [Sample("noncontig", (_u(rng, (4, 3)),), noncontig=True)]
+
+
+def _svd_ref(x):
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    return s, u @ vh
+
+
+def _svd_samples(rng):
+    call = ("(pg.linalg.svd(x, full_matrices=False).S, pg.linalg.svd(x)[0][..., :, :{k}] @ "
+            "pg.linalg.svd(x)[2][..., :{k}, :])")
+    out = []
+    for desc, shape in (("tall", (4, 3)), ("square", (3, 3)), ("wide", (3, 5)),
+                        ("batch", (2, 4, 3)), ("empty", (0, 4, 3)), ("noncontig", (3, 4))):
+        out.append(Sample(desc, (_u(rng, shape),), call=call.format(k=min(shape[-2:])),
+                          ref=_svd_ref, noncontig=desc == "noncontig"))
+    out.append(Sample("svdvals", (_u(rng, (2, 3, 4)),), call="pg.linalg.svdvals(x)",
+                      ref=lambda x: np.linalg.svd(x, compute_uv=False)))
+    return out
+
+
+def _eigh_ref(x):
+    w, v = np.linalg.eigh(x + _mT(x))
+    return w, v * v
+
+
+def _eigh_samples(rng):
+    call = "(pg.linalg.eigh(x + x.mT).eigenvalues, pg.linalg.eigh(x + x.mT)[1] ** 2)"
+    return [
+        Sample("matrix", (_u(rng, (3, 3)),), call=call, ref=_eigh_ref),
+        Sample("batch", (_u(rng, (2, 4, 4)),), call=call, ref=_eigh_ref),
+        Sample("empty", (_u(rng, (0, 3, 3)),), call=call, ref=_eigh_ref),
+        Sample("noncontig", (_u(rng, (3, 3)),), call=call, ref=_eigh_ref, noncontig=True),
+        Sample("upper", (_u(rng, (3, 3)),), call="pg.linalg.eigh(x, UPLO='U').eigenvalues",
+               ref=lambda x: np.linalg.eigvalsh(x, UPLO="U"), grad=False),
+        # (grad=False: the gradient is torch's, for the symmetric matrix, while the values
+        # depend on one triangle only)
+        Sample("eigvalsh", (_u(rng, (2, 3, 3)),), call="pg.linalg.eigvalsh(x + x.mT)",
+               ref=lambda x: np.linalg.eigvalsh(x + _mT(x))),
+    ]
+
+
+def _lstsq_samples(rng):
+    ref = lambda x, y: np.linalg.pinv(x) @ y  # noqa: E731 - full rank: least squares, least norm
+    return [Sample(desc, (_u(rng, sa), _u(rng, sb)), ref=ref) for desc, sa, sb in (
+        ("tall", (5, 3), (5, 2)), ("wide", (3, 5), (3, 2)), ("batch", (2, 4, 3), (2, 4, 2)),
+        ("empty", (0, 4, 3), (0, 4, 2)))] + \
+        [Sample("vector", (_u(rng, (5, 3)), _u(rng, (5,))), ref=ref),
+         Sample("noncontig", (_u(rng, (5, 3)), _u(rng, (5, 2))), ref=ref, noncontig=True)]
+
+
+def _norm_samples_linalg(rng):
+    return [
+        Sample("vector_default", (_away(rng, (3, 4)),), call="pg.linalg.vector_norm(x)",
+               ref=lambda x: np.sqrt(np.sum(x * x))),
+        Sample("vector_dim", (_away(rng, (3, 4)),), call="pg.linalg.vector_norm(x, 3, dim=1)",
+               ref=lambda x: np.linalg.norm(x, 3, 1)),
+        Sample("vector_inf", (_away(rng, (2, 5)),),
+               call="pg.linalg.vector_norm(x, float('inf'), dim=-1, keepdim=True)",
+               ref=lambda x: np.linalg.norm(x, np.inf, -1, True)),
+        Sample("matrix_fro", (_u(rng, (2, 3, 4)),), call="pg.linalg.matrix_norm(x)",
+               ref=lambda x: np.linalg.norm(x, "fro", (-2, -1))),
+        Sample("matrix_nuc", (_u(rng, (3, 4)),), call="pg.linalg.matrix_norm(x, 'nuc')",
+               ref=lambda x: np.linalg.norm(x, "nuc")),
+        Sample("matrix_2", (_u(rng, (2, 3, 3)),), call="pg.linalg.matrix_norm(x, 2)",
+               ref=lambda x: np.linalg.norm(x, 2, (-2, -1))),
+        Sample("matrix_1", (_away(rng, (3, 4)),), call="pg.linalg.matrix_norm(x, 1)",
+               ref=lambda x: np.linalg.norm(x, 1)),
+        Sample("matrix_-inf_dims", (_away(rng, (3, 2, 4)),),
+               call="pg.linalg.matrix_norm(x, -float('inf'), dim=(2, 0), keepdim=True)",
+               ref=lambda x: np.linalg.norm(x, -np.inf, (2, 0), True)),
+        Sample("norm_default", (_u(rng, (3, 4)),), call="pg.linalg.norm(x)",
+               ref=lambda x: np.linalg.norm(x)),
+        Sample("norm_vector", (_away(rng, (5,)),), call="pg.linalg.norm(x, 1)",
+               ref=lambda x: np.linalg.norm(x, 1)),
+        Sample("norm_matrix", (_u(rng, (3, 4)),), call="pg.linalg.norm(x, -2)",
+               ref=lambda x: np.linalg.norm(x, -2)),
+        Sample("norm_dim", (_u(rng, (3, 4)),), call="pg.linalg.norm(x, dim=0, keepdim=True)",
+               ref=lambda x: np.linalg.norm(x, 2, 0, True)),
+        Sample("empty", (_u(rng, (0, 3)),), call="pg.linalg.vector_norm(x, dim=1)",
+               ref=lambda x: np.linalg.norm(x, 2, 1)),
+        Sample("noncontig", (_u(rng, (3, 4)),), call="pg.linalg.norm(x, 'fro', dim=(0, 1))",
+               ref=lambda x: np.linalg.norm(x), noncontig=True),
+    ]
+
+
+LINALG_OPS: tuple = (
+    OpInfo("linalg_inv", ("pg.linalg.inv(x)", "pg.inverse(x)", "x.inverse()",
+                          "pg.linalg.inv_ex(x).inverse"), np.linalg.inv, _square_samples()),
+    OpInfo("linalg_det", ("pg.linalg.det(x)", "pg.det(x)", "x.det()"), np.linalg.det,
+           _square_samples(), fwd_rtol={"float32": 1e-4}),
+    OpInfo("linalg_slogdet", ("pg.linalg.slogdet(x)", "pg.slogdet(x)", "x.slogdet()"),
+           lambda x: tuple(np.linalg.slogdet(x)), _square_samples(),
+           fwd_rtol={"float32": 1e-4}),
+    OpInfo("linalg_logdet", ("pg.logdet(x)", "x.logdet()"),
+           lambda x: np.linalg.slogdet(x)[1], _spd_samples, fwd_rtol={"float32": 1e-4}),
+    OpInfo("linalg_solve", ("pg.linalg.solve(x, y)",), _solve_ref, _solve_samples,
+           fwd_rtol={"float32": 1e-4}),
+    OpInfo("linalg_cholesky", (), lambda x: np.linalg.cholesky(_sym(x)), _cholesky_samples,
+           fwd_rtol={"float32": 1e-4}),
+    OpInfo("linalg_qr", ("pg.linalg.qr(x, **kw)",), lambda x, mode="reduced":
+           tuple(np.linalg.qr(x, mode)), _qr_samples, twice=False,
+           fwd_rtol={"float32": 1e-4}, grad_rtol={"float32": 5e-3}),
+    OpInfo("linalg_svd", (), _svd_ref, _svd_samples, twice=False,
+           fwd_rtol={"float32": 1e-4}, grad_rtol={"float32": 5e-3}),
+    OpInfo("linalg_eigh", (), _eigh_ref, _eigh_samples, twice=False,
+           fwd_rtol={"float32": 1e-4}, grad_rtol={"float32": 5e-3}),
+    OpInfo("linalg_lstsq", ("pg.linalg.lstsq(x, y).solution",), None, _lstsq_samples,
+           twice=False, fwd_rtol={"float32": 1e-4}, grad_rtol={"float32": 5e-3}),
+    OpInfo("linalg_norm", (), None, _norm_samples_linalg, fwd_rtol={"float32": 1e-4}),
+)
+
+
 def _pow_scalar_samples(rng):
     return [
         Sample("square", (_u(rng, (3, 4)),), call="x ** 2", ref=lambda x: x ** 2),
@@ -1826,6 +2012,8 @@ OPS: tuple = (
     OpInfo("dot", ("pg.dot(x, y)", "x.dot(y)"), np.dot, _dot_samples),
     # shapes, indexing and products composed from existing kernels
     *SHAPE_INDEX_PRODUCT_OPS,
+    # plugrad.linalg
+    *LINALG_OPS,
 )
 
 BY_NAME = {op.name: op for op in OPS}
@@ -1889,7 +2077,7 @@ NOT_OPS = {
 }
 
 _OP_MODULES = ("plugrad.pointwise", "plugrad.reduction", "plugrad.shape", "plugrad.linalg",
-               "plugrad.indexing", "plugrad.inplace", "plugrad")
+               "plugrad.matrices", "plugrad.indexing", "plugrad.inplace", "plugrad")
 
 
 def public_ops() -> list:
@@ -1926,6 +2114,14 @@ def public_ops() -> list:
     for name in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
         if getattr(pg.Tensor, name) is not getattr(object, name, None):
             names.add(f"Tensor.{name}")
+    # the functions of the torch.linalg namespace that are not plugrad.* functions too
+    for name in dir(pg.linalg):
+        obj = getattr(pg.linalg, name)
+        if name.startswith("_") or inspect.isclass(obj) or inspect.ismodule(obj) or \
+                not callable(obj) or getattr(pg, name, None) is obj:
+            continue
+        if getattr(obj, "__module__", None) in ("plugrad.linalg", "plugrad.matrices"):
+            names.add(f"linalg.{name}")
     return sorted(names)
 
 
@@ -1950,7 +2146,11 @@ def names_called(expr: str, tensors=("x", "y", "z")) -> set:
             and node.value.id == "pg")
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and \
+                isinstance(node.value.value, ast.Name) and node.value.value.id == "pg" and \
+                node.value.attr == "linalg":
+            found.add(f"linalg.{node.attr}")  # pg.linalg.inv: the namespace's function
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id == "pg":
                 found.add(node.attr)
             elif is_tensor(node.value):

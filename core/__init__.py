@@ -69,6 +69,7 @@ from .grad_mode import (
 from .indexing import *  # noqa: F403
 from .inplace import *  # noqa: F403
 from .linalg import *  # noqa: F403
+from .matrices import *  # noqa: F403
 from .methods import bind_methods as _bind_methods  # noqa: F401 - binds Tensor's methods
 from .operands import broadcast_shapes
 from .pointwise import *  # noqa: F403

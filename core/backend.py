@@ -79,7 +79,9 @@ Any = object
 #        before each draw)
 #   1.4  optional unfold (movement: sliding windows along one axis, a view where the library
 #        has strides; fallback one strided getitem per window offset, joined by concat)
-CONTRACT_VERSION = (1, 4)
+#   1.5  optional inv solve cholesky qr svd eigh slogdet det (linear algebra of batched
+#        matrices; no fallback but det's, which composes slogdet)
+CONTRACT_VERSION = (1, 5)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -206,6 +208,14 @@ KERNELS = {
     "argsort":      ("sort",     "optional", ()),
     "random_stream": ("random",  "optional", ()),
     "unfold":       ("movement", "optional", ()),
+    "inv":          ("linalg",   "optional", ()),
+    "solve":        ("linalg",   "optional", ()),
+    "cholesky":     ("linalg",   "optional", ()),
+    "qr":           ("linalg",   "optional", ()),
+    "svd":          ("linalg",   "optional", ()),
+    "eigh":         ("linalg",   "optional", ()),
+    "slogdet":      ("linalg",   "optional", ()),
+    "det":          ("linalg",   "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -681,6 +691,50 @@ class Backend:
         parts = [self.reshape(self.getitem(x, head + (slice(j, j + step * (n - 1) + 1, step),)),
                               shape + (1,)) for j in range(size)]
         return self.concat(parts, len(shape))
+
+
+    # linear algebra of matrices (contract 1.5): `a` is (..., m, n), leading dims a batch, as in
+    # numpy.linalg and the Array API's linalg extension. The core checks shapes and dtypes
+    # (floating) before the call; a kernel raises ValueError (NumPy's LinAlgError is one) for a
+    # singular matrix (inv, solve) or one that is not positive definite (cholesky), which the
+    # core turns into plugrad.linalg.LinAlgError. A decomposition cannot be composed from the
+    # elementwise kernels at any sensible cost: these have no fallback (NotImplementedError)
+    def inv(self, a: Array) -> Array:
+        """Optional (contract 1.5). The inverse of each square matrix."""
+        self._lacks("inv")
+
+    def solve(self, a: Array, b: Array) -> Array:
+        """Optional (contract 1.5). X with a @ X = b: a (..., n, n), b (..., n, k), same batch."""
+        self._lacks("solve")
+
+    def cholesky(self, a: Array) -> Array:
+        """Optional (contract 1.5). The lower triangular L with a = L @ L^T (a symmetric positive
+        definite; only its lower triangle is read)."""
+        self._lacks("cholesky")
+
+    def qr(self, a: Array, mode: str) -> tuple:
+        """Optional (contract 1.5). (Q, R) of a = Q @ R; mode "reduced" (Q (..., m, k), k =
+        min(m, n)) or "complete" (Q (..., m, m))."""
+        self._lacks("qr")
+
+    def svd(self, a: Array, full_matrices: bool) -> tuple:
+        """Optional (contract 1.5). (U, S, Vh) with a = U @ diag(S) @ Vh, S descending."""
+        self._lacks("svd")
+
+    def eigh(self, a: Array) -> tuple:
+        """Optional (contract 1.5). (eigenvalues ascending, eigenvectors as columns) of a
+        symmetric matrix (the core passes one symmetric in both triangles)."""
+        self._lacks("eigh")
+
+    def slogdet(self, a: Array) -> tuple:
+        """Optional (contract 1.5). (sign, log|det|) of each square matrix."""
+        self._lacks("slogdet")
+
+    def det(self, a: Array) -> Array:
+        """Optional (contract 1.5). The determinant of each square matrix; the fallback is
+        sign * exp(log|det|) from `slogdet`."""
+        sign, logabs = self.slogdet(a)
+        return self.mul(sign, self.exp(logabs))
 
 
 _MASK64 = (1 << 64) - 1

@@ -12,6 +12,9 @@ next to the op's forward and backward:
 
     __all__ = ops.exported()                # the module's plugrad.* functions
 
+    @ops.declare(namespace="linalg", method=False)  # plugrad.linalg.inv only
+    def inv(A): ...
+
 From the declarations come:
 
 * the `plugrad.*` functions: each op module's `__all__` (`Ops.exported`),
@@ -19,6 +22,9 @@ From the declarations come:
 * the `Tensor` methods, their in-place variants (`x.clamp_()`, made by
   `plugrad.inplace.in_place`) and the operators (`__add__`, `__iadd__`): bound
   by `plugrad.methods` once every op module has loaded (`bind`);
+* the functions of a namespace (`plugrad.linalg.inv`, declared with
+  `namespace="linalg"`): keyed "linalg.inv" in DECLARED, imported by the
+  namespace's module (plugrad.linalg), never exported as `plugrad.*`;
 * the list of public op names (`public_names`) that the conformance op table
   checks its coverage against, and that tests/test_declare.py checks against
   what plugrad really exposes and against the docs.
@@ -35,7 +41,9 @@ __all__ = ["Op", "Ops", "DECLARED", "public_names"]
 class Op:
     """The declaration of one public op: its function and where it is exported.
 
-    `function`: exported as `plugrad.<name>`; `method`: the `Tensor` method's
+    `name`: its public name, "exp" or, for an op of a namespace, "linalg.inv";
+    `namespace`: None, or the submodule that exports it ("linalg"); `function`:
+    exported as `plugrad.<name>`; `method`: the `Tensor` method's
     name (None: no method), bound to `method_fn` (the function itself, unless
     the method takes its arguments in another order); `inplace`: the in-place method's name (`exp_`;
     None: none); `operators`: Python operators, each bound to a callable or,
@@ -45,12 +53,13 @@ class Op:
     """
 
     __slots__ = ("name", "fn", "module", "function", "method", "method_fn", "inplace",
-                 "operators", "inplace_operator")
+                 "operators", "inplace_operator", "namespace")
 
     def __init__(self, name: str, fn, module: str, *, function: bool, method: str | None,
                  method_fn, inplace: str | None, operators: dict,
-                 inplace_operator: str | None) -> None:
+                 inplace_operator: str | None, namespace: str | None = None) -> None:
         self.name = name
+        self.namespace = namespace
         self.fn = fn
         self.module = module
         self.function = function
@@ -85,27 +94,30 @@ class Ops:
 
     def declare(self, fn=None, *, name: str | None = None, function: bool = True,
                 method: bool | str | Callable = True, inplace: bool | str = False,
-                operators: dict | tuple | None = None, inplace_operator: str | None = None):
+                operators: dict | tuple | None = None, inplace_operator: str | None = None,
+                namespace: str | None = None):
         """Declare `fn` a public op (usable as `@ops.declare` or `@ops.declare(...)`).
 
         `method` is True (a method of the op's name), False, another name, or a
         function to bind as the method instead of fn; `inplace` is True (the
-        method's name + "_"), False or a name.
+        method's name + "_"), False or a name. With `namespace` ("linalg") the
+        function is `plugrad.linalg.<name>`, not `plugrad.<name>`.
         """
         def register(fn):
-            op_name = name or fn.__name__
+            short = name or fn.__name__
+            op_name = f"{namespace}.{short}" if namespace else short
             if op_name in DECLARED:
                 raise RuntimeError(f"op {op_name!r} is declared twice ({DECLARED[op_name].module} "
                                    f"and {self.module})")
             method_fn = method if callable(method) else fn
-            method_name = op_name if method is True or callable(method) else (method or None)
+            method_name = short if method is True or callable(method) else (method or None)
             inplace_name = (f"{method_name or op_name}_" if inplace is True else
                             (inplace or None))
             DECLARED[op_name] = Op(op_name, fn, self.module, function=function,
                                    method=method_name, method_fn=method_fn,
                                    inplace=inplace_name,
                                    operators=_operator_table(operators),
-                                   inplace_operator=inplace_operator)
+                                   inplace_operator=inplace_operator, namespace=namespace)
             self.names.append(op_name)
             return fn
         return register if fn is None else register(fn)
@@ -120,7 +132,7 @@ class Ops:
 
     def exported(self) -> list:
         """The `plugrad.*` function names of this module: its `__all__`."""
-        return [n for n in self.names if DECLARED[n].function]
+        return [n for n in self.names if DECLARED[n].function and DECLARED[n].namespace is None]
 
 
 def _operator_table(operators) -> dict:

@@ -1,4 +1,10 @@
-"""Matrix products."""
+"""Matrix products, and the `plugrad.linalg` namespace (torch.linalg).
+
+The products (matmul, mm, ...) are plugrad.* functions declared here; the
+functions torch has only under torch.linalg (inv, solve, qr, svd, norms, ...)
+are declared in plugrad.matrices with namespace="linalg" and imported below, so
+that `plugrad.linalg.inv` exists and `plugrad.inv` does not.
+"""
 from __future__ import annotations
 
 import warnings
@@ -7,6 +13,27 @@ from . import dtypes
 from .declare import Ops
 from .grad_mode import STATE
 from .indexing import index_add_into_zeros
+
+# the torch.linalg namespace: plugrad.linalg.<name>, not in __all__ (no plugrad.inv)
+from .matrices import (  # noqa: F401
+    LinAlgError,
+    cholesky_ex,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    inv_ex,
+    lstsq,
+    matrix_norm,
+    norm,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+    vector_norm,
+)
+from .matrices import linalg_cholesky as cholesky  # noqa: F401
 from .operands import broadcast_shapes, coerce, grad_like, unbroadcast
 from .recording import record, record1
 from .shape import diagonal, diagonal_index, renamed

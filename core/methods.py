@@ -17,6 +17,7 @@ from . import (  # noqa: F401 - importing them declares their ops
     indexing,
     inplace,
     linalg,
+    matrices,
     pointwise,
     reduction,
     sampling,

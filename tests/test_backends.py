@@ -10,6 +10,7 @@ reason plugrad gives).
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import inspect
 import pathlib
@@ -64,6 +65,7 @@ def fake_cupy(monkeypatch, devices=1, device_error=None, driver=12040):
         getDeviceCount=count, driverGetVersion=lambda: driver))
     cupyx = types.ModuleType("cupyx")
     cupyx.scatter_add = np.add.at
+    cupyx.errstate = lambda **_: contextlib.nullcontext()  # NumPy's linalg raises anyway
     monkeypatch.setitem(sys.modules, "cupy", cp)
     monkeypatch.setitem(sys.modules, "cupyx", cupyx)
     monkeypatch.delitem(sys.modules, "plugrad.backends.cupy_backend", raising=False)
@@ -417,6 +419,45 @@ def test_a_backend_without_log1p_and_expm1_falls_back_to_required_kernels():
     # through the whole contract: a float32 tensor's data on the minimal backend
     x = pg.tensor([0.25, 1.0], backend=bk)
     np.testing.assert_allclose(bk.expm1(x.array), np.expm1([0.25, 1.0]), rtol=1e-6)
+
+
+def test_the_linear_algebra_kernels_of_each_backend(other):
+    # contract 1.5: batched, numpy.linalg's values; ValueError for a singular matrix
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal((2, 3, 2))
+    A, B = other.from_host(a, pg.float64), other.from_host(b, pg.float64)
+
+    def host(x):
+        return other.to_host(x)
+    np.testing.assert_allclose(host(other.inv(A)), np.linalg.inv(a), rtol=1e-12)
+    np.testing.assert_allclose(host(other.solve(A, B)), np.linalg.solve(a, b), rtol=1e-12)
+    np.testing.assert_allclose(host(other.det(A)), np.linalg.det(a), rtol=1e-12)
+    sign, logabs = other.slogdet(A)
+    np.testing.assert_allclose(host(sign) * np.exp(host(logabs)), np.linalg.det(a), rtol=1e-12)
+    spd = a @ np.swapaxes(a, -1, -2)
+    np.testing.assert_allclose(host(other.cholesky(other.from_host(spd, pg.float64))),
+                               np.linalg.cholesky(spd), rtol=1e-12)
+    q, r = other.qr(A, "reduced")
+    np.testing.assert_allclose(host(q) @ host(r), a, atol=1e-12)
+    u, s, vh = other.svd(A, False)
+    np.testing.assert_allclose((host(u) * host(s)[..., None, :]) @ host(vh), a, atol=1e-12)
+    w, v = other.eigh(other.from_host(spd, pg.float64))
+    np.testing.assert_allclose(host(w), np.linalg.eigvalsh(spd), rtol=1e-12)
+    with pytest.raises(ValueError):
+        host(other.inv(other.from_host(np.zeros((2, 2)), pg.float64)))
+
+
+def test_a_backend_without_linear_algebra_kernels_says_which_it_lacks():
+    bk = _Minimal()
+    for name, args in (("inv", (None,)), ("solve", (None, None)), ("qr", (None, "reduced")),
+                       ("svd", (None, False)), ("eigh", (None,)), ("cholesky", (None,)),
+                       ("slogdet", (None,)), ("det", (None,))):
+        with pytest.raises(NotImplementedError, match="slogdet" if name == "det" else name):
+            getattr(bk, name)(*args)
+    x = pg.tensor([[2.0, 0.0], [0.0, 1.0]], backend=bk)
+    with pytest.raises(NotImplementedError, match="'inv'"):
+        pg.linalg.inv(x)
 
 
 def test_the_contract_version_and_the_docs_agree():

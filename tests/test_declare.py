@@ -31,7 +31,9 @@ def test_every_declared_op_has_an_op_table_entry():
 
 def _documented_names() -> set:
     text = "\n".join(p.read_text() for p in DOCS.glob("*.md"))
-    return set(re.findall(r"`(?:pg\.|x\.|plugrad\.)?([A-Za-z_][A-Za-z0-9_]*)", text))
+    names = set(re.findall(r"`(?:pg\.|x\.|plugrad\.)?([A-Za-z_][A-Za-z0-9_]*)", text))
+    # a namespace's functions: `pg.linalg.inv` or `linalg.inv`
+    return names | set(re.findall(r"`(?:pg\.|plugrad\.)?(linalg\.[A-Za-z_][A-Za-z0-9_]*)", text))
 
 
 @pytest.mark.skipif(not DOCS.is_dir(), reason="the docs are in the source checkout only")
@@ -46,7 +48,8 @@ def test_every_declared_op_is_mentioned_in_the_docs():
 def test_functions_methods_and_in_place_variants_agree_with_the_declarations():
     problems = []
     for op in DECLARED.values():
-        exported = getattr(pg, op.name, None)
+        exported = getattr(pg, op.name, None) if op.namespace is None else \
+            getattr(getattr(pg, op.namespace), op.name.split(".", 1)[1], None)
         if op.function and exported is not op.fn:
             problems.append(f"plugrad.{op.name} is not the declared function")
         if not op.function and exported is op.fn:
@@ -78,10 +81,33 @@ def test_every_in_place_method_is_declared():
 @pytest.mark.parametrize("module", sorted({op.module for op in DECLARED.values()}))
 def test_each_op_modules_all_is_its_declared_functions(module):
     mod = importlib.import_module(module)
-    functions = [op.name for op in DECLARED.values() if op.module == module and op.function]
+    functions = [op.name for op in DECLARED.values()
+                 if op.module == module and op.function and op.namespace is None]
     assert sorted(mod.__all__) == sorted(functions)
     for name in functions:
         assert getattr(mod, name) is DECLARED[name].fn, name
+
+
+def test_namespace_functions_are_exported_by_the_namespace_only():
+    # plugrad.linalg.inv is the declared function; plugrad.inv does not exist (torch has none)
+    found = [op for op in DECLARED.values() if op.namespace is not None]
+    assert {op.namespace for op in found} == {"linalg"}
+    for op in found:
+        short = op.name.split(".", 1)[1]
+        assert getattr(pg.linalg, short) is op.fn, op.name
+        if not any(o.namespace is None and o.fn is op.fn for o in DECLARED.values()):
+            assert not hasattr(pg, short) or getattr(pg, short) is not op.fn, op.name
+
+
+def test_a_namespace_declaration_keys_by_its_qualified_name():
+    ops = Ops("tests.fake_namespace_module")
+    try:
+        ops.declare(lambda x: x, name="fake_op", namespace="linalg", method=False)
+        op = DECLARED["linalg.fake_op"]
+        assert op.public_names() == ["linalg.fake_op"] and op.namespace == "linalg"
+        assert ops.exported() == []
+    finally:
+        DECLARED.pop("linalg.fake_op", None)
 
 
 def test_a_name_cannot_be_declared_twice():
