@@ -870,6 +870,8 @@ def _unfold_samples(rng):
                ref=_windows_ref(4, 1, 0)),
         Sample("noncontig", (_u(rng, (3, 4)),), call="x.unfold(1, 2, 2)",
                ref=_windows_ref(2, 2, 1), noncontig=True),
+        Sample("empty", (_u(rng, (0, 5)),), call="x.unfold(1, 2, 1)",
+               ref=_windows_ref(2, 1, 1)),
     ]
 
 

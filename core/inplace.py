@@ -254,6 +254,9 @@ def fill_(x: Tensor, value) -> Tensor:
         if vt is not None:
             # a lazy backend writes the 0-d array itself: no computing it to a number
             value = k.astype(vt._array, x.dtype) if k.lazy else vt.item()
+        if isinstance(value, (bool, int, float)) and not x.dtype.is_floating_point:
+            # torch truncates toward zero; a library may refuse a float for integers
+            value = bool(value) if x.dtype is dtypes.bool else int(value)
         r = root(x)
         before = r._array
         store(k, _shareable(x), value)

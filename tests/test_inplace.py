@@ -462,3 +462,12 @@ def test_writing_into_read_only_numpy_memory_says_so():
     with pytest.raises(RuntimeError, match="read-only"):
         t.add_(1)
     assert arr.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype, value", [("int64", 2.7), ("int64", -2.7), ("bool", 2),
+                                          ("int32", True), ("bool", 0.0), ("int64", 0.0)])
+def test_fill_of_integer_tensors_with_any_number_like_torch(dtype, value):
+    torch = pytest.importorskip("torch")
+    expected = torch.zeros(3, dtype=getattr(torch, dtype)).fill_(value)
+    got = pg.zeros(3, dtype=getattr(pg, dtype)).fill_(value)
+    assert got.tolist() == expected.tolist() and got.dtype.name == dtype
