@@ -20,6 +20,7 @@ from ..recording import record, record1
 from ..reduction import log_softmax as _log_softmax
 from ..reduction import softmax as _softmax
 from ..tensor import Tensor, _make
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
 
 __all__ = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
            "cross_entropy", "nll_loss", "mse_loss",
@@ -30,7 +31,8 @@ __all__ = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropo
            "layer_norm", "batch_norm", "group_norm", "dropout2d", "embedding", "one_hot",
            # distances and losses
            "normalize", "cosine_similarity", "pairwise_distance", "l1_loss", "smooth_l1_loss",
-           "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+           "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+           "scaled_dot_product_attention", "multi_head_attention_forward"]
 
 # torch's short names for dtypes, used in its error messages
 _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int32": "Int",
