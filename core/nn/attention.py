@@ -50,11 +50,10 @@ def _dropout(x: Tensor, p: float) -> Tensor:
 
 
 def _broadcasts_into(mask_shape: tuple, shape: tuple) -> bool:
-    """True where a mask of `mask_shape` broadcasts to `shape` without growing it."""
-    if len(mask_shape) > len(shape):
-        return all(s == 1 for s in mask_shape[:len(mask_shape) - len(shape)]) and \
-            _broadcasts_into(mask_shape[len(mask_shape) - len(shape):], shape)
-    return all(m in (1, s) for m, s in zip(mask_shape[::-1], shape[::-1]))
+    """True where a mask of `mask_shape` broadcasts to `shape` without growing it (torch
+    adds the mask in place: a mask of more dims fails, even where they are ones)."""
+    return len(mask_shape) <= len(shape) and \
+        all(m in (1, s) for m, s in zip(mask_shape[::-1], shape[::-1]))
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -91,8 +90,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if not dtype.is_floating_point:
         raise RuntimeError(f"scaled_dot_product_attention: expected floating point query, "
                            f"key and value, but got {_c_name(dtype)}")
-    if attn_mask is not None and attn_mask.dtype is not dtypes.bool \
-            and attn_mask.dtype is not dtype:
+    if attn_mask is not None and attn_mask.dtype not in (dtypes.bool, dtypes.float32, dtype):
         raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
                            f"dtype, but got attn_mask.dtype: {_c_name(attn_mask.dtype)} and  "
                            f"query.dtype: {_c_name(dtype)} instead.")
@@ -137,6 +135,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             scores = where(attn_mask, scores, _NEG_INF)
             dead = ~attn_mask.any(-1, keepdim=True)
         else:
+            if attn_mask.dtype is not dtype:
+                attn_mask = attn_mask.to(dtype)  # a float32 mask, as torch takes for any query
             scores = scores + attn_mask
             dead = (attn_mask == _NEG_INF).all(-1, keepdim=True)
         if not dead.any():
