@@ -79,3 +79,8 @@ _.bias_hh
 
 # plugrad.nn.Embedding.from_pretrained: torch's classmethod, called by the user's code
 _.from_pretrained
+
+# plugrad.nn.TransformerEncoder.use_nested_tensor and Transformer.generate_square_subsequent_mask
+# (core/nn/transformer.py): torch's public attribute and staticmethod, read by the user's code
+_.use_nested_tensor
+_.generate_square_subsequent_mask

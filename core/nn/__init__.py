@@ -55,8 +55,14 @@ from .modules import (
 )
 from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,  # noqa: F401
-                          TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
+from .transformer import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Dropout",
            "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init",
