@@ -84,3 +84,7 @@ _.from_pretrained
 # rcond for rank-deficient matrices), no effect here
 driver
 rcond
+# plugrad.nn.TransformerEncoder.use_nested_tensor and Transformer.generate_square_subsequent_mask
+# (core/nn/transformer.py): torch's public attribute and staticmethod, read by the user's code
+_.use_nested_tensor
+_.generate_square_subsequent_mask

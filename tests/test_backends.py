@@ -272,6 +272,20 @@ def test_numpy_keeps_raw_ufuncs_as_class_attributes():
         assert vars(type(bk))[name] is ufunc and isinstance(ufunc, np.ufunc), name
 
 
+def test_numpy_matmul_of_a_stack_by_one_matrix_is_one_product():
+    # a linear layer on (batch, seq, features): the stack is folded into the rows of one
+    # BLAS product (NumPy's own loop for a transposed matrix is 5-8x slower), same values
+    bk = backends.get("numpy")
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((7, 5))
+    for a in (rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((3, 4, 5)).transpose(1, 0, 2),
+              np.zeros((2, 0, 5)), np.zeros((0, 3, 5))):
+        out = bk.matmul(a, w.T)
+        assert out.shape == a.shape[:-1] + (7,)
+        np.testing.assert_allclose(out, np.einsum("...k,nk->...n", a, w), atol=1e-12)
+    np.testing.assert_array_equal(bk.matmul(w, w.T), np.matmul(w, w.T))
+
+
 def test_a_backend_without_float16_says_so():
     strict = pytest.importorskip("array_api_strict")
     with pytest.raises(TypeError, match="no float16"):

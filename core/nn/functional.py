@@ -21,6 +21,7 @@ from ..reduction import log_softmax as _log_softmax
 from ..reduction import softmax as _softmax
 from ..tensor import Tensor, _make
 from . import conv as _conv
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import *  # noqa: F403 - convolution, pooling, padding, resizing
 
 __all__ = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
@@ -33,6 +34,7 @@ __all__ = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropo
            # distances and losses
            "normalize", "cosine_similarity", "pairwise_distance", "l1_loss", "smooth_l1_loss",
            "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+           "scaled_dot_product_attention", "multi_head_attention_forward",
            *_conv.__all__]
 
 # torch's short names for dtypes, used in its error messages
