@@ -301,6 +301,10 @@ class Backend:
     # True for a backend whose arrays are deferred computations (Dask): the core then
     # never forces values on its own and does not refuse arrays larger than memory
     lazy: bool = False
+    # process-wide switches the backend needs and sets when it is made, each with why (JAX's
+    # {"jax_enable_x64=True": "float64 arrays"}): they change the library for every user in
+    # the process, so `plugrad backends` lists them
+    process_switches: dict = {}
 
     def __repr__(self) -> str:
         return f"<plugrad backend {self.name!r}>"

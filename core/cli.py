@@ -49,8 +49,9 @@ def list_backends(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():  # each fault is a row of the table already
             warnings.simplefilter("ignore", backends.PluginWarning)
             rows = backends.status()
-    except backends.PluginError as err:  # PLUGRAD_STRICT_PLUGINS=1 and a plugin is faulty
-        print(f"plugrad backends: {err}", file=sys.stderr)
+    except backends.PluginError as err:  # PLUGRAD_STRICT_PLUGINS=1: every fault, each
+        print(format_table(backends.status()))  # with its traceback, after the table
+        print(f"\nplugrad backends: {err}", file=sys.stderr)
         return 1
     print(format_table(rows))
     return 0
