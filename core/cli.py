@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     # conformance: the shared suite on one backend; its options live in conformance/runner.py
     from plugrad.conformance.runner import add_parser as add_conformance_parser
     add_conformance_parser(sub)
+    # new-backend: the package of a new backend plugin; it lives in conformance/new_backend.py
+    from plugrad.conformance.new_backend import add_parser as add_new_backend_parser
+    add_new_backend_parser(sub)
     _add_bench_parser(sub)
     args = parser.parse_args(argv)
     return args.func(args)
