@@ -5,15 +5,24 @@ built-in plugin directly; the entry points of the group `plugrad.backends` are
 read (once) only when someone asks for a backend that is not built in, or for
 the list of all backends. Each plugin is loaded and called on its own, so a
 fault in one (it fails to import, its hook raises, it returns an invalid
-spec, it claims a name already taken) is attributed to it, reported, and the
-rest still work. With PLUGRAD_STRICT_PLUGINS=1 a fault raises PluginError.
+spec) is attributed to it, reported, and the rest still work. With
+PLUGRAD_STRICT_PLUGINS=1 the faults raise PluginError instead, all of them at
+once (each with its traceback), once every plugin has been tried.
+
+A backend name claimed by two packages is never guessed: it is refused for
+both (the error names them) until the user picks one with the environment
+variable PLUGRAD_BACKEND_<NAME>=<distribution> (`env_var(name)`). A built-in
+name (numpy, cupy, dask) stays plugrad's unless that variable names the other
+package.
 """
 from __future__ import annotations
 
 import importlib.metadata
 import os
 import re
+import sys
 import threading
+import traceback
 import warnings
 from dataclasses import dataclass
 
@@ -44,6 +53,8 @@ class BackendInfo:
     version: str = ""
     description: str = ""
     spec: BackendSpec | None = None
+    switches: dict | None = None   # the backend's process_switches, once it is made
+    traceback: str = ""            # of the exception behind an ERROR, where there was one
 
     def __str__(self) -> str:
         return self.status if not self.reason else f"{self.status}: {self.reason}"
@@ -69,6 +80,20 @@ class BackendList(list):
         return text
 
 
+def env_var(name: str) -> str:
+    """The environment variable that picks the package providing backend `name`.
+
+    >>> env_var("my-lib")
+    'PLUGRAD_BACKEND_MY_LIB'
+    """
+    return "PLUGRAD_BACKEND_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def _distribution(package: str) -> str:
+    """'fake-a 1.0' -> 'fake-a', normalised as pip does (case, - _ .)."""
+    return re.sub(r"[-_.]+", "-", package.rsplit(" ", 1)[0]).lower()
+
+
 def strict() -> bool:
     """Whether plugin faults raise (PLUGRAD_STRICT_PLUGINS set to anything but 0)."""
     return os.environ.get("PLUGRAD_STRICT_PLUGINS", "0").strip() not in ("", "0")
@@ -88,6 +113,8 @@ class Registry:
         self.lock = threading.RLock()
         self.infos: dict = {}        # backend name -> BackendInfo
         self.faults: list = []       # BackendInfo rows of plugins that named no backend
+        self.claims: dict = {}       # backend name -> [(spec, package)], every package's claim
+        self.pending: list = []      # faults not yet raised (PLUGRAD_STRICT_PLUGINS=1)
         self.manager: pluggy.PluginManager | None = None
         self.scanned = False
         self.scanning = False        # True while this registry's scan runs (re-entry guard)
@@ -107,7 +134,12 @@ class Registry:
                     self.manager = manager
 
     def scan(self) -> None:
-        """Load the entry points of the group plugrad.backends (once per registry)."""
+        """Load the entry points of the group plugrad.backends (once per registry); in strict
+        mode, raise PluginError for every fault found (after trying every plugin)."""
+        self._scan()
+        self._raise_pending()
+
+    def _scan(self) -> None:
         self._start()
         if self.scanned:
             return
@@ -190,24 +222,77 @@ class Registry:
                                             f"digits, _ . -)")
             elif not callable(spec.factory):
                 self._fault(spec.name, package, "its BackendSpec has no callable factory")
-            elif spec.name in self.infos:
-                owner = self.infos[spec.name].package
-                self._fault(spec.name, package, f"name clash: {spec.name!r} is already provided "
-                                                f"by {owner}; left out")
             else:
-                self.infos[spec.name] = BackendInfo(spec.name, package, spec=spec,
-                                                    description=spec.description)
+                self.claims.setdefault(spec.name, []).append((spec, package))
+                self._settle(spec.name)
+
+    def _settle(self, name: str) -> None:
+        """Decide who provides `name` from every claim so far: never by guessing."""
+        claims = self.claims[name]
+        var = env_var(name)
+        chosen = os.environ.get(var, "").strip()
+        packages = [package for _, package in claims]
+        if chosen:
+            picked = [c for c in claims if _distribution(c[1]) == _distribution(chosen)]
+            if picked:
+                spec, package = picked[0]
+                self.infos[name] = BackendInfo(name, package, spec=spec,
+                                               description=spec.description)
+            else:  # may come later in the scan; then this row is replaced
+                self.infos[name] = BackendInfo(
+                    name, ", ".join(packages), status=ERROR,
+                    reason=f"{var}={chosen}, but {chosen} does not provide {name!r} "
+                           f"(provided by {' and '.join(packages)})")
+            return
+        spec, package = claims[0]
+        if len(claims) == 1:
+            self.infos[name] = BackendInfo(name, package, spec=spec,
+                                           description=spec.description)
+            return
+        if package.startswith("plugrad "):  # a built-in name stays plugrad's unless chosen
+            other = claims[-1][1]
+            self._fault(name, other, f"name clash: {name!r} is plugrad's built-in backend; "
+                                     f"the one of {other} is left out (to use it instead, "
+                                     f"set {var}={other.rsplit(' ', 1)[0]})")
+            return
+        names = " and ".join(packages)
+        choices = " or ".join(f"{var}={p.rsplit(' ', 1)[0]}" for p in packages)
+        info = BackendInfo(name, ", ".join(packages))
+        self.infos[name] = info
+        self._fault(name, names, f"is refused: the name {name!r} is claimed by {names}; "
+                                 f"pick one with {choices}", info)
 
     def _fault(self, name: str, package: str, reason: str, info: BackendInfo | None = None):
-        """Record a plugin's fault: a warning and an error row (PluginError when strict)."""
+        """Record a plugin's fault: a warning and an error row (raised later when strict)."""
         if info is None:
             info = BackendInfo(name, package)
             self.faults.append(info)
         info.status, info.reason = ERROR, reason
+        if sys.exc_info()[1] is not None:  # called while handling the plugin's exception
+            info.traceback = traceback.format_exc()
         message = f"plugrad backend plugin {name!r} ({package}) {reason}"
         if strict():
-            raise PluginError(message + " [PLUGRAD_STRICT_PLUGINS is set]")
+            self.pending.append(info)
+            return
         warnings.warn(message, PluginWarning, stacklevel=3)
+
+    def _raise_pending(self) -> None:
+        """In strict mode, raise PluginError naming every fault not yet raised, with its
+        traceback (each fault once)."""
+        if not self.pending:
+            return
+        faults, self.pending = self.pending, []
+        parts = []
+        for info in faults:
+            part = f"plugrad backend plugin {info.name!r} ({info.package}) {info.reason}"
+            if info.traceback:
+                part += "\n" + "\n".join("    " + line for line in
+                                          info.traceback.rstrip().split("\n"))
+            parts.append(part)
+        err = PluginError(f"{len(faults)} faulty backend plugin(s) "
+                          f"[PLUGRAD_STRICT_PLUGINS is set]:\n" + "\n".join(parts))
+        err.faults = faults
+        raise err
 
     # -- creation ----------------------------------------------------------------------
     def create(self, name: str):
@@ -216,8 +301,8 @@ class Registry:
             raise TypeError(f"a backend name must be a str, got {type(name).__name__}")
         self._start()
         info = self.infos.get(name)
-        if info is None:
-            self.scan()
+        if info is None or (not self.scanned and os.environ.get(env_var(name))):
+            self.scan()  # PLUGRAD_BACKEND_<NAME> may pick a plugin over a built-in
             info = self.infos.get(name)
         if info is None:
             raise BackendUnavailable(f"unknown backend {name!r}; {self.summary()}")
@@ -225,6 +310,7 @@ class Registry:
             bk = self.instances.get(name)
             if bk is None and not info.status:
                 bk = self._make(info)
+        self._raise_pending()
         if bk is None:
             raise BackendUnavailable(f"backend {name!r} is not available ({info.reason}); "
                                      f"{self.summary(but=name)}")
@@ -289,25 +375,31 @@ class Registry:
         bk.name = info.name  # tensors and error messages name it as it was registered
         bk.device_type = getattr(info.spec, "device_type", "cpu")
         info.version = str(getattr(bk, "version", "") or "")
+        info.switches = dict(getattr(bk, "process_switches", None) or {})
         info.status = READY
         self.instances[info.name] = bk
         return bk
 
     # -- listing ---------------------------------------------------------------------
     def status(self) -> list:
-        """Every backend found (each one tried) and every faulty plugin, built-ins first."""
-        self.scan()
+        """Every backend found (each one tried) and every faulty plugin, built-ins first.
+
+        In strict mode every plugin is still tried before PluginError lists the faults."""
+        self._scan()
         for info in list(self.infos.values()):
             if not info.status:
                 with self.lock:
                     if not info.status:
                         self._make(info)
+        self._raise_pending()
         return list(self.infos.values()) + list(self.faults)
 
     def available(self) -> BackendList:
         rows = self.status()
         ready = [r.name for r in rows if r.status == READY]
-        others = {r.name: r.why for r in rows if r.status != READY}
+        # a fault row that shares a ready backend's name (a package refused that name) does
+        # not make that backend unavailable: it is listed by `plugrad backends`
+        others = {r.name: r.why for r in rows if r.status != READY and r.name not in ready}
         return BackendList(ready, others)
 
     def summary(self, but: str | None = None) -> str:
@@ -317,7 +409,8 @@ class Registry:
         except PluginError as err:
             return f"listing the others failed: {err}"
         ready = [r.name for r in rows if r.status == READY]
-        others = [f"{r.name} ({r.why})" for r in rows if r.status != READY and r.name != but]
+        others = [f"{r.name} ({r.why})" for r in rows
+                  if r.status != READY and r.name != but and r.name not in ready]
         text = "available: " + (", ".join(ready) or "none")
         if others:
             text += "; not available: " + "; ".join(others)
@@ -332,6 +425,12 @@ def format_table(rows: list) -> str:
     widths = [max(len(line[i]) for line in [header] + lines) for i in range(3)]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[3]
             for line in [header] + lines]
+    switched = [r for r in rows if r.switches]
+    if switched:
+        text.append("\nprocess-wide switches the backends set (they change the library for "
+                    "the whole process):")
+        text += [f"  {r.name}: {switch} ({why})" for r in switched
+                 for switch, why in r.switches.items()]
     try:
         text.append(f"\ndefault: {default().name} (change it with PLUGRAD_BACKEND or "
                     f"plugrad.set_default_backend)")

@@ -20,7 +20,11 @@ import zlib
 
 import numpy as np
 
-__all__ = ["CheckFailure", "Unsupported", "check_sample", "repro", "FWD_TOL", "GRAD_TOL"]
+__all__ = ["CheckFailure", "Unsupported", "check_sample", "repro", "stages_of", "STAGES",
+           "FWD_TOL", "GRAD_TOL"]
+
+# the stages a sample is checked in, in order: a case stops at the first that fails
+STAGES = ("forward", "gradient", "second derivative")
 
 FWD_TOL = {"float16": 2e-3, "float32": 2e-5, "float64": 1e-9}
 GRAD_TOL = {"float32": 1e-3, "float64": 1e-5}
@@ -33,9 +37,10 @@ _NP = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 class CheckFailure(AssertionError):
     """A sample that does not conform; `stage` is forward, gradient or second derivative."""
 
-    def __init__(self, stage: str, message: str, repro: str = "") -> None:
+    def __init__(self, stage: str, message: str, repro: str = "", error=None) -> None:
         self.stage = stage
         self.repro = repro
+        self.error = error      # the exception the backend raised, if one did
         text = f"{stage}: {message}"
         if repro:
             text += "\nreproduce with:\n" + _indent(repro)
@@ -94,7 +99,12 @@ def _tensor_code(name, values, dtype, requires_grad, noncontig) -> str:
 
 def repro(op, sample, dtype: str, backend_code: str, stage: str = "forward",
           cotangents=None) -> str:
-    """Python code that rebuilds the sample's inputs and runs the call on the backend."""
+    """Python code that rebuilds the sample's inputs and runs the call on the backend.
+
+    For a failure of the gradient stage (`cotangents`: [(values, dtype)] per output) it
+    also computes the vector-Jacobian product; for one of the second-derivative stage
+    (`cotangents`: (v vectors, w vectors)) the gradient of <grad(<out, v>), w>.
+    """
     values = [np.asarray(a, dtype=np.float64).astype(_NP[dtype]) for a in sample.inputs]
     diff = op.differentiable and sample.grad
     lines = ["import plugrad as pg", backend_code]
@@ -109,13 +119,30 @@ def repro(op, sample, dtype: str, backend_code: str, stage: str = "forward",
         lines.append(f"kw = {sample.kw!r}")
     lines.append(f"out = {sample.call}")
     lines.append("print(out)")
-    if stage != "forward" and cotangents is not None:
-        names = ", ".join("xyz"[:len(values)])
+    names = ", ".join("xyz"[:len(values)])
+    outs = ("outs = [o for o in (out if isinstance(out, (tuple, list)) else [out])\n"
+            "        if o.dtype.is_floating_point and o.requires_grad]")
+    if stage == "gradient" and cotangents is not None:
         vs = ", ".join(f"pg.tensor({_literal(np.asarray(v))}, dtype=pg.{dt})"
                        for v, dt in cotangents)
-        outs = "[out]" if len(cotangents) == 1 else \
-            "[o for o in out if o.dtype.is_floating_point]"
-        lines.append(f"print(pg.autograd.grad({outs}, [{names}], [{vs}], allow_unused=True))")
+        lines += ["# the gradient stage: the vector-Jacobian product for the cotangents v",
+                  outs, f"v = [{vs}]",
+                  f"print(pg.autograd.grad(outs, [{names}], v, allow_unused=True))"]
+    elif stage == "second derivative" and cotangents is not None:
+        vs, ws = cotangents
+        v_code = ", ".join(f"pg.tensor({_literal(np.asarray(v))}, dtype=pg.float64)"
+                           for v in vs)
+        w_code = ", ".join(f"pg.tensor({_literal(np.asarray(w))}, dtype=pg.float64)"
+                           for w in ws)
+        lines += ["# the second-derivative stage: differentiate <grad(<out, v>), w> again",
+                  outs, f"v = [{v_code}]", f"w = [{w_code}]",
+                  f"grads = pg.autograd.grad(outs, [{names}], v, create_graph=True, "
+                  f"allow_unused=True)",
+                  "total = sum((g * wi).sum() for g, wi in zip(grads, w) if g is not None)",
+                  "if isinstance(total, pg.Tensor) and total.requires_grad:",
+                  f"    print(pg.autograd.grad(total, [{names}], allow_unused=True))",
+                  "else:  # what the check then takes as the second derivative",
+                  "    print('the gradient is not differentiable again: second derivative 0')"]
     return "\n".join(lines)
 
 
@@ -181,6 +208,15 @@ def _reference(op, sample, arrays: list) -> list:
         return _ref_outputs(ref(*arrays, **consts, **sample.kw))
 
 
+def stages_of(op, sample, dtype: str) -> tuple:
+    """The stages `check_sample` checks for this sample in this dtype."""
+    if not (op.differentiable and sample.grad and dtype in GRAD_TOL):
+        return STAGES[:1]
+    if dtype == "float64" and op.twice and sample.twice:
+        return STAGES
+    return STAGES[:2]
+
+
 def check_sample(op, sample, dtype: str, backend_code: str = "") -> None:
     """Run one sample in one dtype on the current default backend; raise on any mismatch."""
     import plugrad as pg
@@ -189,8 +225,9 @@ def check_sample(op, sample, dtype: str, backend_code: str = "") -> None:
     diff = op.differentiable and sample.grad and dtype in GRAD_TOL
     rtol = op.fwd_rtol.get(dtype, FWD_TOL[dtype])
 
-    def fail(stage, message, cotangents=None, cls=CheckFailure):
-        raise cls(stage, message, repro(op, sample, dtype, backend_code, stage, cotangents))
+    def fail(stage, message, cotangents=None, cls=CheckFailure, error=None):
+        raise cls(stage, message, repro(op, sample, dtype, backend_code, stage, cotangents),
+                  error)
 
     consts = {}
     try:
@@ -201,7 +238,7 @@ def check_sample(op, sample, dtype: str, backend_code: str = "") -> None:
         out = _call(pg, op, sample, tensors, consts)
     except NotImplementedError as err:
         fail("forward", f"the backend does not implement something {sample.call} needs: "
-                        f"NotImplementedError: {err}", cls=Unsupported)
+                        f"NotImplementedError: {err}", cls=Unsupported, error=err)
     except Exception as err:
         fail("forward", f"{sample.call} raised {type(err).__name__}: {err}")
     outs = _outputs(out)
@@ -221,7 +258,7 @@ def check_sample(op, sample, dtype: str, backend_code: str = "") -> None:
             got = _host(t)
         except NotImplementedError as err:
             fail("forward", f"reading the result back: NotImplementedError: {err}",
-                 cls=Unsupported)
+                 cls=Unsupported, error=err)
         if tuple(got.shape) != tuple(t.shape):
             fail("forward", f"{label}: numpy() has shape {list(got.shape)} but the tensor "
                             f"says {list(t.shape)}")
@@ -262,7 +299,7 @@ def _check_gradient(pg, op, sample, dtype, tensors, outs, wants, arrays64, fail)
     try:
         grads = pg.autograd.grad([outs[i] for i in chosen], tensors, cot_t, allow_unused=True)
     except NotImplementedError as err:
-        fail("gradient", f"NotImplementedError: {err}", cot_info, Unsupported)
+        fail("gradient", f"NotImplementedError: {err}", cot_info, Unsupported, err)
     except Exception as err:
         fail("gradient", f"autograd.grad raised {type(err).__name__}: {err}", cot_info)
     expected = _numeric_gradient(op, sample, arrays64, chosen, cot)
@@ -332,6 +369,9 @@ def _check_second(pg, op, sample, values, consts, fail):
             total = term if total is None else total + term
         return tensors, total
 
+    def vectors():  # v and w, for the reproducer (None if the failure came before them)
+        return (state["v"], state["w"]) if "v" in state else None
+
     arrays = [v.astype(np.float64) for v in values]
     try:
         tensors, total = first(arrays, True)
@@ -342,10 +382,10 @@ def _check_second(pg, op, sample, values, consts, fail):
             analytic = [np.zeros(a.shape) if s is None else _host(s)
                         for a, s in zip(arrays, seconds)]
     except NotImplementedError as err:
-        fail("second derivative", f"NotImplementedError: {err}", cls=Unsupported)
+        fail("second derivative", f"NotImplementedError: {err}", vectors(), Unsupported, err)
     except Exception as err:
         fail("second derivative", f"differentiating the gradient raised "
-                                  f"{type(err).__name__}: {err}")
+                                  f"{type(err).__name__}: {err}", vectors())
 
     def value(arrs):
         _, t = first(arrs, False)
@@ -355,4 +395,4 @@ def _check_second(pg, op, sample, values, consts, fail):
         problem = _compare(analytic[k], numeric, GRADGRAD_TOL, GRADGRAD_TOL)
         if problem:
             fail("second derivative", f"d/d{'xyz'[k]} of <grad, w> differs from finite "
-                                      f"differences of the gradient: {problem}")
+                                      f"differences of the gradient: {problem}", vectors())

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import SkipTest
 
-__all__ = ["DocExample", "Outcome", "docs_dir", "pages", "parse_page", "PageRun",
+__all__ = ["DocExample", "Outcome", "slug", "docs_dir", "pages", "parse_page", "PageRun",
            "outputs_match", "EXECUTED_LANGUAGES", "IGNORED_LANGUAGES", "code_blocks"]
 
 # code fences whose content runs; "py" and "python3" are refused, so that an
@@ -48,10 +48,31 @@ class DocExample:
     code: str
     expected: str       # "" when the code is not followed by an output block
     title: str = ""     # the nearest heading above the example
+    index: int = 1      # 1 for the first example under its heading, 2 for the next, ...
 
     @property
     def id(self) -> str:
+        """Where it is now: page and line (for messages; it moves when the page is edited)."""
         return f"{self.page}:{self.line}"
+
+    @property
+    def name(self) -> str:
+        """Its stable name, the id of its conformance case: page, heading slug and index.
+
+        `api.md:creating-tensors:2` is the second example under "Creating tensors"
+        in api.md; editing other sections of the page does not change it.
+        """
+        return f"{self.page}:{slug(self.title)}:{self.index}"
+
+
+def slug(heading: str) -> str:
+    """The anchor of a heading as the docs site writes it: `Creating tensors` -> creating-tensors.
+
+    >>> slug("`plugrad conformance` and its options!")
+    'plugrad-conformance-and-its-options'
+    """
+    text = re.sub(r"[^\w\s-]", "", heading.lower())
+    return re.sub(r"[\s-]+", "-", text).strip("-") or "top"
 
 
 @dataclass
@@ -60,6 +81,7 @@ class Outcome:
     status: str         # "pass", "fail", "skip"
     message: str = ""
     printed: str = ""
+    error: BaseException | None = None   # what the example raised, if it raised
 
 
 # -- where the pages are -------------------------------------------------------------------
@@ -109,6 +131,7 @@ class ExampleParser:
         from sybil import Region
         blocks = code_blocks(document)
         text = document.text
+        per_heading: dict = {}
         i = 0
         while i < len(blocks):
             block = blocks[i]
@@ -121,8 +144,10 @@ class ExampleParser:
                     i += 1
                 line = text.count("\n", 0, block.start) + 1
                 headings = _HEADING.findall(text, 0, block.start)
+                title = headings[-1] if headings else self.page
+                per_heading[slug(title)] = index = per_heading.get(slug(title), 0) + 1
                 example = DocExample(self.page, line, str(block.lexemes["source"]), expected,
-                                     headings[-1] if headings else self.page)
+                                     title, index)
                 yield Region(block.start, end, parsed=example, evaluator=_evaluate)
             i += 1
 
@@ -219,7 +244,7 @@ class PageRun:
                 tb = traceback.format_exception(type(cause), cause, cause.__traceback__)
                 tb = [t for t in tb if "sybil" not in t and "doc_examples.py" not in t]
                 outcome = Outcome(doc, "fail", "the example raised an exception:\n" +
-                                  "".join(tb).rstrip())
+                                  "".join(tb).rstrip(), error=cause)
         if outcome is not None:
             self.outcomes.append(outcome)
         if self._next == len(self.regions):

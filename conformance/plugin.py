@@ -7,19 +7,26 @@ acts on items marked `plugrad_conformance`, which only the suite's own test
 modules carry. It imports neither NumPy nor plugrad until the suite runs.
 
 Declared gaps. A backend may ship `conformance_skips`, a dict from pattern to
-reason (`{"matmul": "no batched matmul yet"}`). A pattern is matched
-(fnmatch) against an op's name ("matmul"), the name with its group
-("op:matmul", "docs:autograd.md", "engine:hooks_see_and_replace_gradients")
-and a case's id ("matmul-float64-batch_bcast"). The cases it matches still
-run, as expected failures: they are reported as declared gaps (and as passing
-where they pass), and do not fail the run.
+reason (`{"matmul": "no batched matmul yet"}`); `gaps.py` reads it: a pattern
+names cases (by op, group or case id, optionally one stage: `matmul@gradient`),
+a missing kernel (`kernel:argsort`: every case that raises NotImplementedError
+naming it) or capability (`capability:in-place`), or a dtype (`dtype:float16`).
+The cases a gap covers still run: a failure it covers is reported as a declared
+gap (xfail), a case it names that passes is pointed out (xpass), and neither
+fails the run, except under `--plugrad-strict`, where a declaration that passes
+or matches nothing fails it.
 """
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass, field
 
 import pytest
+
+from .gaps import LEVELS, STAGES, declared_reason, level, parse, stage_of_group
+
+__all__ = ["declared_reason", "target"]
 
 GROUPS = ("docs", "op", "engine", "property", "coverage")
 _TITLES = {"docs": "documented examples (docs/*.md)", "op": "op table",
@@ -61,10 +68,14 @@ class Tally:
 class _State:
     def __init__(self) -> None:
         self.target = None
-        self.error = None
-        self.keys: dict = {}        # nodeid -> (group, name, case id)
+        self.keys: dict = {}        # nodeid -> (group, name, case id, dtype)
         self.tallies: dict = {}     # (group, name) -> Tally
         self.first_failure: dict | None = None
+        self.gaps: list = []        # the backend's declared gaps (gaps.Gap)
+        self.named: dict = {}       # nodeid -> the case gaps whose pattern names it
+        self.records: list = []     # one dict per case: the --plugrad-json report
+        self.selected = False       # a part of the suite was chosen (--plugrad-op, -k, ...)
+        self.stale: list = []       # lines: declarations that pass or match nothing
 
 
 _STATE = pytest.StashKey[_State]()
@@ -82,6 +93,12 @@ def pytest_addoption(parser):
     group.addoption("--plugrad-only", metavar="GROUP", action="append", default=[],
                     choices=GROUPS, help=f"run only these parts of the suite: "
                                          f"{', '.join(GROUPS)} (repeatable)")
+    group.addoption("--plugrad-json", metavar="FILE", default=None,
+                    help="write one JSON record per case (op, dtype, stage, outcome, "
+                         "reproducer) to FILE")
+    group.addoption("--plugrad-strict", action="store_true", default=False,
+                    help="a declared gap that passes now, or a declaration that matches "
+                         "nothing, fails the run")
 
 
 def pytest_configure(config):
@@ -114,46 +131,80 @@ def _key(item):
         name = getattr(item, "originalname", item.name)
         name = name[5:] if name.startswith("test_") else name
     case = item.callspec.id if hasattr(item, "callspec") else name
-    return group, name, case
-
-
-def declared_reason(skips: dict, group: str, name: str, case: str) -> str | None:
-    """The reason of the first pattern of `skips` that matches this case, if any."""
-    for pattern, reason in skips.items():
-        for candidate in (name, f"{group}:{name}", case):
-            if fnmatch.fnmatchcase(candidate, pattern):
-                return reason
-    return None
+    dtype = item.callspec.params.get("dtype") if hasattr(item, "callspec") else None
+    return group, name, case, dtype
 
 
 def pytest_collection_modifyitems(session, config, items):
     state = config.stash[_STATE]
     ops = config.getoption("--plugrad-op")
     only = set(config.getoption("--plugrad-only"))
+    state.selected = bool(ops or only or config.getoption("keyword")
+                          or config.getoption("markexpr"))
     keep, drop = [], []
-    skips = None
+    loaded = False
     for item in items:
         key = _key(item)
         if key is None:
             keep.append(item)
             continue
-        group, name, case = key
+        group, name, case, _ = key
         if (only and group not in only) or \
                 (ops and not (group == "op" and any(fnmatch.fnmatchcase(name, p) for p in ops))):
             drop.append(item)
             continue
-        if skips is None:
+        if not loaded:
             from plugrad.conformance.target import skips_of
-            skips = skips_of(target(config).backend)
-        reason = declared_reason(skips, group, name, case)
-        if reason is not None:
-            item.add_marker(pytest.mark.xfail(reason=f"declared gap: {reason}", strict=False))
-            state.tallies.setdefault((group, name), Tally(group, name)).declared = reason
+            state.gaps = parse(skips_of(target(config).backend))
+            loaded = True
+        named = [g for g in state.gaps if g.names(group, name, case)]
+        for gap in named:
+            gap.named += 1
+        if named:
+            state.named[item.nodeid] = named
+            state.tallies.setdefault((group, name), Tally(group, name)).declared = \
+                named[0].reason
         state.keys[item.nodeid] = key
         keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Decide, from what the case raised and at which stage, whether a failure is a declared
+    gap (reported as xfail) and whether it is UNSUPPORTED (NotImplementedError)."""
+    outcome = yield
+    state = item.config.stash.get(_STATE, None)
+    if state is None or item.nodeid not in state.keys:
+        return
+    report = outcome.get_result()
+    group, name, case, _ = state.keys[item.nodeid]
+    props = dict(item.user_properties)
+    stages = props.get("plugrad_stages") or (stage_of_group(group),)
+    if report.failed:
+        error = props.get("plugrad_unsupported")
+        if error is None and call.excinfo is not None and \
+                isinstance(call.excinfo.value, NotImplementedError):
+            error = call.excinfo.value
+        stage = props.get("plugrad_stage") or stage_of_group(group)
+        report.user_properties.append(("plugrad_failed_stage", stage))
+        if error is not None:
+            report.user_properties.append(("plugrad_outcome", "unsupported"))
+        gap = next((g for g in state.gaps if g.covers(group, name, case, stage, error)), None)
+        if gap is not None:
+            gap.hits += 1
+            report.user_properties.append(("plugrad_gap", gap))
+            report.outcome = "skipped"
+            report.wasxfail = f"declared gap ({gap.key}): {gap.reason}"
+    elif report.passed and call.when == "call":
+        gap = next((g for g in state.named.get(item.nodeid, ())
+                    if g.stage is None or g.stage in stages), None)
+        if gap is not None:
+            gap.passes += 1
+            report.user_properties.append(("plugrad_gap", gap))
+            report.wasxfail = f"declared gap ({gap.key}) passes now: {gap.reason}"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -170,44 +221,132 @@ def pytest_sessionstart(session):
     config.pluginmanager.register(_Collector(), "plugrad-conformance-collector")
 
 
+def _outcome(report, props) -> str:
+    if hasattr(report, "wasxfail"):
+        return "declared" if report.skipped else "declared, passes"
+    if report.passed:
+        return "pass"
+    if report.skipped:
+        return "skipped"
+    return "unsupported" if props.get("plugrad_outcome") == "unsupported" else "fail"
+
+
 def _record(state: _State, report) -> None:
     key = state.keys.get(report.nodeid)
     if key is None:
         return
     if report.when != "call" and not (report.failed or report.skipped):
         return
-    group, name, case = key
+    group, name, case, dtype = key
     tally = state.tallies.setdefault((group, name), Tally(group, name))
     props = dict(report.user_properties)
-    if hasattr(report, "wasxfail"):
-        if report.skipped:
-            tally.xfailed += 1
-        else:
-            tally.xpassed += 1
-    elif report.passed:
+    outcome = _outcome(report, props)
+    gap = props.get("plugrad_gap")
+    if gap is not None:
+        tally.declared = tally.declared or gap.reason
+    if outcome == "declared":
+        tally.xfailed += 1
+    elif outcome == "declared, passes":
+        tally.xpassed += 1
+    elif outcome == "pass":
         tally.passed += 1
-    elif report.skipped:
+    elif outcome == "skipped":
         tally.skipped += 1
-    elif report.failed:
-        if props.get("plugrad_outcome") == "unsupported":
-            tally.unsupported += 1
-        else:
-            tally.failed += 1
-        if not tally.first:
-            message = _message(report)
-            tally.first = {"case": case, "nodeid": report.nodeid, "message": message,
-                           "repro": props.get("plugrad_repro", ""), "group": group,
-                           "name": name}
-            if state.first_failure is None:
-                state.first_failure = tally.first
+    elif outcome == "unsupported":
+        tally.unsupported += 1
+    else:
+        tally.failed += 1
+    message = _message(report) if report.failed or outcome == "declared" else ""
+    if report.failed and not tally.first:
+        tally.first = {"case": case, "nodeid": report.nodeid, "message": message,
+                       "repro": props.get("plugrad_repro", ""), "group": group,
+                       "name": name}
+        if state.first_failure is None:
+            state.first_failure = tally.first
+    stages = props.get("plugrad_stages") or (stage_of_group(group),)
+    state.records.append({
+        "group": group, "op": name, "case": case, "dtype": dtype, "stages": list(stages),
+        "stage": props.get("plugrad_failed_stage"), "outcome": outcome,
+        "declared": None if gap is None else {"key": gap.key, "reason": gap.reason},
+        "message": message.split("\nreproduce with:")[0],
+        "reproducer": props.get("plugrad_repro", "") if outcome != "pass" else ""})
 
 
 def _message(report) -> str:
     text = getattr(report, "longreprtext", "") or str(report.longrepr or "")
+    if hasattr(report, "wasxfail") and not text:
+        return report.wasxfail
     lines = [line for line in text.strip().split("\n") if line.strip()]
     # pytest.fail(pytrace=False) gives the message alone; otherwise keep the "E" lines
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     return "\n".join(errors or lines[-12:])
+
+
+def counts(records: list) -> dict:
+    """passed / declared / failed / skipped over the records of a run (a declared case that
+    passes counts as passed, and as `declared_passing`)."""
+    c = {"passed": 0, "declared": 0, "failed": 0, "skipped": 0, "declared_passing": 0}
+    for r in records:
+        o = r["outcome"]
+        if o in ("pass", "declared, passes"):
+            c["passed"] += 1
+            c["declared_passing"] += o != "pass"
+        elif o == "declared":
+            c["declared"] += 1
+        elif o == "skipped":
+            c["skipped"] += 1
+        else:
+            c["failed"] += 1
+    return c
+
+
+def conformance_level(records: list) -> str:
+    """The level of `gaps.LEVELS` the run reached: worst stage with a failure or a gap."""
+    return level(r["stage"] or stage_of_group(r["group"]) for r in records
+                 if r["outcome"] in ("fail", "unsupported", "declared"))
+
+
+def _stale(state: _State) -> list:
+    """Lines for the declarations that are wrong, match nothing or pass now."""
+    lines = []
+    for gap in state.gaps:
+        if gap.problem:
+            lines.append(f"{gap.key!r} cannot match: {gap.problem}")
+        elif gap.kind == "cases" and not gap.named:
+            lines.append(f"{gap.key!r} matches no case of this run (a misspelt pattern?)")
+        elif gap.kind == "kernel" and not gap.hits and not state.selected:
+            lines.append(f"{gap.key!r} covered no failure: no case raised "
+                         f"NotImplementedError naming {', '.join(gap.kernels)}")
+        elif gap.passes and not gap.hits:
+            lines.append(f"{gap.key!r}: all {gap.passes} case(s) it names pass now")
+    return lines
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.records:
+        return
+    state.stale = _stale(state)
+    if config.getoption("--plugrad-strict") and session.exitstatus == 0 and \
+            (state.stale or counts(state.records)["declared_passing"]):
+        session.exitstatus = 1
+    path = config.getoption("--plugrad-json")
+    if path:
+        t = state.target
+        from plugrad import __version__
+        report = {
+            "backend": t.name if t is not None else None,
+            "spec": t.spec if t is not None else None,
+            "version": str(getattr(t.backend, "version", "") or "") if t is not None else "",
+            "plugrad": __version__, "level": conformance_level(state.records),
+            "counts": counts(state.records),
+            "gaps": [{"key": g.key, "reason": g.reason, "covered": g.hits,
+                      "passing": g.passes, "problem": g.problem} for g in state.gaps],
+            "stages": list(STAGES), "cases": state.records}
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=1)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -247,7 +386,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             extra = []
             if row.skipped:
                 extra.append(f"{row.skipped} skipped")
-            if row.declared:
+            if row.declared and (row.xfailed or row.xpassed):
                 extra.append(f"declared: {row.declared}")
                 if row.xpassed:
                     extra.append(f"{row.xpassed} declared case(s) pass now")
@@ -258,13 +397,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             tr.write_line(line, **markup.get(row.status, {}))
     ops = [tl for (g, _), tl in state.tallies.items() if g == "op" and tl.total]
     if ops:
-        counts = {}
+        tally_counts = {}
         for tl in ops:
-            counts[tl.status] = counts.get(tl.status, 0) + 1
+            tally_counts[tl.status] = tally_counts.get(tl.status, 0) + 1
         order = ("pass", "FAIL", "UNSUPPORTED", "declared gap", "skipped")
         tr.write_line("")
         tr.write_line(f"ops: {len(ops)} entries: " + ", ".join(
-            f"{counts[s]} {s.lower()}" for s in order if s in counts))
+            f"{tally_counts[s]} {s.lower()}" for s in order if s in tally_counts))
+    if state.gaps:
+        tr.write_line("")
+        tr.write_line("declared gaps (conformance_skips)")
+        width = max(len(g.key) for g in state.gaps) + 2
+        for gap in state.gaps:
+            tr.write_line(f"  {gap.key:<{width}}{gap.hits:>5} covered {gap.passes:>5} pass now"
+                          f"   {gap.reason}")
+    for line in state.stale:
+        tr.write_line(f"warning: declared gap {line}", yellow=True)
     first = state.first_failure
     if first:
         spec = t.spec if t is not None else "BACKEND"
@@ -279,8 +427,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             tr.write_line("  reproduce with:")
             for line in first["repro"].split("\n"):
                 tr.write_line(f"    {line}")
-    verdict = "PASS" if not undeclared and exitstatus == 0 else "FAIL"
-    detail = f"{undeclared} undeclared failure(s)" if undeclared else "no undeclared failures"
+    c = counts(state.records)
+    strict = config.getoption("--plugrad-strict")
+    stale = strict and (state.stale or c["declared_passing"])
+    verdict = "PASS" if not undeclared and exitstatus == 0 and not stale else "FAIL"
+    lvl = conformance_level(state.records)
+    detail = (f"{c['passed']} passed, {c['declared']} declared, {c['failed']} failed"
+              + (f", {c['skipped']} skipped" if c["skipped"] else ""))
+    if stale:
+        detail += "; --plugrad-strict: stale declarations"
     tr.write_line("")
-    tr.write_line(f"verdict: {verdict} ({detail})", green=verdict == "PASS",
-                  red=verdict == "FAIL", bold=True)
+    tr.write_line(f"verdict: {verdict} ({detail}); conformance level: {lvl} "
+                  f"({LEVELS[lvl]})", green=verdict == "PASS", red=verdict == "FAIL",
+                  bold=True)

@@ -26,10 +26,14 @@ examples:
   plugrad conformance mypkg.backend:MyBackend  a backend object (or class/factory) that is
                                                not registered as a plugin yet
 
-A backend declares known gaps in `conformance_skips`, a dict of pattern -> reason on
-the backend object; they run as expected failures and are listed, never hidden.
-Exit status: 0 all pass (declared gaps allowed), 1 undeclared failures, 2 the
-backend cannot be used, 5 nothing selected.
+  plugrad conformance mylib --json mylib.json  also save one JSON record per case
+
+A backend declares known gaps in `conformance_skips`, a dict of declaration -> reason
+on the backend object (a case pattern, `matmul@gradient`, `kernel:argsort`,
+`capability:in-place`, `dtype:float16`); they run as expected failures and are
+listed, never hidden. Exit status: 0 all pass (declared gaps allowed; with --strict
+no declaration may pass or match nothing), 1 undeclared failures, 2 the backend
+cannot be used, 5 nothing selected.
 """
 
 
@@ -61,13 +65,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run only cases whose id matches EXPR (pytest's -k)")
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per case")
+    p.add_argument("--json", metavar="FILE", dest="json_file",
+                   help="also write one JSON record per case (op, dtype, stage, outcome, "
+                        "reproducer) to FILE; conformance/support_matrix.py renders saved "
+                        "reports as a support matrix")
+    p.add_argument("--strict", action="store_true",
+                   help="fail the run when a declared gap passes now or a declaration "
+                        "matches nothing")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                    help="pass ARG on to pytest (repeatable; write --pytest-arg=-n4 for "
                         "an ARG that starts with -)")
 
 
 def pytest_args(backend: str | None, op=(), only=(), keyword=None, exitfirst=False,
-                verbose=False, extra=()) -> list:
+                verbose=False, extra=(), json_file=None, strict=False) -> list:
     """The pytest command line that runs the suite on `backend`."""
     args = [str(HERE), "-c", str(HERE / "pytest.ini"), "--rootdir", str(HERE),
             "-p", "no:cacheprovider", "-p", "no:benchmark", "--tb=short", "-q", "-rN"]
@@ -79,6 +90,10 @@ def pytest_args(backend: str | None, op=(), only=(), keyword=None, exitfirst=Fal
         args += ["--plugrad-only", part]
     if keyword:
         args += ["-k", keyword]
+    if json_file:
+        args += ["--plugrad-json", str(Path(json_file).resolve())]
+    if strict:
+        args.append("--plugrad-strict")
     if exitfirst:
         args.append("-x")
     if verbose:
@@ -114,4 +129,5 @@ def run(backend: str | None = None, **options) -> int:
 
 def main(args: argparse.Namespace) -> int:
     return run(args.backend, op=args.op, only=args.only, keyword=args.keyword,
-               exitfirst=args.exitfirst, verbose=args.verbose, extra=args.pytest_arg)
+               exitfirst=args.exitfirst, verbose=args.verbose, extra=args.pytest_arg,
+               json_file=args.json_file, strict=args.strict)

@@ -3,11 +3,14 @@
 A backend author can test a backend before registering it as a plugin:
 `plugrad conformance mypackage.backend:MyBackend` imports `MyBackend` from
 `mypackage.backend` and, if it is a class or a factory rather than a backend
-object, calls it with no arguments.
+object, calls it with no arguments. The module is looked for in the current
+directory too (as `python -m` does), so a `mylib_backend.py` beside you works.
 """
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +39,11 @@ def resolve(spec: str | None) -> Target:
         bk = backends.get(spec)
         return Target(spec, bk, f"pg.set_default_backend({spec!r})")
     module_name, _, attr = spec.partition(":")
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        # the `plugrad` script puts its own folder first, not the current one (python -m
+        # does); the rerun command the summary prints must work where it was printed
+        sys.path.insert(0, here)
     try:
         obj = importlib.import_module(module_name)
         for part in attr.split("."):

@@ -13,7 +13,7 @@ from plugrad.conformance.doc_examples import (
 )
 
 PAGES = pages()
-CASES = [pytest.param(page, i, id=f"{page}:{example.line}",
+CASES = [pytest.param(page, i, id=example.name,
                       marks=pytest.mark.plugrad_conformance("docs", page))
          for page in PAGES for i, example in enumerate(examples_of(page))]
 
@@ -24,7 +24,7 @@ def page_runs():
 
 
 @pytest.mark.parametrize("page, index", CASES)
-def test_documented_example(page, index, plugrad_target, page_runs):
+def test_documented_example(page, index, plugrad_target, page_runs, record_property):
     run = page_runs.get(page)
     if run is None:
         run = page_runs[page] = PageRun(page, plugrad_target.backend)
@@ -33,6 +33,11 @@ def test_documented_example(page, index, plugrad_target, page_runs):
     if outcome.status == "skip":
         pytest.skip(outcome.message)
     if outcome.status == "fail":
+        if isinstance(outcome.error, NotImplementedError):
+            record_property("plugrad_unsupported", outcome.error)
+        record_property("plugrad_repro", f"import plugrad as pg\n{plugrad_target.setup_code}\n"
+                                         f"# after the examples above it in docs/{ex.page}\n"
+                                         + ex.code.rstrip())
         code = "\n".join("    " + line for line in ex.code.rstrip().split("\n"))
         pytest.fail(f"docs/{ex.page}, line {ex.line} ({ex.title}):\n{code}\n{outcome.message}",
                     pytrace=False)

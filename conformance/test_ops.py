@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from plugrad.conformance.checks import CheckFailure, Unsupported, check_sample
+from plugrad.conformance.checks import CheckFailure, Unsupported, check_sample, stages_of
 from plugrad.conformance.op_table import OPS, uncovered
 
 DTYPES = ("float32", "float64")
@@ -13,14 +13,16 @@ CASES = [pytest.param(op, sample, dtype, id=f"{op.name}-{dtype}-{sample.desc}",
 
 @pytest.mark.parametrize("op, sample, dtype", CASES)
 def test_op(op, sample, dtype, plugrad_target, record_property):
+    record_property("plugrad_stages", stages_of(op, sample, dtype))
     failure = None
     try:
         check_sample(op, sample, dtype, plugrad_target.setup_code)
     except CheckFailure as err:
         failure = err
     if failure is not None:  # reported outside the except block: no chained traceback
+        record_property("plugrad_stage", failure.stage)
         if isinstance(failure, Unsupported):
-            record_property("plugrad_outcome", "unsupported")
+            record_property("plugrad_unsupported", failure.error)
         record_property("plugrad_repro", failure.repro)
         pytest.fail(f"{op.name} [{dtype}, {sample.desc}]: {sample.call}\n{failure}",
                     pytrace=False)

@@ -314,80 +314,92 @@ class Backend:
     # True for a backend whose arrays are deferred computations (Dask): the core then
     # never forces values on its own and does not refuse arrays larger than memory
     lazy: bool = False
+    # process-wide switches the backend needs and sets when it is made, each with why (JAX's
+    # {"jax_enable_x64=True": "float64 arrays"}): they change the library for every user in
+    # the process, so `plugrad backends` lists them
+    process_switches: dict = {}
 
     def __repr__(self) -> str:
         return f"<plugrad backend {self.name!r}>"
 
+    def _missing(self, kernel: str) -> NotImplementedError:
+        """The error a required kernel's placeholder raises: it names the kernel (`kernel`
+        attribute too), so a conformance run can tell which one a backend lacks."""
+        err = NotImplementedError(f"backend {self.name!r} does not implement the required "
+                                  f"kernel {kernel!r} (plugrad.backend.KERNELS)")
+        err.kernel = kernel
+        return err
+
     # reductions: `axis` is None (all) or a tuple of non-negative ints
     def sum(self, x: Array, axis: tuple | None, keepdims: bool) -> Array:
         """Sum over `axis`; ints and bools sum to int64."""
-        raise NotImplementedError
+        raise self._missing('sum')
 
     def prod(self, x: Array, axis: tuple | None, keepdims: bool) -> Array:
         """Product over `axis`; ints and bools multiply to int64."""
-        raise NotImplementedError
+        raise self._missing('prod')
 
     def max(self, x: Array, axis: tuple | None, keepdims: bool) -> Array:
         """Maximum over `axis` (NaN wins); on bools, any."""
-        raise NotImplementedError
+        raise self._missing('max')
 
     def min(self, x: Array, axis: tuple | None, keepdims: bool) -> Array:
         """Minimum over `axis` (NaN wins); on bools, all."""
-        raise NotImplementedError
+        raise self._missing('min')
 
     def argmax(self, x: Array, axis: int | None, keepdims: bool) -> Array:
         """int64 index of the first maximum along one axis (or of the flattened array)."""
-        raise NotImplementedError
+        raise self._missing('argmax')
 
     def argmin(self, x: Array, axis: int | None, keepdims: bool) -> Array:
         """int64 index of the first minimum along one axis (or of the flattened array)."""
-        raise NotImplementedError
+        raise self._missing('argmin')
 
     def where(self, cond: Array, a: Array, b: Array) -> Array:
         """Elements of `a` where `cond`, else of `b`; `a`/`b` may be Python numbers."""
-        raise NotImplementedError
+        raise self._missing('where')
 
     def matmul(self, a: Array, b: Array) -> Array:
         """Matrix product with NumPy's rules for 1-D and batched operands."""
-        raise NotImplementedError
+        raise self._missing('matmul')
 
     # movement
     def reshape(self, x: Array, shape: tuple, copy: bool | None = None) -> Array:
         """Reshape; with copy=False raise ValueError rather than copy."""
-        raise NotImplementedError
+        raise self._missing('reshape')
 
     def permute(self, x: Array, axes: tuple) -> Array:
         """Reorder axes (a view where the library has views)."""
-        raise NotImplementedError
+        raise self._missing('permute')
 
     def broadcast_to(self, x: Array, shape: tuple) -> Array:
         """Broadcast to `shape` (a read-only view where possible)."""
-        raise NotImplementedError
+        raise self._missing('broadcast_to')
 
     def concat(self, xs: Sequence[Array], axis: int) -> Array:
         """Join same-dtype arrays along an existing axis."""
-        raise NotImplementedError
+        raise self._missing('concat')
 
     # indexing: `index` is a tuple of ints, slices, None, Ellipsis and arrays
     def getitem(self, x: Array, index: tuple) -> Array:
         """x[index] with NumPy's basic and advanced indexing rules."""
-        raise NotImplementedError
+        raise self._missing('getitem')
 
     def index_add(self, x: Array, index: tuple, values: Array) -> None:
         """In place: x[index] += values, adding once per repeated index."""
-        raise NotImplementedError
+        raise self._missing('index_add')
 
     def setitem(self, x: Array, index: tuple, values: Array | float) -> None:
         """In place: x[index] = values."""
-        raise NotImplementedError
+        raise self._missing('setitem')
 
     def mutable(self, x: Array) -> Array:
         """x as a writable array: x itself for arrays, a new 0-d array for a scalar type."""
-        raise NotImplementedError
+        raise self._missing('mutable')
 
     def copy(self, x: Array) -> Array:
         """A new array with the same values."""
-        raise NotImplementedError
+        raise self._missing('copy')
 
     # creation and conversion: `dtype` is a plugrad dtype. A chunked backend's creation
     # kernels (these, from_host and the random ones) also take `chunks=` (Dask's meaning:
@@ -397,33 +409,33 @@ class Backend:
 
         With dtype=None the library infers it; the core then maps it with dtype_of.
         """
-        raise NotImplementedError
+        raise self._missing('asarray')
 
     def full(self, shape: tuple, value: float, dtype) -> Array:
         """A new array of `shape` filled with `value`."""
-        raise NotImplementedError
+        raise self._missing('full')
 
     def arange(self, start: float, stop: float, step: float, dtype) -> Array:
-        raise NotImplementedError
+        raise self._missing('arange')
 
     def linspace(self, start: float, stop: float, num: int, dtype) -> Array:
-        raise NotImplementedError
+        raise self._missing('linspace')
 
     def eye(self, n: int, m: int, dtype) -> Array:
-        raise NotImplementedError
+        raise self._missing('eye')
 
     def astype(self, x: Array, dtype) -> Array:
         """A copy converted to `dtype`."""
-        raise NotImplementedError
+        raise self._missing('astype')
 
     def dtype_of(self, x: Array):
         """The plugrad dtype of an array; raise TypeError for types plugrad lacks."""
-        raise NotImplementedError
+        raise self._missing('dtype_of')
 
     # host transfer: the host is NumPy
     def to_host(self, x: Array) -> Any:
         """A NumPy array with the same values (shared memory where possible)."""
-        raise NotImplementedError
+        raise self._missing('to_host')
 
     def from_host(self, host: Any, dtype) -> Array:
         """Optional. A new array of `dtype` holding a copy of the NumPy array `host`."""
@@ -436,19 +448,19 @@ class Backend:
     # random numbers: each backend owns its generator; plugrad.manual_seed seeds it. A lazy
     # backend draws them lazily (where the chunks are computed), never on the host
     def seed(self, seed: int) -> None:
-        raise NotImplementedError
+        raise self._missing('seed')
 
     def uniform(self, shape: tuple, dtype) -> Array:
         """Uniform on [0, 1)."""
-        raise NotImplementedError
+        raise self._missing('uniform')
 
     def normal(self, shape: tuple, dtype) -> Array:
         """Standard normal."""
-        raise NotImplementedError
+        raise self._missing('normal')
 
     def randint(self, low: int, high: int, shape: tuple, dtype) -> Array:
         """Integers in [low, high)."""
-        raise NotImplementedError
+        raise self._missing('randint')
 
     def random_stream(self, seed: int) -> Any:
         """Optional (contract 1.3). A new random stream seeded by `seed` (0 <= seed < 2**64).
@@ -488,8 +500,10 @@ class Backend:
         return self.sub(self.exp(x), 1)
 
     def _lacks(self, kernel: str):
-        raise NotImplementedError(f"backend {self.name!r} has no {kernel!r} kernel, and it "
+        err = NotImplementedError(f"backend {self.name!r} has no {kernel!r} kernel, and it "
                                   f"cannot be composed from the required ones")
+        err.kernel = kernel
+        raise err
 
     def log2(self, x: Array) -> Array:
         """Optional (contract 1.2). Base-2 logarithm; the fallback divides log(x) by log(2)."""
@@ -669,8 +683,10 @@ class Backend:
         With `stable`, equal elements keep their order (descending too). No
         fallback: sorting cannot be composed from the required kernels cheaply.
         """
-        raise NotImplementedError(f"the {self.name!r} backend has no 'argsort' kernel "
+        err = NotImplementedError(f"the {self.name!r} backend has no 'argsort' kernel "
                                   f"(optional in contract 1.2), so it cannot sort")
+        err.kernel = "argsort"
+        raise err
 
     # sliding windows (contract 1.4)
     def unfold(self, x: Array, axis: int, size: int, step: int) -> Array:

@@ -49,8 +49,9 @@ def list_backends(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():  # each fault is a row of the table already
             warnings.simplefilter("ignore", backends.PluginWarning)
             rows = backends.status()
-    except backends.PluginError as err:  # PLUGRAD_STRICT_PLUGINS=1 and a plugin is faulty
-        print(f"plugrad backends: {err}", file=sys.stderr)
+    except backends.PluginError as err:  # PLUGRAD_STRICT_PLUGINS=1: every fault, each
+        print(format_table(backends.status()))  # with its traceback, after the table
+        print(f"\nplugrad backends: {err}", file=sys.stderr)
         return 1
     print(format_table(rows))
     return 0
@@ -169,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     # conformance: the shared suite on one backend; its options live in conformance/runner.py
     from plugrad.conformance.runner import add_parser as add_conformance_parser
     add_conformance_parser(sub)
+    # new-backend: the package of a new backend plugin; it lives in conformance/new_backend.py
+    from plugrad.conformance.new_backend import add_parser as add_new_backend_parser
+    add_new_backend_parser(sub)
     _add_bench_parser(sub)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -166,7 +166,7 @@ def test_a_hook_that_raises_is_reported_and_left_out(plugins):
     assert pg.zeros(1).backend.name == "numpy"
 
 
-def test_a_name_clash_keeps_the_first_and_a_builtin_cannot_be_overridden(plugins):
+def test_a_name_claimed_twice_is_refused_for_both_and_a_builtin_stays_plugrads(plugins):
     folder, use = plugins
     write_dist(folder, "fake-a", "fake_a", GOOD.format(name="twin"))
     write_dist(folder, "fake-b", "fake_b", GOOD.format(name="twin"))
@@ -175,13 +175,76 @@ def test_a_name_clash_keeps_the_first_and_a_builtin_cannot_be_overridden(plugins
     with pytest.warns(backends.PluginWarning) as caught:
         table = registry.status()
     messages = " ".join(str(w.message) for w in caught)
-    assert "name clash: 'numpy' is already provided by plugrad" in messages
-    assert "name clash: 'twin' is already provided by fake-a 1.0" in messages
-    by_package = {(r.name, r.package): r for r in table}
-    assert by_package[("twin", "fake-a 1.0")].status == "ready"
-    assert by_package[("twin", "fake-b 1.0")].status == "error"
-    assert by_package[("numpy", "fake-numpy 1.0")].status == "error"
+    assert "'numpy' is plugrad's built-in backend; the one of fake-numpy 1.0 is left out" \
+        in messages and "PLUGRAD_BACKEND_NUMPY=fake-numpy" in messages
+    assert "the name 'twin' is claimed by fake-a 1.0 and fake-b 1.0; pick one with " \
+           "PLUGRAD_BACKEND_TWIN=fake-a or PLUGRAD_BACKEND_TWIN=fake-b" in messages
+    twins = [r for r in table if r.name == "twin"]
+    assert len(twins) == 1 and twins[0].status == "error"
+    assert "fake-a" in twins[0].package and "fake-b" in twins[0].package
+    with pytest.raises(BackendUnavailable, match="claimed by fake-a 1.0 and fake-b 1.0"):
+        backends.get("twin")
     assert backends.get("numpy").version == np.__version__  # still the built-in
+    # the built-in is not reported unavailable because another package wanted its name
+    names = backends.available()
+    assert "numpy" in names and "numpy" not in names.unavailable
+    assert "numpy (" not in registry.summary()
+
+
+def test_an_environment_variable_picks_the_package_of_a_clashing_name(plugins, monkeypatch):
+    folder, use = plugins
+    write_dist(folder, "fake-a", "fake_a", GOOD.format(name="twin"))
+    write_dist(folder, "fake-b", "fake_b", GOOD.format(name="twin"))
+    monkeypatch.setenv("PLUGRAD_BACKEND_TWIN", "Fake_B")  # as pip spells it, any case
+    registry = use()
+    assert backends.get("twin").version == "9.9"
+    assert rows(registry)["twin"].package == "fake-b 1.0"
+    monkeypatch.setenv("PLUGRAD_BACKEND_TWIN", "fake-c")
+    registry = use()
+    with pytest.raises(BackendUnavailable, match="PLUGRAD_BACKEND_TWIN=fake-c, but fake-c "
+                                                 "does not provide 'twin'"):
+        backends.get("twin")
+
+
+def test_an_environment_variable_can_pick_a_plugin_over_a_builtin(plugins, monkeypatch):
+    folder, use = plugins
+    write_dist(folder, "fake-numpy", "fake_numpy", GOOD.format(name="numpy"))
+    monkeypatch.setenv("PLUGRAD_BACKEND_NUMPY", "fake-numpy")
+    registry = use()
+    assert backends.get("numpy").version == "9.9"  # the plugin's ArrayAPIBackend
+    assert rows(registry)["numpy"].package == "fake-numpy 1.0"
+
+
+def test_strict_mode_shows_every_fault_with_its_traceback(plugins, monkeypatch, capsys):
+    folder, use = plugins
+    write_dist(folder, "fake-broken", "fake_broken", BROKEN_IMPORT)
+    write_dist(folder, "fake-raising", "fake_raising", RAISING)
+    write_dist(folder, "fake-good", "fake_good", GOOD.format(name="fakeback"))
+    use()
+    monkeypatch.setenv("PLUGRAD_STRICT_PLUGINS", "1")
+    assert main(["backends"]) == 1
+    captured = capsys.readouterr()
+    assert "2 faulty backend plugin(s)" in captured.err
+    assert "fake_broken" in captured.err and "fake_raising" in captured.err
+    assert captured.err.count("Traceback (most recent call last)") == 2
+    assert 'raise ValueError("the hook fell over")' in captured.err
+    assert "fakeback" in captured.out  # the table of what works is still shown
+
+
+def test_process_wide_switches_a_backend_declares_are_listed(plugins, capsys):
+    folder, use = plugins
+    source = GOOD.format(name="switchy").replace(
+        'return ArrayAPIBackend(numpy, "ignored", "9.9")',
+        'bk = ArrayAPIBackend(numpy, "ignored", "9.9")\n'
+        '    bk.process_switches = {"numpy_enable_x64=True": "float64 arrays"}\n'
+        '    return bk')
+    write_dist(folder, "fake-switchy", "fake_switchy", source)
+    registry = use()
+    assert rows(registry)["switchy"].switches == {"numpy_enable_x64=True": "float64 arrays"}
+    assert main(["backends"]) == 0
+    out = capsys.readouterr().out
+    assert "process-wide switches" in out
+    assert "  switchy: numpy_enable_x64=True (float64 arrays)" in out
 
 
 @pytest.mark.parametrize("body, reason", [
