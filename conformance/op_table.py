@@ -2067,7 +2067,6 @@ NOT_OPS = {
     "Tensor.item": "conversion to Python; engine cases",
     "Tensor.tolist": "conversion to Python; every check reads results with it",
     "Tensor.numpy": "conversion to NumPy; engine cases",
-    "Tensor.__deepcopy__": "copy.deepcopy: a new leaf with the same values; tests/test_tensor.py",
     "Tensor.__array__": "conversion to NumPy",
     "Tensor.__array_ufunc__": "None: makes NumPy defer to the reflected operators",
     "Tensor.__bool__": "conversion to Python",
