@@ -51,6 +51,13 @@ def run(args) -> int:
     if args.threads:
         env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(
             args.threads)
+    if not args.backend:   # say which ready backends the workloads leave out, and why
+        lazy = _lazy_ready()
+        if lazy:
+            print(f"plugrad bench: every ready eager backend; left out: {', '.join(lazy)} "
+                  f"(lazy: the workloads' op chains would be graphs thousands of tasks deep; "
+                  f"--dask times W3x100 on dask with a LocalCluster, --backend NAME the "
+                  f"workloads on it)", flush=True)
     before = set(glob.glob(os.path.join(storage, "*", "*.json")))
     cmd = suite_command(args)
     print("plugrad bench: " + " ".join(cmd[2:]), flush=True)
@@ -61,6 +68,17 @@ def run(args) -> int:
     if saved and not args.no_dashboard:
         dashboard(args)
     return code
+
+
+def _lazy_ready() -> list[str]:
+    import warnings
+
+    import plugrad
+
+    with warnings.catch_warnings():  # a faulty plugin is listed by `plugrad backends`
+        warnings.simplefilter("ignore")
+        return [name for name in plugrad.backends.available()
+                if getattr(plugrad.backends.get(name), "lazy", False)]
 
 
 def dashboard(args) -> int:

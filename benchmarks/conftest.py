@@ -78,6 +78,22 @@ except ImportError:  # still run every body once, with its checks
     @pytest.fixture
     def benchmark():
         return _RunOnce()
+else:  # a hook of pytest-benchmark's: defined only when it is there to call it
+    def pytest_benchmark_update_machine_info(config, machine_info):
+        """What the dashboard needs to say why a comparison is missing from a saved run: the
+        frameworks benchmarked, torch's version (None: not importable here), and the ready
+        backends left out (lazy ones, unless named)."""
+        torch = bw.load_torch()
+        chosen = bw.bench_backends()
+        try:
+            ready = bw.load_plugrad().backends.available()
+        except Exception:  # noqa: BLE001 - the header must not stop the run
+            ready = chosen
+        machine_info["plugrad_bench"] = {
+            "frameworks": bw.bench_frameworks(),
+            "torch": getattr(torch, "__version__", None) if torch is not None else None,
+            "left_out": [name for name in ready if name not in chosen],
+        }
 
 
 def quick_mode(config) -> bool:

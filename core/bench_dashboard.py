@@ -200,6 +200,305 @@ class Palette:
         return self.series.get(series, "#475569")
 
 
+# -- changes between runs: step detection and run-to-run comparison -----------------------------
+# A saved run gives, per result, a median and the spread of its rounds (IQR). The figure
+# compared between runs is a ratio within one run (plugrad's time over the NumPy floor's, or
+# over torch's for the per-op cases), which cancels most of a machine's speed and load. A
+# workload's ratios over the runs of one machine are read as piecewise constant plus noise,
+# as asv reads its graphs: a step is a change of level between two stretches of runs, and it
+# is flagged only when it exceeds the noise, the larger of the runs' own spread and the
+# scatter of the runs around their levels, and MIN_STEP.
+MIN_STEP = 0.05      # a change under 5% is never flagged (asv's default threshold too)
+STEP_SIGMAS = 3.0    # how many noise-widths a change of level must exceed
+
+
+def reference(run: Run, r: Result) -> tuple[str, Result | None]:
+    """What a result's ratio is taken against in its run: the floor for workloads, the long
+    chain and W3x100; torch for the per-op cases; ("time", None) when neither is there."""
+    kind = r.kind
+    if kind in ("workload", "long", "scale"):
+        ref = run.find(kind, r.key, FLOOR)
+        if ref is not None and r.series != FLOOR:
+            return "floor", ref
+    if kind.startswith("op-") and r.series != TORCH:
+        ref = run.find(kind, r.key, TORCH)
+        if ref is not None:
+            return "torch", ref
+    return "time", None
+
+
+def spread(r: Result) -> float:
+    """The standard error of log(median) of one result, from the IQR of its rounds (the
+    median's standard error is about 1.2533 sigma / sqrt(n), sigma about IQR / 1.349); 0 for
+    results measured once."""
+    iqr, med, n = r.stats.get("iqr"), r.stats.get("median"), r.stats.get("rounds")
+    if not iqr or not med or not n or n < 2:
+        return 0.0
+    return 0.929 * float(iqr) / (float(med) * math.sqrt(float(n)))
+
+
+@dataclass
+class Point:
+    run: Run
+    value: float       # the ratio (or the time, when the run has no reference)
+    noise: float       # standard error of log(value) within the run
+    against: str       # floor, torch or time
+
+
+def point(run: Run, r: Result) -> Point:
+    against, ref = reference(run, r)
+    if ref is None or not ref.seconds:
+        return Point(run, r.seconds, spread(r), "time")
+    return Point(run, r.seconds / ref.seconds, math.hypot(spread(r), spread(ref)), against)
+
+
+@dataclass
+class Step:
+    """A change of level in one series between run `before` and run `after`."""
+    kind: str
+    key: str
+    series: str
+    machine_id: str
+    against: str
+    before: Run        # the last run of the earlier stretch
+    after: Run         # the first run of the later stretch
+    old: float         # the level (median) of the earlier stretch
+    new: float
+    noise: float       # the relative change the noise alone could make (STEP_SIGMAS widths)
+
+    @property
+    def change(self) -> float:
+        return self.new / self.old - 1
+
+    @property
+    def worse(self) -> bool:   # every figure here is a time or a ratio of times: up is slower
+        return self.new > self.old
+
+    def describe(self) -> str:
+        what = "slower" if self.worse else "faster"
+        unit = "" if self.against == "time" else f" {self.against}"
+        fmt = fmt_time if self.against == "time" else (lambda v: f"{v:.2f}×")
+        return (f"{self.key} {self.series}: {fmt(self.old)}{unit} → {fmt(self.new)}{unit} "
+                f"({self.change:+.0%}, {what}; noise ±{self.noise:.0%}) between "
+                f"run {self.before.counter} ({self.before.label}) and run {self.after.counter} "
+                f"({self.after.label}) on {self.machine_id}")
+
+
+def find_steps(values: list[float], noises: list[float] | None = None,
+               min_step: float = MIN_STEP) -> list[tuple[int, float, float, float]]:
+    """The steps of a series: (index of the first value after the step, level before, level
+    after, relative noise), in order. Binary segmentation on log values: split where two
+    constant levels (medians) fit best, keep the split when the change of level exceeds
+    `min_step` and STEP_SIGMAS times its noise, and look for more steps on both sides.
+
+    >>> [(i, round(a, 2), round(b, 2)) for i, a, b, _ in find_steps([1.0, 1.02, 0.99, 1.3, 1.32])]
+    [(3, 1.0, 1.31)]
+    >>> find_steps([1.0, 1.02, 0.99, 1.01])
+    []
+    """
+    ys = [math.log(v) for v in values]
+    noises = list(noises) if noises is not None else [0.0] * len(ys)
+    found: list[tuple[int, float, float, float]] = []
+
+    def split(lo: int, hi: int) -> None:
+        if hi - lo < 2:
+            return
+        best = None
+        for k in range(lo + 1, hi):
+            left, right = ys[lo:k], ys[k:hi]
+            ml, mr = statistics.median(left), statistics.median(right)
+            cost = sum(abs(y - ml) for y in left) + sum(abs(y - mr) for y in right)
+            if best is None or cost < best[0]:
+                best = (cost, k, ml, mr)
+        _, k, ml, mr = best
+        n_left, n_right = k - lo, hi - k
+        # the scatter of the runs around their two levels (needs a run more than the levels)
+        residuals = [y - ml for y in ys[lo:k]] + [y - mr for y in ys[k:hi]]
+        between = 0.0
+        if hi - lo > 2:
+            between = 1.4826 * statistics.median(abs(e) for e in residuals) * math.sqrt(
+                (hi - lo) / (hi - lo - 2))
+        within = statistics.median(noises[lo:hi])
+        sigma = max(between, within)
+        noise = STEP_SIGMAS * sigma * math.sqrt(1 / n_left + 1 / n_right)
+        if abs(mr - ml) > max(noise, math.log1p(min_step)):
+            split(lo, k)
+            found.append((k, math.exp(ml), math.exp(mr), math.expm1(noise)))
+            split(k, hi)
+
+    split(0, len(ys))
+    return found
+
+
+def history_steps(runs: list[Run], kinds=("workload", "long", "scale"),
+                  min_step: float = MIN_STEP) -> list[Step]:
+    """Every step in the ratios of plugrad's series between the saved runs, one machine at a
+    time (runs of different machines are not one series)."""
+    steps = []
+    machines = []
+    for run in runs:
+        if run.machine_id not in machines:
+            machines.append(run.machine_id)
+    for machine in machines:
+        mine = [run for run in runs if run.machine_id == machine]
+        names = []
+        for run in mine:
+            for r in run.results:
+                if r.kind in kinds and r.series.startswith("plugrad"):
+                    if (r.kind, r.key, r.series) not in names:
+                        names.append((r.kind, r.key, r.series))
+        for kind, key, series in names:
+            points = []
+            for run in mine:
+                r = run.find(kind, key, series)
+                if r is not None:
+                    points.append(point(run, r))
+            against = {p.against for p in points}
+            if len(points) < 2 or len(against) != 1:   # not one figure throughout
+                continue
+            for i, old, new, noise in find_steps([p.value for p in points],
+                                                 [p.noise for p in points], min_step):
+                steps.append(Step(kind, key, series, machine, points[0].against,
+                                  points[i - 1].run, points[i].run, old, new, noise))
+    return steps
+
+
+@dataclass
+class Change:
+    """One result in two runs: its ratio (or time) in each, and the change."""
+    kind: str
+    key: str
+    series: str
+    against: str
+    a: Point
+    b: Point
+
+    @property
+    def change(self) -> float:
+        return self.b.value / self.a.value - 1
+
+    @property
+    def noise(self) -> float:
+        return math.expm1(STEP_SIGMAS * math.hypot(self.a.noise, self.b.noise))
+
+    @property
+    def verdict(self) -> str:
+        if abs(self.change) <= max(self.noise, MIN_STEP):
+            return "within noise"
+        return "worse" if self.change > 0 else "better"
+
+
+def compare_runs(a: Run, b: Run) -> list[Change]:
+    """Every plugrad result present in both runs, as ratios taken the same way in both."""
+    changes = []
+    for rb in b.results:
+        if not rb.series.startswith(("plugrad", "import plugrad")):
+            continue   # the floor and torch are what plugrad is measured against
+        ra = a.find(rb.kind, rb.key, rb.series)
+        if ra is None:
+            continue
+        pa, pb = point(a, ra), point(b, rb)
+        if pa.against != pb.against:   # e.g. torch in one run only: compare the times
+            pa, pb = Point(a, ra.seconds, spread(ra), "time"), Point(b, rb.seconds,
+                                                                     spread(rb), "time")
+        if pa.value > 0 and pb.value > 0:
+            changes.append(Change(rb.kind, rb.key, rb.series, pa.against, pa, pb))
+    return changes
+
+
+def pick_run(runs: list[Run], spec: str) -> Run:
+    """A saved run named by its file (or path), its counter (0003), a commit prefix, or
+    'latest'; the newest one when several match. ValueError naming what was there."""
+    if spec == "latest" and runs:
+        return runs[-1]
+    name = os.path.basename(spec)
+    matches = [r for r in runs if name in (r.file, r.file[:-5], r.counter)
+               or (len(spec) >= 4 and r.commit.startswith(spec))]
+    if not matches:
+        known = ", ".join(f"{r.counter} ({r.label}, {r.machine_id})" for r in runs) or "none"
+        raise ValueError(f"no saved run matches {spec!r}; the runs: {known}")
+    return matches[-1]
+
+
+def _fmt_value(v: float, against: str) -> str:
+    return fmt_time(v) if against == "time" else f"{v:.2f}× {against}"
+
+
+def compare_text(a: Run, b: Run, changes: list[Change], fail_above: float | None) -> str:
+    lines = [f"A: {a.counter} {a.label} {a.date[:16]} on {a.machine_id}",
+             f"B: {b.counter} {b.label} {b.date[:16]} on {b.machine_id}"]
+    if a.machine_id != b.machine_id:
+        lines.append("(two machines: the ratios carry over between machines better than the "
+                     "times, but neither fully)")
+    lines.append("each figure is plugrad's median ÷ the floor's (workloads) or torch's (per "
+                 "op) in the same run; change = B ÷ A − 1; noise: what the two runs' own "
+                 f"spread (IQR of the rounds) could make, {STEP_SIGMAS:g} widths; a change "
+                 f"within the noise or under {MIN_STEP:.0%} is not marked")
+    rows = [("what", "series", "A", "B", "change", "noise", "")]
+    order = {"worse": 0, "better": 1, "within noise": 2}
+    for c in sorted(changes, key=lambda c: (order[c.verdict], -abs(c.change))):
+        what = c.key if c.kind in ("workload", "import") else f"{c.key} ({c.kind})"
+        mark = c.verdict
+        if fail_above is not None and c.change * 100 > fail_above:
+            mark += f", over --fail-above {fail_above:g}%"
+        rows.append((what, "" if c.series == c.key else c.series, _fmt_value(c.a.value, c.against),
+                     _fmt_value(c.b.value, c.against), f"{c.change:+.1%}",
+                     f"±{c.noise:.1%}", mark))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    counts = {v: sum(c.verdict == v for c in changes) for v in order}
+    lines.append(f"{len(changes)} compared: {counts['worse']} worse beyond the noise, "
+                 f"{counts['better']} better, {counts['within noise']} within the noise")
+    return "\n".join(lines)
+
+
+def compare(storage: str, specs: list[str] | None = None, fail_above: float | None = None,
+            prog: str = "plugrad bench compare") -> int:
+    """What `plugrad bench compare [RUN_A RUN_B]` does: print, for every plugrad result in
+    both runs, its ratio in each and the change; by default the two newest runs of the
+    newest run's machine. Returns 1 when a ratio got worse by more than `fail_above`
+    percent, 2 when the runs cannot be found or read, else 0."""
+    storage = os.path.abspath(storage)
+    try:
+        runs = load_runs(storage)
+    except (OSError, ValueError) as err:
+        print(f"{prog}: cannot read the saved runs: {err}", file=sys.stderr)
+        return 2
+    specs = list(specs or [])
+    if len(specs) > 2:
+        print(f"{prog}: give at most two runs (RUN_A RUN_B), got {len(specs)}", file=sys.stderr)
+        return 2
+    try:
+        if len(specs) == 2:
+            a, b = pick_run(runs, specs[0]), pick_run(runs, specs[1])
+        elif len(specs) == 1:
+            a, b = pick_run(runs, specs[0]), (runs[-1] if runs else None)
+        else:
+            b = runs[-1] if runs else None
+            same = [r for r in runs if b is not None and r.machine_id == b.machine_id]
+            a = same[-2] if len(same) >= 2 else None
+    except ValueError as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        return 2
+    if a is None or b is None or a is b:
+        print(f"{prog}: needs two saved runs to compare; found {len(runs)} under {storage} "
+              f"(run `plugrad bench` again, pass --storage DIR, or name the runs: "
+              f"{prog} RUN_A RUN_B)", file=sys.stderr)
+        return 2
+    changes = compare_runs(a, b)
+    print(compare_text(a, b, changes, fail_above))
+    if fail_above is None:
+        return 0
+    over = [c for c in changes if c.change * 100 > fail_above]
+    if over:
+        print(f"{prog}: {len(over)} result(s) got worse by more than {fail_above:g}%: "
+              + ", ".join(f"{c.key}{'' if c.series == c.key else ' ' + c.series} {c.change:+.1%}"
+                           for c in over), file=sys.stderr)
+        return 1
+    return 0
+
+
 # -- charts (inline SVG) ------------------------------------------------------------------------
 def bar_chart(rows: list[tuple[str, float, str, str]], colours: Palette, width: int = 560,
               value_fmt=fmt_time) -> str:
@@ -228,8 +527,10 @@ def bar_chart(rows: list[tuple[str, float, str, str]], colours: Palette, width: 
 
 
 def history_chart(runs: list[Run], kind: str, key: str, colours: Palette,
-                  width: int = 560, height: int = 210) -> str:
-    """Each plugrad backend's (and torch's) ratio to the floor in every run that has it."""
+                  width: int = 560, height: int = 210, steps: list[Step] | None = None) -> str:
+    """Each plugrad backend's (and torch's) ratio to the floor in every run that has it; the
+    commit labels on the axis are coloured by the machine the run came from (when there are
+    several), and each step of `steps` is marked where it happened."""
     points: dict[str, list[tuple[int, float, Run, Result]]] = {}
     for i, run in enumerate(runs):
         floor = run.find(kind, key, FLOOR)
@@ -262,14 +563,16 @@ def history_chart(runs: list[Run], kind: str, key: str, colours: Palette,
     step = max(1, math.ceil(n / 8))
     for i, run in enumerate(runs):
         x = xs(i)
-        machine = colours.machines.get(run.machine_id, "#64748b")
+        machine = (f' style="fill:{colours.machines.get(run.machine_id, "#64748b")}"'
+                   if len(colours.machines) > 1 else "")
         out.append(f'<g><title>{esc(run.label)} {esc(run.date[:16])} on '
                    f'{esc(run.machine_id)}</title>'
-                   f'<circle cx="{x:.1f}" cy="{height - bottom + 10}" r="4" fill="{machine}"/>')
+                   f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{height - bottom}" '
+                   f'y2="{height - bottom + 5}" class="axis"/>')
         if i % step == 0 or i == n - 1:
-            out.append(f'<text x="{x:.1f}" y="{height - bottom + 28}" class="tick" '
+            out.append(f'<text x="{x:.1f}" y="{height - bottom + 20}" class="tick"{machine} '
                        f'text-anchor="middle">{esc(run.label)}</text>'
-                       f'<text x="{x:.1f}" y="{height - bottom + 42}" class="tick dim" '
+                       f'<text x="{x:.1f}" y="{height - bottom + 34}" class="tick dim" '
                        f'text-anchor="middle">{esc(run.day[5:])}</text>')
         out.append("</g>")
     for series in series_order(points):
@@ -284,6 +587,17 @@ def history_chart(runs: list[Run], kind: str, key: str, colours: Palette,
                        f'stroke="#fff" stroke-width="1.5"><title>{esc(series)}: '
                        f'{v:.2f}× floor, {esc(fmt_time(r.seconds))} — {esc(run.label)} '
                        f'{esc(run.day)} on {esc(run.machine_id)}</title></circle>')
+    index = {id(run): i for i, run in enumerate(runs)}
+    for st in steps or []:
+        if (st.kind, st.key) != (kind, key) or id(st.after) not in index:
+            continue
+        i = index[id(st.after)]
+        x = (xs(i - 1) + xs(i)) / 2 if i > 0 else xs(i)
+        cls = "worse" if st.worse else "better"
+        out.append(f'<g class="step {cls}"><title>step: {esc(st.describe())}</title>'
+                   f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - bottom}"/>'
+                   f'<text x="{x + 4:.1f}" y="{top + 10}">{"▲" if st.worse else "▼"} '
+                   f'{st.change:+.0%}</text></g>')
     out.append("</svg>")
     return "".join(out)
 
@@ -318,13 +632,15 @@ def goal_badge(key: str, run: Run, series: str) -> str:
     r = ratio(run.find("workload", key, series),
               run.find("workload", key, FLOOR if against == "floor" else TORCH))
     if r is None:
-        return ""
+        return (f'<span class="badge na">goal ≤ {limit:g}× {against}: '
+                f'{esc(missing(run, "workload", key, against))}</span>')
     met = r <= limit
     return (f'<span class="badge {"met" if met else "miss"}">goal ≤ {limit:g}× {against}: '
             f'{"met" if met else f"{r / limit:.2f}× over"}</span>')
 
 
-def workload_cards(runs: list[Run], latest: Run, colours: Palette) -> str:
+def workload_cards(runs: list[Run], latest: Run, colours: Palette,
+                   steps: list[Step] | None = None) -> str:
     keys = [k for k in list(WORKLOAD_TEXT) if latest.find("workload", k, FLOOR) or
             any(r.kind == "workload" and r.key == k for r in latest.results)]
     primary = primary_series(latest)
@@ -352,13 +668,19 @@ def workload_cards(runs: list[Run], latest: Run, colours: Palette) -> str:
         if key == "W3":
             extra = memory_block(latest, colours)
         badge = goal_badge(key, latest, primary) if primary else ""
+        mine = [st for st in steps or [] if (st.kind, st.key) == ("workload", key)]
+        if mine:   # the newest step of this workload, marked on its history chart too
+            st = mine[-1]
+            badge += (f'<span class="badge {"miss" if st.worse else "met"}" title="'
+                      f'{esc(st.describe())}">{"regression" if st.worse else "improvement"} '
+                      f'{st.change:+.0%} at {esc(st.after.label)}</span>')
         cards.append(
             f'<section class="card"><header><h3><span class="key">{esc(key)}</span> '
             f'{esc(title)}</h3>{badge}</header><p class="what">{esc(what)}</p>'
             f'<h4>latest run: median time per call, forward + backward</h4>'
             f'{bar_chart(rows, colours)}{extra}'
             f'<h4>history: time ÷ numpy floor, per run</h4>'
-            f'{history_chart(runs, "workload", key, colours)}</section>')
+            f'{history_chart(runs, "workload", key, colours, steps=steps)}</section>')
     return "".join(cards)
 
 
@@ -534,6 +856,31 @@ def imports_card(latest: Run, colours: Palette) -> str:
             f'<code>import plugrad</code></p>{bar_chart(rows, pal, width=560)}</section>')
 
 
+def changes_card(runs: list[Run], steps: list[Step]) -> str:
+    """The steps found in the history: regressions first, each with its runs and its noise."""
+    per_machine = {}
+    for run in runs:
+        per_machine[run.machine_id] = per_machine.get(run.machine_id, 0) + 1
+    if max(per_machine.values()) < 2:
+        return ""
+    how = (f"a change of level in a ratio between saved runs of one machine, flagged when it "
+           f"exceeds the run-to-run noise ({STEP_SIGMAS:g} widths of the larger of the runs' "
+           f"own spread and their scatter around the levels) and {MIN_STEP:.0%}; "
+           f"<code>plugrad bench compare</code> shows any two runs in the terminal")
+    if not steps:
+        return (f'<div class="steps quiet"><b>No step beyond the noise</b> in {len(runs)} '
+                f'saved runs. <span class="dim">{how}</span></div>')
+    worse = [st for st in steps if st.worse]
+    items = "".join(f'<li class="{"worse" if st.worse else "better"}">'
+                    f'{"▲ regression" if st.worse else "▼ improvement"}: '
+                    f'{esc(st.describe())}</li>'
+                    for st in sorted(steps, key=lambda st: (not st.worse, -abs(st.change))))
+    head = (f"{len(worse)} regression{'s' if len(worse) != 1 else ''}, "
+            f"{len(steps) - len(worse)} improvement{'s' if len(steps) - len(worse) != 1 else ''}")
+    return (f'<div class="steps{"" if worse else " quiet"}"><b>Steps between runs: {head}</b> '
+            f'<span class="dim">{how}</span><ul>{items}</ul></div>')
+
+
 def runs_table(runs: list[Run], colours: Palette) -> str:
     rows = []
     for run in reversed(runs):
@@ -556,6 +903,18 @@ def runs_table(runs: list[Run], colours: Palette) -> str:
             f'<th>file</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
 
 
+def missing(run: Run, kind: str, key: str, against: str) -> str:
+    """Why `run` has no ratio of `key` to `against` (floor or torch), in a few words."""
+    peer = FLOOR if against == "floor" else TORCH
+    info = run.machine.get("plugrad_bench") or {}   # written by the suite (benchmarks/conftest)
+    if peer == TORCH and "torch" in info and not info["torch"]:
+        return "torch not installed in this run"
+    if not any(r.series == peer for r in run.results):
+        return (f"no {peer} results in this run" + (" (torch not installed?)"
+                                                    if peer == TORCH else ""))
+    return f"no {peer} result for {key} in this run"
+
+
 def summary_tiles(latest: Run) -> str:
     primary = primary_series(latest)
     if primary is None:
@@ -569,11 +928,24 @@ def summary_tiles(latest: Run) -> str:
         vs_torch = ratio(r, latest.find("workload", key, TORCH))
         against, limit = GOALS[key]
         main = vs_floor if against == "floor" else vs_torch
-        cls = "" if main is None else ("met" if main <= limit else "miss")
+        others = []
+        for name, q in (("floor", vs_floor), ("torch", vs_torch)):
+            if q is not None:
+                others.append(f"{fmt_ratio(q)} {name}")
+            elif name != against:
+                others.append(missing(latest, "workload", key, name))
+        others.append(f"goal ≤ {limit:g}×")
+        if main is None:   # say what is missing rather than show a dash
+            big = (f'<div class="big na">{esc(fmt_time(r.seconds))}<small> no {against} '
+                   f'ratio</small></div><div class="sm why">'
+                   f'{esc(missing(latest, "workload", key, against))}</div>')
+            cls = "na"
+        else:
+            big = f'<div class="big">{fmt_ratio(main)}<small> {against}</small></div>'
+            cls = "met" if main <= limit else "miss"
         tiles.append(f'<div class="tile {cls}"><div class="tk">{esc(key)} '
-                     f'{esc(WORKLOAD_TEXT[key][0])}</div><div class="big">{fmt_ratio(main)}'
-                     f'<small> {against}</small></div><div class="sm">{fmt_ratio(vs_floor)} '
-                     f'floor · {fmt_ratio(vs_torch)} torch · goal ≤ {limit:g}×</div></div>')
+                     f'{esc(WORKLOAD_TEXT[key][0])}</div>{big}<div class="sm">'
+                     f'{esc(" · ".join(others))}</div></div>')
     w3 = {r.series: r.extra.get("peak_bytes") for r in latest.results
           if r.kind == "workload" and r.key == "W3"}
     if w3.get(primary) and w3.get(FLOOR):
@@ -632,7 +1004,16 @@ th.op{text-align:left;font-weight:600}th.op code{margin-left:8px;font-weight:400
 color:var(--dim);font-size:12px}table.runs td,table.runs th{text-align:left}
 .chg{font-size:11px;border-radius:4px;padding:0 4px}.chg.up{background:#fee2e2;color:#991b1b}
 .chg.down{background:#d1fae5;color:#065f46}.chg.flat{color:#94a3b8}
-td.heat{font-weight:600}.dim{color:var(--dim)}.none{color:var(--dim);font-style:italic}
+td.heat{font-weight:600}.tile.na{border-top-color:#94a3b8}.big.na{font-size:20px}
+.sm.why{color:#92400e}.badge.na{background:#f1f5f9;color:#475569}
+svg .axis{stroke:#94a3b8}svg .step line{stroke-width:1.5;stroke-dasharray:4 3}
+svg .step text{font-size:11px;font-weight:600}svg .step.worse line{stroke:#dc2626}
+svg .step.worse text{fill:#dc2626}svg .step.better line{stroke:#059669}
+svg .step.better text{fill:#059669}.steps{margin:14px 0 0;padding:12px 16px;
+background:var(--card);border-radius:12px;border-left:4px solid #dc2626}
+.steps.quiet{border-left-color:#10b981}.steps ul{margin:6px 0 0;padding-left:20px}
+.steps li.better{color:#065f46}.steps li.worse{color:#991b1b}.machines{color:var(--dim)}
+.dim{color:var(--dim)}.none{color:var(--dim);font-style:italic}
 footer{color:var(--dim);font-size:12px;margin-top:22px}
 """
 
@@ -649,8 +1030,11 @@ def render(runs: list[Run], storage: str = "") -> str:
                            if r.kind != "import"})
     legend = "".join(f'<span><i class="dot" style="background:{colours.of(s)}"></i>'
                      f'{esc(s)}</span>' for s in series)
-    machines = "".join(f'<span><i class="dot" style="background:{c}"></i>machine '
-                       f'{esc(m)}</span>' for m, c in colours.machines.items())
+    machines = ""
+    if len(colours.machines) > 1:   # the commit labels of the history charts take these
+        machines = ('<span class="machines">commit labels by machine:</span>' + "".join(
+            f'<span style="color:{c}">■ {esc(m)}</span>' for m, c in colours.machines.items()))
+    steps = history_steps(runs)
     cpu = (latest.machine.get("cpu") or {}).get("brand_raw") or latest.machine.get("machine", "")
     top = (f'<div class="top"><h1>plugrad benchmarks</h1><p>latest run: commit '
            f'<code>{esc(latest.label)}</code> on {esc(latest.day)} {esc(latest.date[11:16])} '
@@ -658,7 +1042,8 @@ def render(runs: list[Run], storage: str = "") -> str:
            f'{len(runs)} saved run{"s" if len(runs) != 1 else ""} · ratios are medians '
            f'within one run, the figure to compare across machines</p></div>')
     body = (f'<main><div class="legend">{legend}{machines}</div>{summary_tiles(latest)}'
-            f'<div class="grid">{workload_cards(runs, latest, colours)}'
+            f'{changes_card(runs, steps)}'
+            f'<div class="grid">{workload_cards(runs, latest, colours, steps)}'
             f'{long_chain_card(latest, colours)}{scale_card(runs, colours)}'
             f'{imports_card(latest, colours)}'
             f'{ops_table(runs, latest, colours)}{runs_table(runs, colours)}</div>'

@@ -8,7 +8,7 @@ import pathlib
 import sys
 
 from plugrad import __version__, backends
-from plugrad.bench_dashboard import write_page
+from plugrad.bench_dashboard import compare, write_page
 
 from .demo import add_parser as add_demo_parser
 
@@ -98,8 +98,10 @@ def _bench_missing(root: pathlib.Path | None, source: str) -> list[str]:
 def bench(args: argparse.Namespace) -> int:
     """Run the timed benchmark suite and save it, or render the dashboard."""
     root, source = _bench_root(args.root)
-    if args.bench_command == "dashboard":  # needs saved runs only, not a checkout
+    if args.bench_command in ("dashboard", "compare"):  # saved runs only, not a checkout
         storage = args.storage or os.path.join(root or os.getcwd(), ".benchmarks")
+        if args.bench_command == "compare":
+            return compare(storage, args.runs, args.fail_above)
         return write_page(storage, args.out)
     missing = _bench_missing(root, source)
     if missing:
@@ -123,17 +125,23 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def _add_bench_parser(sub) -> None:
-    p = sub.add_parser("bench", help="time the benchmark suite on every ready backend, save "
-                                     "it (pytest-benchmark autosave) and render the dashboard",
+    p = sub.add_parser("bench", help="time the benchmark suite on every ready eager backend, "
+                                     "save it (pytest-benchmark autosave) and render the "
+                                     "dashboard; compare saved runs",
                        description="Run the benchmarks/ folder of a plugrad source checkout "
-                       "timed (pytest-benchmark) for every ready backend next to the NumPy "
-                       "floor and torch, save the results as "
+                       "timed (pytest-benchmark) for every ready eager backend next to the "
+                       "NumPy floor and torch, save the results as "
                        "STORAGE/<machine>/NNNN_<commit>_<date>.json, and render "
-                       "STORAGE/dashboard.html. Needs the checkout and pytest-benchmark "
-                       "(pip install '.[test]' in it). 'plugrad bench dashboard' only renders "
-                       "the page from saved runs, and needs neither.")
+                       "STORAGE/dashboard.html. Lazy backends (dask) are left out of the "
+                       "workloads, whose chains they would turn into graphs thousands of tasks "
+                       "deep: --dask times W3x100 on dask with a LocalCluster, --backend dask "
+                       "the workloads. Needs the checkout and pytest-benchmark "
+                       "(pip install '.[test]' in it). 'plugrad bench dashboard' renders the "
+                       "page from saved runs and 'plugrad bench compare' compares two of them; "
+                       "they need neither.")
     p.add_argument("--backend", action="append", metavar="NAME",
-                   help="benchmark this backend (repeatable; default: every ready backend)")
+                   help="benchmark this backend (repeatable; default: every ready eager "
+                        "backend, i.e. all but dask)")
     p.add_argument("--storage", help="where runs are saved (default: <checkout>/.benchmarks, "
                                      "or ./.benchmarks outside a checkout)")
     p.add_argument("--root", help="the plugrad checkout holding benchmarks/ (default: found)")
@@ -147,10 +155,24 @@ def _add_bench_parser(sub) -> None:
                    help="also run W3x100 (W3 on 2e8 floats) on the dask backend with a "
                         "LocalCluster, next to the NumPy floor (needs dask and distributed)")
     p.add_argument("--no-dashboard", action="store_true", help="do not render the page")
-    bench_sub = p.add_subparsers(dest="bench_command", metavar="{dashboard}")
+    bench_sub = p.add_subparsers(dest="bench_command", metavar="{dashboard,compare}")
     p_dash = bench_sub.add_parser("dashboard", help="render the dashboard from the saved runs")
     for flag in ("--storage", "--root", "--out"):  # also accepted after the word dashboard
         p_dash.add_argument(flag, default=argparse.SUPPRESS, help="as above")
+    p_cmp = bench_sub.add_parser(
+        "compare", help="print how each ratio changed between two saved runs",
+        description="For every plugrad result saved in both runs: its ratio to the NumPy "
+        "floor (workloads) or to torch (per op) in each run, the change, and whether it "
+        "exceeds the runs' noise. RUN: a run's counter (0003), file name or path, a commit "
+        "prefix, or 'latest'; default: the two newest runs of the newest run's machine (one "
+        "RUN: it against the newest run).")
+    p_cmp.add_argument("runs", nargs="*", metavar="RUN", help="RUN_A RUN_B (default: the two "
+                                                              "newest runs)")
+    p_cmp.add_argument("--fail-above", type=float, metavar="PCT",
+                       help="exit with status 1 when a ratio got worse by more than PCT "
+                            "percent (noise or not); without it the status is 0")
+    for flag in ("--storage", "--root"):
+        p_cmp.add_argument(flag, default=argparse.SUPPRESS, help="as for plugrad bench")
     p.set_defaults(func=bench, bench_command=None)
 
 
