@@ -207,7 +207,7 @@ class Palette:
 # workload's ratios over the runs of one machine are read as piecewise constant plus noise,
 # as asv reads its graphs: a step is a change of level between two stretches of runs, and it
 # is flagged only when it exceeds the noise, the larger of the runs' own spread and the
-# scatter of the runs around their levels, and MIN_STEP.
+# scatter between successive runs, and MIN_STEP.
 MIN_STEP = 0.05      # a change under 5% is never flagged (asv's default threshold too)
 STEP_SIGMAS = 3.0    # how many noise-widths a change of level must exceed
 
@@ -299,6 +299,13 @@ def find_steps(values: list[float], noises: list[float] | None = None,
     ys = [math.log(v) for v in values]
     noises = list(noises) if noises is not None else [0.0] * len(ys)
     found: list[tuple[int, float, float, float]] = []
+    # the run-to-run scatter, from the differences of successive runs (a step moves one of
+    # them, the median of their sizes hardly): its robust standard deviation, over sqrt(2)
+    # for a difference of two runs. Two runs have one difference, the change itself: none.
+    between = 0.0
+    if len(ys) > 2:
+        between = 1.4826 * statistics.median(
+            abs(b - a) for a, b in zip(ys, ys[1:])) / math.sqrt(2)
 
     def split(lo: int, hi: int) -> None:
         if hi - lo < 2:
@@ -312,12 +319,6 @@ def find_steps(values: list[float], noises: list[float] | None = None,
                 best = (cost, k, ml, mr)
         _, k, ml, mr = best
         n_left, n_right = k - lo, hi - k
-        # the scatter of the runs around their two levels (needs a run more than the levels)
-        residuals = [y - ml for y in ys[lo:k]] + [y - mr for y in ys[k:hi]]
-        between = 0.0
-        if hi - lo > 2:
-            between = 1.4826 * statistics.median(abs(e) for e in residuals) * math.sqrt(
-                (hi - lo) / (hi - lo - 2))
         within = statistics.median(noises[lo:hi])
         sigma = max(between, within)
         noise = STEP_SIGMAS * sigma * math.sqrt(1 / n_left + 1 / n_right)
@@ -865,7 +866,7 @@ def changes_card(runs: list[Run], steps: list[Step]) -> str:
         return ""
     how = (f"a change of level in a ratio between saved runs of one machine, flagged when it "
            f"exceeds the run-to-run noise ({STEP_SIGMAS:g} widths of the larger of the runs' "
-           f"own spread and their scatter around the levels) and {MIN_STEP:.0%}; "
+           f"own spread and the scatter of successive runs) and {MIN_STEP:.0%}; "
            f"<code>plugrad bench compare</code> shows any two runs in the terminal")
     if not steps:
         return (f'<div class="steps quiet"><b>No step beyond the noise</b> in {len(runs)} '
