@@ -140,3 +140,103 @@ def test_tour_without_sybil_names_the_extra_to_install(monkeypatch, capsys):
     assert main(["tour"]) == 2
     err = capsys.readouterr().err
     assert "plugrad[conformance]" in err and "sybil" in err and "Traceback" not in err
+
+
+# -- every subcommand from an installed wheel, outside the checkout ------------------------------
+# The wheel is built once per session (pip wheel --no-deps --no-build-isolation, offline) from a
+# copy of the checkout and installed with --no-deps into a folder of its own (pip --target);
+# its `plugrad` script runs from a temporary directory with that folder first on the path, so
+# the checkout's editable install is not what runs. A missing extra is simulated by a
+# sitecustomize that blocks imports (sys.modules[name] = None), named in PLUGRAD_TEST_BLOCK.
+BLOCKER = """import os, sys
+for name in filter(None, os.environ.get("PLUGRAD_TEST_BLOCK", "").split(",")):
+    sys.modules[name] = None
+"""
+
+
+@pytest.fixture(scope="session")
+def wheel_site(tmp_path_factory) -> pathlib.Path:
+    base = tmp_path_factory.mktemp("wheel")
+    src = base / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", "build", "site", ".tox", ".benchmarks", "__pycache__", "*.egg-info", "dist"))
+    for step in (["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(base), str(src)],
+                 ["install", "--no-deps", "-q", "--target", str(base / "site")]):
+        if step[0] == "install":
+            step += [str(path) for path in base.glob("plugrad-*.whl")]
+        done = subprocess.run([sys.executable, "-m", "pip", *step], capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, f"pip {step[0]} failed: {done.stderr[-1000:]}"
+    (base / "blocker").mkdir()
+    (base / "blocker" / "sitecustomize.py").write_text(BLOCKER, encoding="utf-8")
+    return base
+
+
+def _from_wheel(base, tmp_path, *args, block=(), timeout=180) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PLUGRAD_BENCH_ROOT", "PYTHONPATH")}
+    env["PYTHONPATH"] = os.pathsep.join([str(base / "blocker"), str(base / "site")])
+    env["PLUGRAD_TEST_BLOCK"] = ",".join(block)
+    return subprocess.run([str(base / "site" / "bin" / "plugrad"), *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _clean(done) -> str:
+    """stdout and stderr together, checked for a traceback."""
+    text = done.stdout + done.stderr
+    assert "Traceback" not in text, text[-2000:]
+    return text
+
+
+def test_the_wheel_is_what_runs(wheel_site, tmp_path):
+    done = _from_wheel(wheel_site, tmp_path, "backends", "--help")
+    assert done.returncode == 0, done.stderr
+    env = {"PYTHONPATH": str(wheel_site / "site"), "PATH": os.environ.get("PATH", "")}
+    where = subprocess.run([sys.executable, "-c", "import plugrad; print(plugrad.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert where.stdout.strip().startswith(str(wheel_site / "site")), where
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["--version"], "plugrad "),
+    (["backends"], "numpy"),
+    (["tour"], "all match the documented output"),
+    (["demo", "--help"], "usage: plugrad demo"),
+    (["conformance", "--help"], "usage: plugrad conformance"),
+    (["bench", "--help"], "usage: plugrad bench"),
+    (["bench", "compare", "--help"], "--fail-above"),
+    (["new-backend", "--help"], "usage: plugrad new-backend"),
+])
+def test_each_subcommand_from_the_wheel_prints_its_result(wheel_site, tmp_path, args, expect):
+    done = _from_wheel(wheel_site, tmp_path, *args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert expect in _clean(done)
+
+
+def test_bench_dashboard_and_compare_from_the_wheel(wheel_site, tmp_path):
+    shutil.copytree(FIXTURE_RUNS, tmp_path / ".benchmarks")
+    done = _from_wheel(wheel_site, tmp_path, "bench", "dashboard")
+    assert done.returncode == 0 and "plugrad bench: wrote" in _clean(done)
+    assert (tmp_path / ".benchmarks" / "dashboard.html").is_file()
+    done = _from_wheel(wheel_site, tmp_path, "bench", "compare")
+    assert done.returncode == 0 and "compared:" in _clean(done)
+
+
+@pytest.mark.parametrize("args, block, install", [
+    (["tour"], ["sybil"], 'pip install "plugrad[conformance]"'),
+    (["bench"], ["pytest", "pytest_benchmark"], "pip install"),
+])
+def test_a_missing_extra_is_one_message_naming_what_to_install(wheel_site, tmp_path, args,
+                                                               block, install):
+    done = _from_wheel(wheel_site, tmp_path, *args, block=block)
+    assert done.returncode == 2 and done.stdout == ""
+    assert install in _clean(done)
+    assert done.stderr.startswith(f"plugrad {args[0]}")
+
+
+@pytest.mark.parametrize("args", [["demo", "--help"], ["conformance", "--help"],
+                                  ["bench", "dashboard", "--help"], ["backends"]])
+def test_help_and_listings_need_no_extra(wheel_site, tmp_path, args):
+    block = ["sybil", "pytest", "hypothesis", "matplotlib", "sklearn", "dask", "torch"]
+    done = _from_wheel(wheel_site, tmp_path, *args, block=block)
+    assert done.returncode == 0, done.stderr[-2000:]
+    _clean(done)
