@@ -331,6 +331,7 @@ class DaskBackend(ArrayAPIBackend):
         _writable(x)
         self._index_add(x, index, values)
         _changed(x)
+        return x
 
     def _index_add(self, x, index, values):
         if len(index) == 1 and index[0] is Ellipsis:
@@ -371,6 +372,7 @@ class DaskBackend(ArrayAPIBackend):
         _writable(x)
         self._setitem(x, index, values)
         _changed(x)
+        return x
 
     def _setitem(self, x, index, values):
         if len(index) == 1 and index[0] is Ellipsis:
@@ -416,6 +418,7 @@ class DaskBackend(ArrayAPIBackend):
         _writable(x)
         _replace(x, da.multiply(x, y))
         _changed(x)
+        return x
 
     @staticmethod
     def mutable(x):
