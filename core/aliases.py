@@ -34,11 +34,13 @@ from .backend import written
 
 __all__ = ["aliasing", "link", "unlink", "same", "propagate", "positions", "READ_ONLY"]
 
-# view -> (parent, recipe, overlapping): recipe(k, parent_array) is the view's array;
-# overlapping is True where one element of the parent shows up more than once in the view
-_PARENT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# tensor -> the live views made from it (weak)
-_CHILDREN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Keyed by id(): tensors compare elementwise (==), so they cannot be dictionary keys.
+# id(view) -> (parent, recipe, overlapping): recipe(k, parent_array) is the view's array;
+# overlapping is True where one element of the parent shows up more than once in the view.
+# A view holds its parent (as `_base` does); the entry goes when the view does
+_PARENT: dict = {}
+# id(tensor) -> {id(view): weak reference to view}: the live views made from it
+_CHILDREN: dict = {}
 
 # torch's message for a write into an expanded view, or memory the user shared read-only
 READ_ONLY = ("unsupported operation: more than one element of the written-to tensor refers to "
@@ -58,33 +60,41 @@ def same(k, a):
     return a
 
 
+def _forget(key: int, parent_key: int) -> None:
+    _PARENT.pop(key, None)
+    children = _CHILDREN.get(parent_key)
+    if children is not None:
+        children.pop(key, None)
+        if not children:
+            del _CHILDREN[parent_key]
+
+
 def link(view, parent, recipe, overlapping: bool = False) -> None:
     """Record that `view` was made from `parent` by `recipe(k, parent_array)`."""
-    _PARENT[view] = (parent, recipe, overlapping)
-    children = _CHILDREN.get(parent)
+    key, parent_key = id(view), id(parent)
+    _PARENT[key] = (parent, recipe, overlapping)
+    children = _CHILDREN.get(parent_key)
     if children is None:
-        children = _CHILDREN[parent] = weakref.WeakSet()
-    children.add(view)
+        children = _CHILDREN[parent_key] = {}
+    children[key] = weakref.ref(view, lambda _, key=key, pk=parent_key: _forget(key, pk))
 
 
 def unlink(t) -> None:
     """Forget t's parent (`x.data = other`: x no longer shares its old memory)."""
-    entry = _PARENT.pop(t, None)
+    entry = _PARENT.get(id(t))
     if entry is not None:
-        children = _CHILDREN.get(entry[0])
-        if children is not None:
-            children.discard(t)
+        _forget(id(t), id(entry[0]))
 
 
 def _chain(t):
     """(storage root, recipes from the root down to t, whether any step overlaps)."""
     recipes, overlapping = [], False
-    entry = _PARENT.get(t)
+    entry = _PARENT.get(id(t))
     while entry is not None:
         t, recipe, over = entry
         recipes.append(recipe)
         overlapping |= over
-        entry = _PARENT.get(t)
+        entry = _PARENT.get(id(t))
     recipes.reverse()
     return t, recipes, overlapping
 
@@ -106,7 +116,7 @@ def positions(view, base):
     recipes = []
     t = view
     while t is not base:
-        entry = _PARENT.get(t)
+        entry = _PARENT.get(id(t))
         if entry is None:
             return None
         t, recipe, _ = entry
@@ -118,9 +128,9 @@ def positions(view, base):
 def propagate(t) -> None:
     """t's array was just rebound to a write's result: make its storage root and every
     live view of that root agree with it (a no-op for a tensor nothing aliases)."""
-    entry = _PARENT.get(t)
+    entry = _PARENT.get(id(t))
     if entry is None:
-        if t in _CHILDREN:
+        if id(t) in _CHILDREN:
             _regenerate(t)
         return
     root, recipes, overlapping = _chain(t)
@@ -135,18 +145,33 @@ def propagate(t) -> None:
     flat = k.reshape(root.backend.mutable(root._array), (n,))
     values = k.reshape(t._array, (-1,))
     flat = written(k.setitem(flat, (pos,), values), flat)
-    root._array = k.reshape(flat, shape)
+    _rebind(root, k.reshape(flat, shape))
     _regenerate(root)
 
 
+def _rebind(t, new) -> None:
+    """t's data is now `new`; a node that saved t's old array as its output sees the new one,
+    as it would through shared memory (the version check still catches the change where
+    torch's does: `.data` writes are the ones it lets through)."""
+    old, t._array = t._array, new
+    fn = t.grad_fn
+    if fn is None:
+        return
+    owner, _ = fn._saving_node()
+    saved = owner.saved
+    if saved and any(s is old for s in saved):
+        owner.saved = tuple([new if s is old else s for s in saved])
+
+
 def _regenerate(t) -> None:
-    children = _CHILDREN.get(t)
+    children = _CHILDREN.get(id(t))
     if not children:
         return
     k = t.backend
-    for view in list(children):
-        entry = _PARENT.get(view)
+    for ref in list(children.values()):
+        view = ref()
+        entry = None if view is None else _PARENT.get(id(view))
         if entry is None or entry[0] is not t:
             continue
-        view._array = entry[1](k, t._array)
+        _rebind(view, entry[1](k, t._array))
         _regenerate(view)
