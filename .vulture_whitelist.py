@@ -37,6 +37,7 @@ long
 
 # the backend contract (plugrad.backend): read by plugin authors and by plugrad backends
 CONTRACT_VERSION
+process_settings  # Backend attribute (contract 2.0): read by plugin authors and reports
 KINDS
 ELEMENTWISE_KINDS
 PRIMITIVES

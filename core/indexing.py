@@ -10,9 +10,9 @@ from __future__ import annotations
 import operator
 
 from . import dtypes
-from .declare import Ops
 from .aliases import link
 from .backend import written
+from .declare import Ops
 from .grad_mode import STATE
 from .operands import broadcast_shapes, grad_like
 from .recording import record, record1

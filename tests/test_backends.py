@@ -338,7 +338,8 @@ def _dask_backend(monkeypatch):
 
 BUILTINS = {"numpy": lambda monkeypatch: backends.get("numpy"), "dask": _dask_backend, **MAKERS}
 # the public attributes of the built-in backends that are not kernels
-NOT_KERNELS = {"name", "version", "lazy", "device_type", "xp", "rng", "native", "conformance_skips"}
+NOT_KERNELS = {"name", "version", "lazy", "device_type", "xp", "rng", "native", "conformance_skips",
+               "writable", "views", "process_settings"}
 
 
 @pytest.mark.parametrize("which", sorted(BUILTINS))
