@@ -28,7 +28,7 @@ def _check_ints(index: tuple, shape: tuple) -> None:
             if hi >= n or lo < -n:
                 bad = hi if hi >= n else lo
                 raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
-        axis += getattr(item, "ndim", 1) if getattr(item, "dtype", None) == bool else 1
+        axis += getattr(item, "ndim", 1) if getattr(item, "dtype", None) == bool else 1  # noqa: E721 - a dtype
 
 
 def backend_class(jax, jnp):
