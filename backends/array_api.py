@@ -445,13 +445,13 @@ class ArrayAPIBackend(Backend):
             # index without new axes (None), which the standard's setitem does not take
             spelled, empty = self._spell_out(index, x.shape)
             if empty:
-                return  # x[False] selects nothing
+                return x  # x[False] selects nothing
             plain = tuple(i for i in spelled if i is not None)
             target = x[plain]
             if _is_array(values) and values.ndim:
                 values = xp.reshape(xp.broadcast_to(values, x[spelled].shape), target.shape)
             x[plain] = target + values
-            return
+            return x
         # where each selected element lives in x, then one exact scatter-add over x flat
         n = math.prod(x.shape)
         where = self.getitem(xp.reshape(xp.arange(n, dtype=xp.int64), x.shape), index)
@@ -459,7 +459,10 @@ class ArrayAPIBackend(Backend):
             xp.full(where.shape, values, dtype=x.dtype)
         added = _scatter_add(xp, xp.reshape(where, (-1,)), xp.reshape(vals, (-1,)), n)
         x[...] = x + xp.reshape(added, x.shape)
+        return x
 
+    # the write kernels return the array they wrote into (contract 2.0): standard arrays
+    # have __setitem__, so this backend is writable, with views where the library has them
     def setitem(self, x, index, values):
         try:
             x[index] = values
@@ -468,6 +471,7 @@ class ArrayAPIBackend(Backend):
             if empty or any(_is_array(i) for i in spelled):
                 raise
             x[spelled] = values
+        return x
 
     def mutable(self, x):
         # standard arrays are arrays, 0-d results included; a library scalar is not

@@ -76,10 +76,12 @@ class CupyBackend(ArrayAPIBackend):
             cupyx.scatter_add(x, index, values)  # plain += would add a repeated index once
         else:
             x[index] += values
+        return x
 
     @staticmethod
     def setitem(x, index, values):
         x[index] = values
+        return x
 
     @staticmethod
     def copy(x):

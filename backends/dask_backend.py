@@ -332,6 +332,7 @@ class DaskBackend(ArrayAPIBackend):
         _writable(x)
         self._index_add(x, index, values)
         _changed(x)
+        return x
 
     def _index_add(self, x, index, values):
         if len(index) == 1 and index[0] is Ellipsis:
@@ -372,6 +373,7 @@ class DaskBackend(ArrayAPIBackend):
         _writable(x)
         self._setitem(x, index, values)
         _changed(x)
+        return x
 
     def _setitem(self, x, index, values):
         if len(index) == 1 and index[0] is Ellipsis:
@@ -417,6 +419,7 @@ class DaskBackend(ArrayAPIBackend):
         _writable(x)
         _replace(x, da.multiply(x, y))
         _changed(x)
+        return x
 
     @staticmethod
     def mutable(x):

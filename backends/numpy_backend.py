@@ -233,20 +233,21 @@ class NumpyBackend(ArrayAPIBackend):
     @staticmethod
     def index_add(x, index, values):
         if len(index) == 1 and index[0] is Ellipsis:  # x += values: optimizers, gradient sums
-            np.add(x, values, out=x)
-            return
+            return np.add(x, values, out=x)
         if any(isinstance(i, np.ndarray) and i.dtype != np.bool_ for i in index):
             np.add.at(x, index, values)  # plain += would add a repeated index only once
         else:
             x[index] += values
+        return x
 
+    # the write kernels return the array they wrote into (contract 2.0): out= returns it
     @staticmethod
     def mul_into(x, y):
-        np.multiply(x, y, out=x)
+        return np.multiply(x, y, out=x)
 
     @staticmethod
     def add_into(x, y):
-        np.add(x, y, out=x)
+        return np.add(x, y, out=x)
 
     # scans and sorting: NumPy's own. Its sort has no `descending`: the ascending order of -x
     # (floats without NaN), else a flip of the ascending order, which puts NaN first as torch
@@ -301,6 +302,7 @@ class NumpyBackend(ArrayAPIBackend):
     @staticmethod
     def setitem(x, index, values):
         x[index] = values
+        return x
 
     @staticmethod
     def copy(x):

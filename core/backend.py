@@ -34,11 +34,22 @@ Rules every kernel follows:
 * Binary kernels take two arrays, or an array and a Python number on either
   side; a Python number never changes the result dtype (the core has already
   cast both operands to the result dtype it wants).
-* Results are new arrays unless the kernel is documented as a view or as in
-  place. A 0-d result may be the library's scalar type (NumPy's float32, ...)
+* Results are new arrays unless the kernel is documented as a view or as a
+  write. A 0-d result may be the library's scalar type (NumPy's float32, ...)
   if it has `.shape`, `.ndim` and `.dtype`; before writing into data or sharing
   it between tensors the core calls `mutable(x)`, which returns a writable
   array (x itself when it already is one).
+* Write kernels (`setitem`, `index_add`, `add_into`, `mul_into`; contract 2.0)
+  RETURN the array holding the result: a library that writes in place returns
+  its argument, an immutable one (JAX) a new array. The core always rebinds
+  the tensor to what is returned (a kernel of contract 1.x returning None
+  means "written in place", so older backends keep working).
+* Two class attributes say what the library's arrays can do: `writable`
+  (a write kernel changes its argument in place) and `views` (`getitem` with
+  basic indices, `reshape`, `permute`, `broadcast_to` and `unfold` give arrays
+  that alias their argument). Both default to True. Where either is False the
+  core keeps torch's semantics itself (plugrad.aliases): a write through a
+  view reaches its base and every other view of it.
 * Kernels raise the library's own exceptions; the core turns them into torch's
   error types with messages that name shapes and ops.
 * The host is NumPy: `to_host` returns a NumPy array and `from_host` takes
@@ -81,7 +92,12 @@ Any = object
 #        has strides; fallback one strided getitem per window offset, joined by concat)
 #   1.5  optional inv solve cholesky qr svd eigh slogdet det (linear algebra of batched
 #        matrices; no fallback but det's, which composes slogdet)
-CONTRACT_VERSION = (1, 5)
+#   2.0  write kernels (setitem index_add add_into mul_into) return the array holding the
+#        result and the core rebinds to it; class attributes `writable` and `views` (default
+#        True); `process_switches` names process-wide switches a factory turns on. A
+#        backend of contract 1.x still loads: its write kernels return None, which the core
+#        reads as "written in place", and it inherits writable = views = True
+CONTRACT_VERSION = (2, 0)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -318,6 +334,13 @@ class Backend:
     # {"jax_enable_x64=True": "float64 arrays"}): they change the library for every user in
     # the process, so `plugrad backends` lists them
     process_switches: dict = {}
+    # contract 2.0: whether a write kernel changes its argument in place (False: it returns a
+    # new array, as JAX's x.at[i].set(v) does), and whether getitem (basic indices), reshape,
+    # permute, broadcast_to and unfold give arrays that alias their argument (False: copies).
+    # Where either is False the core functionalizes (plugrad.aliases): views remember how
+    # they were made and are regenerated from their base after each write
+    writable: bool = True
+    views: bool = True
 
     def __repr__(self) -> str:
         return f"<plugrad backend {self.name!r}>"
@@ -385,12 +408,15 @@ class Backend:
         """x[index] with NumPy's basic and advanced indexing rules."""
         raise self._missing('getitem')
 
-    def index_add(self, x: Array, index: tuple, values: Array) -> None:
-        """In place: x[index] += values, adding once per repeated index."""
+    def index_add(self, x: Array, index: tuple, values: Array) -> Array:
+        """A write: x[index] += values, adding once per repeated index; returns the array
+        holding the result (x itself on a writable backend, a new array on an immutable one).
+        """
         raise self._missing('index_add')
 
-    def setitem(self, x: Array, index: tuple, values: Array | float) -> None:
-        """In place: x[index] = values."""
+    def setitem(self, x: Array, index: tuple, values: Array | float) -> Array:
+        """A write: x[index] = values; returns the array holding the result (x itself on a
+        writable backend, a new array on an immutable one)."""
         raise self._missing('setitem')
 
     def mutable(self, x: Array) -> Array:
@@ -614,21 +640,26 @@ class Backend:
         """Optional (contract 1.2). Finiteness test (bool); the fallback is x - x == 0."""
         return self.eq(self.sub(x, x), 0)
 
-    def mul_into(self, x: Array, y: Array | float) -> None:
-        """Optional. In place: x *= y (optimizers scale their state with it).
+    def mul_into(self, x: Array, y: Array | float) -> Array:
+        """Optional. A write: x *= y (optimizers scale their state with it); returns the
+        array holding the result, as every write kernel does (contract 2.0).
 
         The fallback computes the product and writes it back; a library with
-        in-place ufuncs saves the temporary array.
+        in-place ufuncs saves the temporary array, an immutable one returns
+        the product.
         """
-        self.setitem(x, (Ellipsis,), self.mul(x, y))
+        out = self.setitem(x, (Ellipsis,), self.mul(x, y))
+        return x if out is None else out
 
-    def add_into(self, x: Array, y: Array | float) -> None:
-        """Optional. In place: x += y, y broadcast to x's shape (optimizers, gradient sums).
+    def add_into(self, x: Array, y: Array | float) -> Array:
+        """Optional. A write: x += y, y broadcast to x's shape (optimizers, gradient sums);
+        returns the array holding the result.
 
         The fallback is `index_add` over the whole array; a library with in-place
-        ufuncs makes it one call.
+        ufuncs makes it one call, an immutable one returns the sum.
         """
-        self.index_add(x, (Ellipsis,), y)
+        out = self.index_add(x, (Ellipsis,), y)
+        return x if out is None else out
 
     def compute(self, arrays: list) -> list:
         """Optional. Evaluate the pending work of `arrays` in one pass (`plugrad.compute`).
@@ -832,3 +863,13 @@ def missing_primitives(backend: Any) -> list:
                                     name not in getattr(backend, "__dict__", {})):
             missing.append(name)
     return missing
+
+
+def written(out: Array | None, x: Array) -> Array:
+    """The array holding a write kernel's result: what it returned, or x for a kernel of
+    contract 1.x, which returned None after writing into x in place.
+
+    >>> written(None, "x"), written("new", "x")
+    ('x', 'new')
+    """
+    return x if out is None else out

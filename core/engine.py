@@ -21,6 +21,7 @@ import threading
 import warnings
 
 from . import versions
+from .aliases import propagate
 from .grad_mode import ANOMALY, STATE
 from .graph import AccumulateGrad, PerOutput, forward_trace
 from .tensor import Tensor, _make, _shareable, accumulator
@@ -151,7 +152,12 @@ def _store_grad(t: Tensor, g: Tensor, owned: bool, create_graph: bool) -> None:
         elif create_graph or current._rg:
             t._grad = current + g
         else:
-            current.backend.add_into(_shareable(current), g._array)
+            k = current.backend
+            out = k.add_into(_shareable(current), g._array)
+            if out is not None:  # the array holding the sum (contract 2.0; None: in place)
+                current._array = out
+            if not (k.views and k.writable):
+                propagate(current)  # the user's views of .grad see the sum, as in torch
 
 
 def _share(g, walk: _Walk) -> None:
@@ -457,7 +463,9 @@ def _summed(prev, gi, walk: _Walk):
         return prev + gi  # (a PerOutput of a multi-output node sums itself with `+` too)
     if prev._base is None and id(prev) not in walk.shared and \
             prev._array.shape == gi._array.shape:
-        prev.backend.add_into(_shareable(prev), gi._array)
+        out = prev.backend.add_into(_shareable(prev), gi._array)
+        if out is not None:  # the array holding the sum (contract 2.0; None: in place)
+            prev._array = out
         return prev
     return _make(prev.backend.add(prev._array, gi._array), prev.dtype, prev.backend)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import operator
 
 from . import dtypes
+from .aliases import link
+from .backend import written
 from .declare import Ops
 from .grad_mode import STATE
 from .operands import broadcast_shapes, grad_like
@@ -99,6 +101,8 @@ def take_index(x: Tensor, idx: tuple, advanced: bool, name: str | None = None) -
     except IndexError as err:
         raise IndexError(str(err).replace("axis", "dimension")) from None
     out = _make(data, x.dtype, x.backend, None if advanced else x)
+    if not advanced and not (x.backend.views and x.backend.writable):
+        link(out, x, lambda k, a: k.getitem(a, idx))
     if x._rg and STATE.grad_enabled:
         if name is None:
             name = "IndexBackward0" if advanced else _basic_name(idx, False)
@@ -115,7 +119,7 @@ def index_add_into_zeros(g: Tensor, shape: tuple, idx: tuple, advanced: bool) ->
     """zeros(shape) with g added at idx (repeats add up); the adjoint of getitem."""
     k = g.backend
     data = k.full(shape, 0, g.dtype)
-    k.index_add(data, idx, g._array)
+    data = written(k.index_add(data, idx, g._array), data)
     out = _make(data, g.dtype, k)
     if g._rg and STATE.grad_enabled:
         record1(out, "IndexPutBackward0", _index_add_backward, g, (), (idx, advanced))
@@ -126,34 +130,36 @@ def _index_add_backward(node, g):
     return (take_index(g, *node.args),)
 
 
-def put(k, target, idx: tuple, values, advanced: bool) -> None:
-    """target[idx] = values through the backend, with torch's error types."""
+def put(k, target, idx: tuple, values, advanced: bool):
+    """target[idx] = values through the backend, with torch's error types; returns the array
+    holding the result (target itself on a writable backend)."""
     try:
-        k.setitem(target, idx, values)
+        return written(k.setitem(target, idx, values), target)
     except IndexError as err:
         if not advanced or "bound" in str(err):
             raise IndexError(str(err).replace("axis", "dimension")) from None
-        _put_by_adding(k, target, idx, values)  # no index arrays in the backend's setitem
+        return _put_by_adding(k, target, idx, values)  # no index arrays in its setitem
     except ValueError as err:
         raise RuntimeError(f"setitem: {err}") from None
     except (TypeError, NotImplementedError):
         if not advanced:
             raise
-        _put_by_adding(k, target, idx, values)
+        return _put_by_adding(k, target, idx, values)
 
 
-def _put_by_adding(k, target, idx: tuple, values) -> None:
+def _put_by_adding(k, target, idx: tuple, values):
     """target[idx] = values with index_add (the contract's scatter): add the difference.
 
     Exact when each element is selected once; a repeated index would add twice.
     """
     shape = tuple(target.shape)
     hits = k.full(shape, 0, dtypes.int64)
-    k.index_add(hits, idx, k.full(tuple(k.getitem(hits, idx).shape), 1, dtypes.int64))
+    hits = written(k.index_add(hits, idx, k.full(tuple(k.getitem(hits, idx).shape), 1,
+                                                 dtypes.int64)), hits)
     if k.tolist(k.sum(k.astype(k.gt(hits, 1), dtypes.int64), None, False)):
         raise NotImplementedError("setitem with a repeated index is not supported on this "
                                   "backend")
-    k.index_add(target, idx, k.sub(values, k.getitem(target, idx)))
+    return written(k.index_add(target, idx, k.sub(values, k.getitem(target, idx))), target)
 
 
 def index_put(x: Tensor, idx: tuple, value, advanced: bool) -> Tensor:
@@ -163,7 +169,7 @@ def index_put(x: Tensor, idx: tuple, value, advanced: bool) -> Tensor:
     vd = value
     if type(value) is Tensor:
         vd = value._array if value.dtype is x.dtype else k.astype(value._array, x.dtype)
-    put(k, data, idx, vd, advanced)
+    data = put(k, data, idx, vd, advanced)
     out = _make(data, x.dtype, k)
     if STATE.grad_enabled and (x._rg or (type(value) is Tensor and value._rg)):
         meta = (tuple(value._array.shape), value.dtype) if type(value) is Tensor else None
@@ -346,7 +352,8 @@ def _add_at(x: Tensor, idx: tuple, src: Tensor, scale, name: str, index: Tensor,
     k = x.backend
     data = k.copy(x._array)
     try:
-        k.index_add(data, idx, src._array if scale == 1 else k.mul(src._array, scale))
+        data = written(k.index_add(data, idx, src._array if scale == 1 else
+                                   k.mul(src._array, scale)), data)
     except IndexError:
         raise _bounds_error(index, size, d) from None
     out = _make(data, x.dtype, k)

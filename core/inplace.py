@@ -15,6 +15,9 @@ from __future__ import annotations
 import weakref
 
 from . import dtypes
+from .aliases import READ_ONLY, propagate
+from .aliases import positions as _linked_positions
+from .backend import written
 from .declare import Ops
 from .grad_mode import STATE
 from .graph import Node
@@ -58,7 +61,9 @@ def setitem(x: Tensor, index, value) -> None:
     if type(value) is Tensor:
         data = value._array if value.dtype is x.dtype else k.astype(value._array, x.dtype)
     before = root(x)._array
-    put(k, _shareable(x), idx, data, advanced)
+    x._array = put(k, _shareable(x), idx, data, advanced)
+    if not (k.views and k.writable):
+        propagate(x)
     bump(x, before)
 
 
@@ -114,21 +119,22 @@ def commit(x: Tensor, res: Tensor) -> Tensor:
 
 
 # the backend only says "read-only": an expanded view, or memory the user shared read-only
-_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
-            "a single memory location, or its memory is read-only (e.g. from_numpy of a "
-            "read-only NumPy array). Please clone() the tensor before performing the "
-            "operation.")
+_OVERLAP = READ_ONLY
 
 
 def _write(x: Tensor, data) -> None:
     before = root(x)._array
-    store(x.backend, _shareable(x), data)
+    k = x.backend
+    x._array = store(k, _shareable(x), data)
+    if not (k.views and k.writable):
+        propagate(x)
     bump(x, before)
 
 
-def store(k, target, data) -> None:
+def store(k, target, data):
+    """target[...] = data through the backend; returns the array holding the result."""
     try:
-        k.setitem(target, (Ellipsis,), data)
+        return written(k.setitem(target, (Ellipsis,), data), target)
     except ValueError as err:  # NumPy's broadcast (expanded) views are read-only
         raise RuntimeError(_OVERLAP if "read-only" in str(err) else f"in-place write: {err}") \
             from None
@@ -167,6 +173,8 @@ def _positions(x: Tensor, r: Tensor):
     m, n = x.numel(), r.numel()
     if m == 0:
         return None
+    if not (k.views and k.writable):  # no shared memory to mark: replay how x was made
+        return _linked_positions(x, r)
     if m >= _MARK_LIMIT.get(r.dtype.name, 1 << 53):
         raise RuntimeError(f"in-place change of a view of {m} {r.dtype.name} elements in a "
                            f"graph is not supported (too many to tell apart); clone() it first")
@@ -180,9 +188,9 @@ def _positions(x: Tensor, r: Tensor):
     finally:
         k.setitem(rd, (Ellipsis,), keep)
     found = k.full((m + 1,), 0, dtypes.int64)
-    k.index_add(found, (seen,), k.arange(0, n, 1, dtypes.int64))
+    found = written(k.index_add(found, (seen,), k.arange(0, n, 1, dtypes.int64)), found)
     count = k.full((m + 1,), 0, dtypes.int64)
-    k.index_add(count, (seen,), k.full((n,), 1, dtypes.int64))
+    count = written(k.index_add(count, (seen,), k.full((n,), 1, dtypes.int64)), count)
     counts = k.tolist(count)[1:]
     if not any(counts):
         return None
@@ -259,7 +267,9 @@ def fill_(x: Tensor, value) -> Tensor:
             value = bool(value) if x.dtype is dtypes.bool else int(value)
         r = root(x)
         before = r._array
-        store(k, _shareable(x), value)
+        x._array = store(k, _shareable(x), value)
+        if not (k.views and k.writable):
+            propagate(x)
         bump(x, before)
         return x
     shape = tuple(x._array.shape)

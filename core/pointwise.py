@@ -517,7 +517,9 @@ def _relu_backward(node, g):
     passes = k.astype(k.logical_not(k.le(node.saved[0], 0)), g.dtype)
     if not STATE.grad_enabled:
         passes = k.mutable(passes)  # (a 0-d result may be a library scalar)
-        k.mul_into(passes, g._array)  # passes is this formula's own new array
+        out = k.mul_into(passes, g._array)  # passes is this formula's own new array
+        if out is not None:  # the array holding the product (contract 2.0; None: in place)
+            passes = out
         return (_make(passes, g.dtype, k),)
     return (g * _make(passes, g.dtype, k),)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import warnings
 
 from . import creation, dtypes
+from .aliases import link, same
+from .backend import written
 from .declare import Ops
 from .grad_mode import STATE
 from .indexing import index_add_into_zeros, index_select, take_index
@@ -60,6 +62,8 @@ def reshape(x: Tensor, *shape) -> Tensor:
     if shape == x._array.shape:
         return _alias(x, "ViewBackward0")
     out = _make(x.backend.reshape(_shareable(x), shape), x.dtype, x.backend, x)
+    if not (x.backend.views and x.backend.writable):
+        link(out, x, lambda k, a: k.reshape(a, shape))
     if x._rg and STATE.grad_enabled:
         record1(out, "ViewBackward0", _reshape_backward, x, (), tuple(x._array.shape))
     return out
@@ -79,6 +83,8 @@ def view(x: Tensor, *shape) -> Tensor:
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         ) from None
     out = _make(data, x.dtype, x.backend, x)
+    if not (x.backend.views and x.backend.writable):
+        link(out, x, lambda k, a: k.reshape(a, shape))
     if x._rg and STATE.grad_enabled:
         record1(out, "ViewBackward0", _reshape_backward, x, (), tuple(x._array.shape))
     return out
@@ -91,6 +97,8 @@ def _reshape_backward(node, g):
 def _alias(x: Tensor, name: str) -> Tensor:
     """A new tensor object over the same data, recorded as a view."""
     out = _make(_shareable(x), x.dtype, x.backend, x)
+    if not (x.backend.views and x.backend.writable):
+        link(out, x, same)
     if x._rg and STATE.grad_enabled:
         record1(out, name, _alias_backward, x)
     return out
@@ -127,6 +135,8 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
         name = "SqueezeBackward2" if many else "SqueezeBackward1"
     new = tuple(s for i, s in enumerate(shape) if i not in dims)
     out = _make(x.backend.reshape(_shareable(x), new), x.dtype, x.backend, x)
+    if not (x.backend.views and x.backend.writable):
+        link(out, x, lambda k, a: k.reshape(a, new))
     if x._rg and STATE.grad_enabled:
         record1(out, name, _reshape_backward, x, (), shape)
     return out
@@ -137,8 +147,10 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at `dim`."""
     d = normalize_dim(dim, x.ndim + 1)
     shape = tuple(x._array.shape)
-    out = _make(x.backend.reshape(_shareable(x), shape[:d] + (1,) + shape[d:]), x.dtype,
-                x.backend, x)
+    new = shape[:d] + (1,) + shape[d:]
+    out = _make(x.backend.reshape(_shareable(x), new), x.dtype, x.backend, x)
+    if not (x.backend.views and x.backend.writable):
+        link(out, x, lambda k, a: k.reshape(a, new))
     if x._rg and STATE.grad_enabled:
         record1(out, "UnsqueezeBackward0", _reshape_backward, x, (), shape)
     return out
@@ -162,6 +174,8 @@ def permute(x: Tensor, *dims) -> Tensor:
 
 def _permute(x: Tensor, axes: tuple, name: str) -> Tensor:
     out = _make(x.backend.permute(_shareable(x), axes), x.dtype, x.backend, x)
+    if not (x.backend.views and x.backend.writable):
+        link(out, x, lambda k, a: k.permute(a, axes))
     if x._rg and STATE.grad_enabled:
         inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
         record1(out, name, _permute_backward, x, (), inverse)
@@ -243,6 +257,8 @@ def expand(x: Tensor, *sizes) -> Tensor:
     if target == shape:
         return _alias(x, "ExpandBackward0")
     out = _make(x.backend.broadcast_to(_shareable(x), target), x.dtype, x.backend, x)
+    if not (x.backend.views and x.backend.writable):
+        link(out, x, lambda k, a: k.broadcast_to(a, target), True)
     if x._rg and STATE.grad_enabled:
         record1(out, "ExpandBackward0", _expand_backward, x, (), shape)
     return out
@@ -725,7 +741,7 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     size = x._array.shape[0] + abs(diagonal)
     flat, _ = diagonal_index(k, size, size, diagonal)
     data = k.full((size * size,), 0, x.dtype)
-    k.index_add(data, (flat,), x._array)
+    data = written(k.index_add(data, (flat,), x._array), data)
     return _fresh(x, k.reshape(data, (size, size)), "DiagEmbedBackward0", _diag_backward,
                   diagonal)
 

@@ -12,6 +12,7 @@ import weakref
 from typing import Any, Callable
 
 from . import dtypes
+from .aliases import link, same, unlink
 from .device import device
 from .formatting import tensor_repr
 from .graph import AccumulateGrad, Hooks, RemovableHandle, add_hook
@@ -194,7 +195,10 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, cut off from the graph (requires_grad False)."""
-        return _make(_shareable(self), self.dtype, self.backend, self)
+        out = _make(_shareable(self), self.dtype, self.backend, self)
+        if not (self.backend.views and self.backend.writable):
+            link(out, self, same)
+        return out
 
     def detach_(self) -> "Tensor":
         """Cut this tensor off from the graph, in place; it becomes a leaf."""
@@ -267,7 +271,10 @@ class Tensor:
         >>> w
         tensor([10., 20.], requires_grad=True)
         """
-        return _make(_shareable(self), self.dtype, self.backend)
+        out = _make(_shareable(self), self.dtype, self.backend)
+        if not (self.backend.views and self.backend.writable):
+            link(out, self, same)  # shares the data, not the version counter
+        return out
 
     @data.setter
     def data(self, new: "Tensor") -> None:
@@ -277,6 +284,9 @@ class Tensor:
             raise RuntimeError("data set to a tensor that requires gradients must be floating "
                                "point or complex dtype")
         self._array, self.dtype, self.backend = _shareable(new), new.dtype, new.backend
+        if not (new.backend.views and new.backend.writable):
+            unlink(self)
+            link(self, new, same)
 
     # -- metadata -------------------------------------------------------------
     @property

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 
+from .aliases import link
+from .backend import written
 from .declare import Ops
 from .grad_mode import STATE
 from .recording import record1
@@ -43,7 +45,7 @@ def window_sum_array(k, g, shape: tuple, dtype, axes: tuple, sizes: tuple, steps
     for offsets in itertools.product(*[range(s) for s in sizes]):
         for ax, o, step, dil, n in zip(axes, offsets, steps, dilations, counts):
             index[ax] = slice(o * dil, o * dil + step * (n - 1) + 1, step)
-        k.index_add(out, tuple(index), k.getitem(g, (Ellipsis,) + offsets))
+        out = written(k.index_add(out, tuple(index), k.getitem(g, (Ellipsis,) + offsets)), out)
     return out
 
 
@@ -53,6 +55,9 @@ def windows(x: Tensor, axes: tuple, sizes: tuple, steps: tuple, dilations: tuple
     """The window view of x, differentiable (its backward is `window_sum`)."""
     k = x.backend
     out = _make(window_array(k, _shareable(x), axes, sizes, steps, dilations), x.dtype, k, x)
+    if not (k.views and k.writable):  # windows overlap where a step is shorter than a window
+        link(out, x, lambda k, a: window_array(k, a, axes, sizes, steps, dilations),
+             any(st < (sz - 1) * dl + 1 for sz, st, dl in zip(sizes, steps, dilations)))
     if x._rg and STATE.grad_enabled:
         record1(out, name, _windows_backward, x, (),
                 (tuple(x._array.shape), axes, sizes, steps, dilations))

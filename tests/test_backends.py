@@ -358,7 +358,7 @@ def _dask_backend(monkeypatch):
 BUILTINS = {"numpy": lambda monkeypatch: backends.get("numpy"), "dask": _dask_backend, **MAKERS}
 # the public attributes of the built-in backends that are not kernels
 NOT_KERNELS = {"name", "version", "lazy", "device_type", "xp", "rng", "native", "conformance_skips",
-               "process_switches"}
+               "process_switches", "writable", "views"}
 
 
 @pytest.mark.parametrize("which", sorted(BUILTINS))

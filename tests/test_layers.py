@@ -20,7 +20,7 @@ CORE = pathlib.Path(plugrad.__file__).parent
 # bottom first; "nn.*" stands for every module of the subpackage
 LAYERS = [
     ("dtypes", "grad_mode", "backend", "formatting", "declare", "device"),
-    ("versions", "hookspecs"),
+    ("versions", "hookspecs", "aliases"),
     ("graph",),
     ("tensor",),
     ("random",),

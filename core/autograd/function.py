@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import weakref
 
+from ..aliases import link, same
 from ..grad_mode import STATE, no_grad
 from ..graph import Node, PerOutput
 from ..operands import unbroadcast
@@ -313,7 +314,10 @@ class Function:
 
 def _alias(t: Tensor) -> Tensor:
     """A new tensor object over t's data (an output must not be one of the inputs)."""
-    return _make(_shareable(t), t.dtype, t.backend, t)
+    out = _make(_shareable(t), t.dtype, t.backend, t)
+    if not (t.backend.views and t.backend.writable):
+        link(out, t, same)
+    return out
 
 
 def _record(cls, ctx: FunctionCtx, args: tuple, output):
@@ -447,6 +451,8 @@ def _engine_alias(g: Tensor) -> Tensor:
     and an alias with a base is never one of them.
     """
     alias = _make(_shareable(g), g.dtype, g.backend, g)
+    if not (g.backend.views and g.backend.writable):
+        link(alias, g, same)
     if g._rg:
         alias.grad_fn = g.grad_fn if g.grad_fn is not None else accumulator(g)
         alias._rg = True

@@ -24,6 +24,7 @@ import random
 import warnings
 
 from .. import dtypes
+from ..backend import written
 from ..creation import tensor as _tensor
 from ..engine import grad as _grad
 from ..tensor import Tensor, _make
@@ -61,7 +62,7 @@ def _with_value(t: Tensor, k: int, value: float) -> Tensor:
     """A copy of leaf t with element k (flat index) set to value, requiring grad like t."""
     bk = t.backend
     data = bk.mutable(bk.copy(t._array))
-    bk.setitem(data, _unravel(k, tuple(t._array.shape)), value)
+    data = written(bk.setitem(data, _unravel(k, tuple(t._array.shape)), value), data)
     out = _make(data, t.dtype, t.backend)
     out._rg = t._rg
     return out
@@ -99,7 +100,7 @@ def _numerical(func, inputs: tuple, wrt: list, out_idx: list, eps: float) -> lis
 def _one_hot(out: Tensor, r: int) -> Tensor:
     bk = out.backend
     data = bk.mutable(bk.full(tuple(out._array.shape), 0, out.dtype))
-    bk.setitem(data, _unravel(r, tuple(out._array.shape)), 1)
+    data = written(bk.setitem(data, _unravel(r, tuple(out._array.shape)), 1), data)
     return _make(data, out.dtype, bk)
 
 

@@ -19,6 +19,7 @@ import math
 import struct
 
 from .. import dtypes
+from ..backend import written
 from ..creation import tensor as _tensor
 from ..grad_mode import STATE, no_grad
 from ..pointwise import where
@@ -134,8 +135,8 @@ def _padded_array(k, a, pairs: tuple, value, dtype):
     if not any(lo or hi for lo, hi in pairs):
         return a
     out = k.full(tuple(n + lo + hi for n, (lo, hi) in zip(a.shape, pairs)), value, dtype)
-    k.setitem(out, tuple(slice(lo, lo + n) for n, (lo, _) in zip(a.shape, pairs)), a)
-    return out
+    return written(k.setitem(out, tuple(slice(lo, lo + n) for n, (lo, _) in
+                                        zip(a.shape, pairs)), a), out)
 
 
 def _constant_pad(x: Tensor, pairs: tuple, value) -> Tensor:
@@ -154,7 +155,7 @@ def _constant_pad(x: Tensor, pairs: tuple, value) -> Tensor:
         src.append(slice(a, max(a, b)))
         dst.append(slice(max(lo, 0), max(lo, 0) + max(b - a, 0)))
     data = k.full(out_shape, value, x.dtype)
-    k.setitem(data, tuple(dst), k.getitem(x._array, tuple(src)))
+    data = written(k.setitem(data, tuple(dst), k.getitem(x._array, tuple(src))), data)
     out = _make(data, x.dtype, k)
     if x._rg and STATE.grad_enabled:
         record(out, "ConstantPadNdBackward0", _constant_pad_backward, (x,), (), pairs)

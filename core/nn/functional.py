@@ -12,6 +12,7 @@ import math
 import warnings
 
 from .. import dtypes
+from ..backend import written
 from ..creation import arange, rand
 from ..grad_mode import STATE, no_grad
 from ..pointwise import relu as _relu
@@ -73,7 +74,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if bias.dtype is not input.dtype:
             raise RuntimeError(f"expected bias of dtype {input.dtype.name}, got "
                                f"{bias.dtype.name}")
-        k.add_into(out, bias._array)  # out is the matmul's new array: no second one
+        added = k.add_into(out, bias._array)  # out is the matmul's new array: no second one
+        if added is not None:  # the array holding the sum (contract 2.0; None: in place)
+            out = added
     out = _make(out, input.dtype, k)
     if STATE.grad_enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
         record(out, "AddmmBackward0" if bias is not None else "MmBackward0", _linear_backward,
@@ -354,7 +357,7 @@ def _cross_entropy_backward(node, g):
         grad = k.mul(probs, coeff)
         # a 0-d coefficient (mean or sum, no weights) broadcasts over the picked elements
         per_row = k.reshape(coeff, (rows,)) if getattr(coeff, "ndim", 0) == 2 else coeff
-        k.index_add(grad, picks, k.neg(per_row))
+        grad = written(k.index_add(grad, picks, k.neg(per_row)), grad)
         return (_make(grad, x.dtype, k),)
     # create_graph: the same formula with tensor ops on x and g, so it can be differentiated
     onehot = k.astype(k.eq(k.reshape(picks[1], (rows, 1)),
@@ -1155,9 +1158,9 @@ def _embedding_backward(node, g):
     flat = k.reshape(input._array, (-1,))
     if not STATE.grad_enabled:
         grad = k.full((rows, dim), 0.0, d)
-        k.index_add(grad, (flat,), k.reshape(g._array, (-1, dim)))
+        grad = written(k.index_add(grad, (flat,), k.reshape(g._array, (-1, dim))), grad)
         if padding_idx is not None:
-            k.setitem(grad, (padding_idx,), 0)
+            grad = written(k.setitem(grad, (padding_idx,), 0), grad)
         return (_make(grad, d, k),)
     # with a graph: one_hot(indices).T @ grad, a matmul the engine can differentiate
     hot = k.astype(k.eq(k.reshape(flat, (-1, 1)), k.arange(0, rows, 1, dtypes.int64)), d)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 
+from ..aliases import link, same
 from ..creation import empty
 from ..tensor import COPIED_HOOKS, Tensor, _make, _shareable
 
@@ -68,6 +69,8 @@ class Parameter(metaclass=_ParameterMeta):
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): data must be a Tensor, not {type(data).__name__}")
         p = _make(_shareable(data), data.dtype, data.backend)
+        if not (data.backend.views and data.backend.writable):
+            link(p, data, same)  # torch's Parameter(t) shares t's data
         p.requires_grad_(requires_grad)
         _register(p)
         return p

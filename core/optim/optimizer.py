@@ -14,9 +14,10 @@ from __future__ import annotations
 import struct
 
 from .. import dtypes
+from ..aliases import propagate
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, _make, _shareable
-from ..versions import bump
+from ..versions import bump, root
 
 __all__ = ["Optimizer"]
 
@@ -190,22 +191,35 @@ SCALAR_KEYS = frozenset(("step", "mu_product"))
 _EVERYWHERE = (Ellipsis,)  # the index of a whole array
 
 
+def _rebind(p: Tensor, before, out) -> None:
+    # the write kernel returned the array holding the result (contract 2.0; None: written in
+    # place); on a backend without in-place writes or views, p's aliases are brought along
+    k = p.backend
+    if out is not None:
+        p._array = out
+    if k.views and k.writable:
+        bump(p)
+        return
+    propagate(p)
+    bump(p, before)
+
+
 def add_into(p: Tensor, delta) -> None:
     """p += delta, written into p's own memory (delta: a backend array); bumps p's version."""
-    p.backend.add_into(_shareable(p), delta)
-    bump(p)
+    before = root(p)._array
+    _rebind(p, before, p.backend.add_into(_shareable(p), delta))
 
 
 def scale_into(p: Tensor, factor: float) -> None:
     """p *= factor, written into p's own memory; bumps p's version."""
-    p.backend.mul_into(_shareable(p), factor)
-    bump(p)
+    before = root(p)._array
+    _rebind(p, before, p.backend.mul_into(_shareable(p), factor))
 
 
 def write_into(p: Tensor, value) -> None:
     """p = value, written into p's own memory; bumps p's version."""
-    p.backend.setitem(_shareable(p), _EVERYWHERE, value)
-    bump(p)
+    before = root(p)._array
+    _rebind(p, before, p.backend.setitem(_shareable(p), _EVERYWHERE, value))
 
 
 def new_state(data, like: Tensor) -> Tensor:

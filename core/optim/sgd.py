@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
 from __future__ import annotations
 
+from ..backend import written
 from .optimizer import Optimizer, add_into, check_number, new_state
 
 __all__ = ["SGD"]
@@ -63,7 +64,7 @@ class SGD(Optimizer):
                 else:
                     # buf = momentum * buf + (1 - dampening) * g, in buf's own memory
                     scaled = g if dampening == 0 else k.mul(g, 1 - dampening)
-                    k.mul_into(buf._array, momentum)
-                    k.add_into(buf._array, scaled)
+                    buf._array = written(k.mul_into(buf._array, momentum), buf._array)
+                    buf._array = written(k.add_into(buf._array, scaled), buf._array)
                 g = k.add(g, k.mul(buf._array, momentum)) if nesterov else buf._array
             add_into(p, k.mul(g, -lr))
