@@ -85,6 +85,7 @@ from .random import (
 from .reduction import *  # noqa: F403
 from .sampling import *  # noqa: F403
 from .serialization import load, save
+from .compile import compile  # noqa: A004 - torch.compile
 from .shape import *  # noqa: F403
 from .tensor import Size, Tensor
 
