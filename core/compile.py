@@ -486,6 +486,7 @@ class CompiledFunction:
 
     def __call__(self, *args, **kwargs):
         if self._count < 0:
+            self.stats["eager"] += 1
             return self._fn(*args, **kwargs)
         try:
             scan = self._scan(args, kwargs)
