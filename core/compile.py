@@ -28,12 +28,12 @@ Python globals or calls `print`/`append`, and any error while recording.
 from __future__ import annotations
 
 import builtins
-import dis
 import sys
 import threading
 import warnings
 
-from . import grad_mode, random as _random, versions
+from . import grad_mode, versions
+from . import random as _random
 from .backend import KERNELS
 from .backends import loaded as _loaded_backends
 from .graph import HookDict, Node, RemovableHandle
@@ -145,7 +145,7 @@ class _Watch:
                 mod.stream = watched_stream
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *_exc) -> None:
         for obj, name, value in reversed(self._saved):
             setattr(obj, name, value)
         self._saved = []
@@ -276,6 +276,7 @@ def _is_array(v) -> bool:
 
 def _side_effects(code) -> str | None:
     """A Python side effect in the step's own code that a replay would skip, or None."""
+    import dis  # lazy: `import plugrad` must not pay for it
     free = set(code.co_freevars)
     for ins in dis.get_instructions(code):
         op = ins.opname
@@ -351,9 +352,9 @@ class _Program:
         if _is_array(v):
             name = self.slot_of.get(id(v))
             if name is None:
-                raise _Break("a kernel reads an array the step cannot reach (a tensor that is "
-                             "not an argument, nor in a module, optimizer, global or closure "
-                             "cell the function names)")
+                raise _Break("a kernel reads an array the step cannot reach (a tensor that "
+                             "is not an argument, nor in a module, optimizer, global or "
+                             "closure cell the function names)")
             used.append(name)
             return name
         t = type(v)
@@ -413,7 +414,8 @@ class _Program:
         ret = "".join(o + ", " for o in outs)
         src = (f"def replay({''.join(f'i{j}, ' for j in range(len(self.inputs)))}):\n"
                f"    {body}\n    return ({ret})\n")
-        exec(builtins.compile(src, f"<plugrad.compile replay, {nkernels} kernels>", "exec"), self.ns)
+        code = builtins.compile(src, f"<plugrad.compile replay, {nkernels} kernels>", "exec")
+        exec(code, self.ns)
         return self.ns["replay"], src
 
 
@@ -440,13 +442,16 @@ class CompiledFunction:
         if code is None and callable(fn):
             code = getattr(getattr(fn, "__func__", None), "__code__", None)
             if code is None:
-                code = getattr(getattr(type(fn), "__call__", None), "__code__", None)
-        self._code = code
+                call = type(fn).__call__
+                code = getattr(call, "__code__", None)
         self._static_break = _side_effects(code) if code is not None else None
         func = getattr(fn, "__func__", fn)
         self._globals = getattr(func, "__globals__", {})
         self._names = tuple(code.co_names) if code is not None else ()
         self._cells = getattr(func, "__closure__", None) or ()
+        # default argument values are reached like closure cells (`def step(x, model=model)`)
+        self._defaults = (tuple(getattr(func, "__defaults__", None) or ()) +
+                          tuple((getattr(func, "__kwdefaults__", None) or {}).values()))
         self._self = getattr(fn, "__self__", None)
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
@@ -463,6 +468,12 @@ class CompiledFunction:
         s.root(kwargs, "keyword argument", seen)
         if self._self is not None:
             s.root(self._self, "self", seen)
+        for i, v in enumerate(self._defaults):
+            if isinstance(v, (Tensor, Module, Optimizer)) or type(v) in _SCALARS or \
+                    type(v) in (list, tuple, dict):
+                s.root(v, f"default argument {i}", seen)
+            else:
+                s.key.append(("D", i, id(v)))
         g = self._globals
         for name in self._names:
             v = g.get(name, s)
@@ -611,7 +622,7 @@ def _build(pre: _Scan, before: list, calls: list, result, post: _Scan) -> _Entry
         if t._array is not pre.pre_arrays[i]:
             rebind.append((i, output(t._array)))
     places = []        # (location index, how, what)
-    for li, (loc, value) in enumerate(zip(post.locs, post.values)):
+    for li, value in enumerate(post.values):
         old = pre.values[li]
         if value is old:
             continue
@@ -755,11 +766,12 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend=None,
     ...     return loss.detach()
     >>> for _ in range(3):
     ...     loss = step(pg.tensor([0.5, 0.25]))
-    >>> loss, w.grad
-    (tensor(-0.0000), tensor([0.3932, 0.1966]))
+    >>> w.grad
+    tensor([0.3932, 0.1966])
     >>> step.stats
     {'recorded': 2, 'replayed': 1, 'eager': 0}
     """
+    del dynamic  # accepted, as torch's: a recording is always specialised to its shapes
     if mode not in _MODES:
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: "
                            f"{', '.join(m for m in _MODES if m)}")

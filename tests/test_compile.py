@@ -5,9 +5,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pytest
-
 import plugrad as pg
+import pytest
 from plugrad import nn, optim
 from plugrad.nn import functional as F
 
@@ -62,10 +61,10 @@ def test_demo_model_step_matches_eager():
         opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
         def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()  # noqa: B023 - used in the same iteration
+            loss = F.cross_entropy(model(x), y)  # noqa: B023 - used in the same iteration
             loss.backward()
-            opt.step()
+            opt.step()  # noqa: B023 - used in the same iteration
             return loss
         f = pg.compile(step) if compiled else step
         losses = [f(x, y) for _ in range(100)]
@@ -95,7 +94,7 @@ def test_tanh_chain_matches_eager():
     data = np.linspace(-1, 1, 16).astype(np.float32)
     xe, xc = pg.tensor(data, requires_grad=True), pg.tensor(data, requires_grad=True)
     f = pg.compile(_chain)
-    for i in range(100):
+    for _ in range(100):
         ge, gc = _chain(xe), f(xc)
         np.testing.assert_array_equal(gc.numpy(), ge.numpy())
         assert xc.grad is gc
@@ -128,10 +127,10 @@ def test_custom_function_model_matches_eager(adam):
         x = pg.linspace(-1, 1, 8).reshape(2, 4)
 
         def step(x):
-            opt.zero_grad()
-            loss = _Cube.apply(lin(x)).pow(2).mean()
+            opt.zero_grad()  # noqa: B023 - used in the same iteration
+            loss = _Cube.apply(lin(x)).pow(2).mean()  # noqa: B023 - used in the same iteration
             loss.backward()
-            opt.step()
+            opt.step()  # noqa: B023 - used in the same iteration
             return loss.detach()
         f = pg.compile(step) if compiled else step
         if compiled and adam:
@@ -192,10 +191,10 @@ def test_learning_rate_change_is_guarded():
         x = pg.ones(2, 3)
 
         def step(x):
-            opt.zero_grad()
-            loss = lin(x).pow(2).sum()
+            opt.zero_grad()  # noqa: B023 - used in the same iteration
+            loss = lin(x).pow(2).sum()  # noqa: B023 - used in the same iteration
             loss.backward()
-            opt.step()
+            opt.step()  # noqa: B023 - used in the same iteration
             return loss.detach()
         f = pg.compile(step) if compiled else step
         for _ in range(10):
@@ -365,3 +364,10 @@ def test_array_api_strict_step_works_or_says_why():
     for a, b in zip(pc, pe):
         np.testing.assert_array_equal(a, b)
     assert f.stats["replayed"] or f.breaks
+
+
+def test_docstring_examples():
+    import doctest
+    import sys
+    result = doctest.testmod(sys.modules["plugrad.compile"], optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 5 and result.failed == 0
