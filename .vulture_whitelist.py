@@ -88,3 +88,7 @@ rcond
 # (core/nn/transformer.py): torch's public attribute and staticmethod, read by the user's code
 _.use_nested_tensor
 _.generate_square_subsequent_mask
+# plugrad.compile (core/compile.py): functools-style __wrapped__ on a compiled function, and
+# ExplainOutput.entries, read by the user's code
+_.__wrapped__
+_.entries

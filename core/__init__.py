@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from . import accelerator, autograd, backends, cuda, dtypes, nn, optim, random, utils, viz
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .autograd.anomaly_mode import set_anomaly as set_anomaly_enabled
+from .compile import compile  # noqa: A004 - torch.compile
 from .creation import (
     arange,
     as_tensor,

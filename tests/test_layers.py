@@ -36,6 +36,7 @@ LAYERS = [
     ("methods",),
     ("autograd.*", "viz"),
     ("nn.*", "optim.*", "serialization", "utils", "utils.*"),
+    ("compile",),
     ("", "bench_dashboard"),   # "" is the package itself (plugrad/__init__.py)
     ("demo",),
     ("cli",),
