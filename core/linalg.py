@@ -58,6 +58,20 @@ def _operands(a, b, op: str) -> None:
                            f"{a.backend.name!r} and {b.backend.name!r}; move one with .to()")
 
 
+def _multipliable(sa: tuple, sb: tuple) -> bool:
+    """Whether matmul's rules accept these shapes (checked only after a kernel failed, so
+    that a library's other errors are not reported as a shape mismatch)."""
+    inner_a = sa[-1]
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if inner_a != inner_b:
+        return False
+    batch_a, batch_b = sa[:-2], sb[:-2]
+    for x, y in zip(reversed(batch_a), reversed(batch_b)):
+        if x != y and x != 1 and y != 1:
+            return False
+    return True
+
+
 def _shape_error(a: Tensor, b: Tensor) -> RuntimeError:
     """torch's message for the operand shapes that cannot be multiplied."""
     sa, sb = tuple(a._array.shape), tuple(b._array.shape)
@@ -108,7 +122,9 @@ def _product(a: Tensor, b: Tensor, name: str) -> Tensor:
     bk = a.backend
     try:
         out = _make(bk.matmul(a._array, b._array), a.dtype, bk)
-    except ValueError:
+    except (ValueError, TypeError):  # NumPy raises ValueError, JAX TypeError
+        if _multipliable(tuple(a._array.shape), tuple(b._array.shape)):
+            raise
         raise _shape_error(a, b) from None
     if STATE.grad_enabled and (a._rg or b._rg):
         record(out, name, _matmul_backward, (a, b), (a, b))

@@ -355,3 +355,17 @@ def test_cross_without_dim_warns_like_torch():
 ])
 def test_second_derivatives_of_products(op):
     check_second_grads(op, S33)
+
+
+@pytest.mark.parametrize("reason", ["shapes", "other"])
+def test_a_kernel_raising_type_error_on_shapes_gives_torchs_error(monkeypatch, reason):
+    # JAX raises TypeError for operands that cannot be multiplied, NumPy ValueError; an error
+    # with shapes that can be multiplied is the library's own and passes through
+    k = pg.backends.get("numpy")
+
+    def matmul(a, b):
+        raise TypeError("dot_general requires contracting dimensions to have the same shape")
+    monkeypatch.setattr(k, "matmul", matmul)
+    a, b = pg.ones(2, 3), pg.ones(4 if reason == "shapes" else 3, 2)
+    with pytest.raises(RuntimeError if reason == "shapes" else TypeError):
+        a @ b

@@ -32,6 +32,7 @@ def _check_ints(index: tuple, shape: tuple) -> None:
 
 
 def backend_class(jax, jnp):
+    from jax.scipy import special
     class JaxBackend(ArrayAPIBackend):
         """plugrad's kernels on jax.numpy; writes return new arrays, views are copies."""
 
@@ -73,6 +74,15 @@ def backend_class(jax, jnp):
 
         def to_host(self, x):
             return np.asarray(x)
+
+        # not in the Array API standard, but in jax.scipy.special
+        @staticmethod
+        def erf(x):
+            return special.erf(x)
+
+        @staticmethod
+        def erfinv(x):
+            return special.erfinv(x)
 
     # jnp's functions take Python numbers on either side as weakly typed scalars: no 0-d
     # array (and no device transfer) per number, and the array's dtype wins
