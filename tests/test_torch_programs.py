@@ -156,3 +156,73 @@ def test_training_loop_with_mse_and_adam():
     np.testing.assert_allclose(losses, want_losses, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(final, want_final, rtol=1e-4, atol=1e-5)
     assert losses[-1] < losses[0] / 2
+
+
+# (d) a small CNN trained with a DataLoader (in order: torch's shuffled order cannot be
+# reproduced), SGD with momentum, a StepLR schedule, checkpointed with torch.save and loaded
+# into a fresh model that must score the same
+def cnn_with_dataloader(torch, init, path, epochs=3):
+    nn = torch.nn  # `from torch import nn` would import the real torch in both runs
+    DataLoader, TensorDataset = torch.utils.data.DataLoader, torch.utils.data.TensorDataset
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+            self.conv2 = nn.Conv2d(4, 8, 3)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = nn.Linear(8, 3)
+
+        def forward(self, x):
+            x = self.pool(torch.relu(self.conv1(x)))
+            x = self.pool(torch.relu(self.conv2(x)))
+            return self.fc(torch.flatten(x, 1))
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = Net().to(device)
+    model.load_state_dict({k: torch.tensor(v, dtype=torch.float32)
+                           for k, v in init["weights"].items()})
+    data = TensorDataset(torch.tensor(init["x"], dtype=torch.float32),
+                         torch.tensor(init["y"], dtype=torch.int64))
+    loader = DataLoader(data, batch_size=8, shuffle=False)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    loss_fn = nn.CrossEntropyLoss()
+    losses = []
+    for _ in range(epochs):
+        model.train()
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            optimizer.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        scheduler.step()
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "epoch": epochs}, path)
+    fresh = Net()
+    checkpoint = torch.load(path, weights_only=True)
+    fresh.load_state_dict(checkpoint["model"])
+    fresh.eval()
+    with torch.no_grad():
+        logits = fresh(torch.tensor(init["x"], dtype=torch.float32))
+        accuracy = (logits.argmax(1) == torch.tensor(init["y"])).float().mean().item()
+    return losses, accuracy, checkpoint["epoch"], scheduler.get_last_lr()
+
+
+def test_cnn_with_a_dataloader_a_scheduler_and_a_checkpoint(tmp_path):
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, size=40)
+    x = rng.standard_normal((40, 1, 8, 8)) * 0.5
+    x[np.arange(40), 0, y * 2, y * 2] += 3.0  # a bright pixel per class: learnable
+    init = {"x": x, "y": y,
+            "weights": _weights({"conv1.weight": (4, 1, 3, 3), "conv1.bias": (4,),
+                                 "conv2.weight": (8, 4, 3, 3), "conv2.bias": (8,),
+                                 "fc.weight": (3, 8), "fc.bias": (3,)}, 6)}
+    want = cnn_with_dataloader(torch_module, init, tmp_path / "torch.pt")
+    got = cnn_with_dataloader(plugrad, init, tmp_path / "plugrad.pt")
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-6)
+    assert got[1] == pytest.approx(want[1]) and got[2] == want[2]
+    assert got[3] == pytest.approx(want[3])
+    assert got[0][-1] < got[0][0]
