@@ -65,28 +65,29 @@ _GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0
 _erfc_objects = np.frompyfunc(math.erfc, 1, 1)
 
 
-_VECTOR_ERF = []  # [scipy.special.erf or None], looked up on the first call
+_VECTOR_ERF = []  # [(scipy.special.erf, scipy.special.erfinv) or (None, None)], on first use
 
 
 def _vector_erf():
-    """SciPy's erf ufunc where SciPy is installed (an optional speed-up: GELU calls erf on
-    every activation), else None. Imported on first use: SciPy takes ~0.1 s to import."""
+    """SciPy's erf and erfinv ufuncs where SciPy is installed (an optional speed-up: GELU calls
+    erf on every activation), else (None, None). Imported on first use: SciPy takes ~0.1 s."""
     if not _VECTOR_ERF:
         try:
-            from scipy.special import erf as vector_erf
+            from scipy.special import erf as vector_erf, erfinv as vector_erfinv
         except ImportError:
-            vector_erf = None
-        _VECTOR_ERF.append(vector_erf)
+            vector_erf = vector_erfinv = None
+        _VECTOR_ERF.append((vector_erf, vector_erfinv))
     return _VECTOR_ERF[0]
 
 
 def erf(x):
     """The error function of a floating array: SciPy's ufunc where SciPy is installed, else
-    math.erf on each element (both correct to the last bits; the loop is ~6x slower)."""
+    math.erf on each element (both correct to the last bits; the loop is ~5x slower even on
+    16 elements)."""
     x = np.asarray(x)
-    vector_erf = _VECTOR_ERF[0] if _VECTOR_ERF else _vector_erf()
-    if vector_erf is not None and x.size > 16:
-        return vector_erf(x).astype(x.dtype, copy=False)
+    vector_erf = (_VECTOR_ERF[0] if _VECTOR_ERF else _vector_erf())[0]
+    if vector_erf is not None:  # asarray: a 0-d input gives a NumPy scalar
+        return np.asarray(vector_erf(x), dtype=x.dtype)
     return np.asarray(_erf_objects(x), dtype=x.dtype)
 
 
@@ -126,8 +127,12 @@ _erfinv_objects = np.frompyfunc(_erfinv_one, 1, 1)
 def erfinv(x):
     """The inverse error function of a floating array: Giles's single-precision approximation,
     then Newton steps on math.erf (erfc near +-1; float64 accuracy); +-inf at +-1, NaN beyond.
-    Small arrays go element by element (`_erfinv_one`), large ones as whole arrays."""
+    Small arrays go element by element (`_erfinv_one`), large ones as whole arrays. Where
+    SciPy is installed, its ufunc (the same accuracy, ~50x faster on 16 elements)."""
     x = np.asarray(x)
+    vector_erfinv = (_VECTOR_ERF[0] if _VECTOR_ERF else _vector_erf())[1]
+    if vector_erfinv is not None:  # copysign: SciPy's gives +0 at -0
+        return np.asarray(np.copysign(vector_erfinv(x), x), dtype=x.dtype)
     if x.size <= 64:
         return np.asarray(_erfinv_objects(x), dtype=x.dtype)
     y = x.astype(np.float64)

@@ -106,7 +106,7 @@ OP_CASES = (
                "nan_to_num", "clone", "flatten", "std", "amax", "amin",
                "logdet", "det", "inverse")] + [
     OpCase("prod", "x.prod(1)", positive=True),
-    OpCase("positive", "lib.positive(x)", entry="pos"),
+    OpCase("positive", "+x", entry="pos"),
     OpCase("hypot", "lib.hypot(x, y)", "xy"),
     OpCase("minimum", "lib.minimum(x, y)", "xy"),
     OpCase("fmod", "lib.fmod(x, 1.5)"),

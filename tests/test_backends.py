@@ -738,9 +738,29 @@ def test_numpy_erf_is_the_c_librarys_with_or_without_scipy(monkeypatch, scipy):
         pytest.importorskip("scipy.special")
         monkeypatch.setattr(numpy_backend, "_VECTOR_ERF", [])
     else:
-        monkeypatch.setattr(numpy_backend, "_VECTOR_ERF", [None])
+        monkeypatch.setattr(numpy_backend, "_VECTOR_ERF", [(None, None)])
     x = np.concatenate([np.linspace(-6, 6, 101), [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300]])
     got = numpy_backend.erf(x)
     expected = np.array([math.erf(v) for v in x])
     np.testing.assert_allclose(got, expected, rtol=4e-16, atol=0)
     assert numpy_backend.erf(x.astype(np.float32)).dtype == np.float32
+    # tiny and 0-d arrays take the same path and stay arrays of their dtype
+    for a in (x[:5], x[:5].reshape(5, 1).astype(np.float32), np.asarray(x[3])):
+        out = numpy_backend.erf(a)
+        assert type(out) is np.ndarray and out.dtype == a.dtype and out.shape == a.shape
+        np.testing.assert_allclose(out, np.array([math.erf(v) for v in a.ravel()],
+                                                 dtype=a.dtype).reshape(a.shape), rtol=1e-6)
+    y = np.array([-1.0, -0.999999, -0.5, 0.0, 1e-300, 0.3, 0.9, 1.0, 1.5, np.nan])
+    for a in (y, y[:3].astype(np.float32), np.asarray(y[4]), np.tile(y, 10)):
+        out = numpy_backend.erfinv(a)
+        assert type(out) is np.ndarray and out.dtype == a.dtype and out.shape == a.shape
+        back = np.array([math.erf(v) for v in np.asarray(out, np.float64).ravel()])
+        want = np.asarray(a, np.float64).ravel()
+        inside = np.abs(want) < 1
+        np.testing.assert_allclose(back[inside], want[inside],
+                                   rtol=1e-6 if a.dtype == np.float32 else 1e-14, atol=1e-300)
+        np.testing.assert_array_equal(np.asarray(out, np.float64).ravel()[~inside],
+                                      np.where(np.isnan(want[~inside]), np.nan,
+                                               np.where(np.abs(want[~inside]) == 1,
+                                                        np.sign(want[~inside]) * np.inf,
+                                                        np.nan)))
