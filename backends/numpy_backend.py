@@ -203,7 +203,10 @@ class NumpyBackend(ArrayAPIBackend):
             view = np.asarray(x).view()
             view.shape = shape  # raises AttributeError when a copy would be needed
             return view
-        return np.reshape(x, shape)
+        try:  # the method: np.reshape adds ~0.6 us of Python-level wrapping per call
+            return x.reshape(shape)
+        except AttributeError:  # a Python number
+            return np.reshape(x, shape)
 
     @staticmethod
     def permute(x, axes):
