@@ -284,6 +284,17 @@ class NumpyBackend(ArrayAPIBackend):
     slogdet = staticmethod(np.linalg.slogdet)
     det = staticmethod(np.linalg.det)
 
+    # contract 1.6: NumPy's own, where the fallbacks take a Python loop or three kernels
+    @staticmethod
+    def nonzero(x, dtype):
+        return np.argwhere(x).astype(_TO_NATIVE[dtype], copy=False)
+
+    @staticmethod
+    def count_nonzero(x, axis, dtype):
+        if axis is None:  # np.count_nonzero's fast path, a Python int
+            return np.asarray(np.count_nonzero(x), _TO_NATIVE[dtype])
+        return np.count_nonzero(x, axis).astype(_TO_NATIVE[dtype], copy=False)
+
     @staticmethod
     def unfold(x, axis, size, step):
         # a strided view: window i starts step elements after window i - 1

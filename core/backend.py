@@ -81,7 +81,9 @@ Any = object
 #        has strides; fallback one strided getitem per window offset, joined by concat)
 #   1.5  optional inv solve cholesky qr svd eigh slogdet det (linear algebra of batched
 #        matrices; no fallback but det's, which composes slogdet)
-CONTRACT_VERSION = (1, 5)
+#   1.6  optional nonzero (indexing: the (n, ndim) indices of the true elements; fallback a
+#        Python loop over tolist) and count_nonzero (reduce; fallback sum of ne(x, 0) as int64)
+CONTRACT_VERSION = (1, 6)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -216,6 +218,8 @@ KERNELS = {
     "eigh":         ("linalg",   "optional", ()),
     "slogdet":      ("linalg",   "optional", ()),
     "det":          ("linalg",   "optional", ()),
+    "nonzero":      ("indexing", "optional", ()),
+    "count_nonzero": ("reduce",  "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -735,6 +739,30 @@ class Backend:
         sign * exp(log|det|) from `slogdet`."""
         sign, logabs = self.slogdet(a)
         return self.mul(sign, self.exp(logabs))
+
+    def nonzero(self, x: Array, dtype) -> Array:
+        """Optional (contract 1.6). The indices of the true elements of a bool array, as an
+        (n, x.ndim) array of the integer `dtype` (int64 from the core) in row-major order
+        ((n, 0) for a 0-d x); the fallback walks `tolist` in Python."""
+        shape = tuple(x.shape)
+        flags = self.tolist(self.reshape(x, (-1,)))
+        where = [i for i, f in enumerate(flags) if f]
+        coords = []
+        for i in where:
+            row = []
+            for s in reversed(shape):
+                i, r = divmod(i, s)
+                row.append(r)
+            coords.extend(reversed(row))
+        if not coords:
+            return self.full((len(where), len(shape)), 0, dtype)
+        return self.reshape(self.asarray(coords, dtype), (len(where), len(shape)))
+
+    def count_nonzero(self, x: Array, axis: tuple | None, dtype) -> Array:
+        """Optional (contract 1.6). The number of nonzero (true) elements over `axis` (None:
+        all) as an array of the integer `dtype` (int64 from the core); the fallback sums
+        ne(x, 0) cast to `dtype` (the Array API standard's sum refuses bools)."""
+        return self.sum(self.astype(self.ne(x, 0), dtype), axis, False)
 
 
 _MASK64 = (1 << 64) - 1

@@ -421,6 +421,26 @@ def test_a_backend_without_log1p_and_expm1_falls_back_to_required_kernels():
     np.testing.assert_allclose(bk.expm1(x.array), np.expm1([0.25, 1.0]), rtol=1e-6)
 
 
+@pytest.mark.parametrize("which", ["numpy", "fallback"])
+def test_the_nonzero_and_count_nonzero_kernels(which):
+    # contract 1.6: NumPy's argwhere and count_nonzero, and Backend's fallbacks, agree
+    bk = backends.get("numpy") if which == "numpy" else _Minimal()
+    if which == "fallback":
+        assert type(bk).nonzero is Backend.nonzero
+        assert type(bk).count_nonzero is Backend.count_nonzero
+    rng = np.random.default_rng(3)
+    for a in (rng.random((3, 4, 2)) < 0.4, np.zeros((2, 3), bool), np.ones((0, 3), bool),
+              np.array(True), np.array(False), np.array([False, True, True])):
+        got = bk.nonzero(a, pg.int64)
+        assert got.dtype == np.int64 and got.shape == (int(a.sum()), a.ndim)
+        np.testing.assert_array_equal(got, np.argwhere(a))
+    x = np.array([[0.0, -0.0, np.nan], [2.0, 0.0, -1.5]])
+    for axis, want in ((None, 3), ((0,), [1, 0, 2]), ((1,), [1, 2]), ((0, 1), 3)):
+        got = np.asarray(bk.count_nonzero(x, axis, pg.int64))
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, want)
+
+
 def test_the_linear_algebra_kernels_of_each_backend(other):
     # contract 1.5: batched, numpy.linalg's values; ValueError for a singular matrix
     rng = np.random.default_rng(0)
