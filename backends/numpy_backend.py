@@ -199,7 +199,7 @@ class NumpyBackend(ArrayAPIBackend):
     def reshape(x, shape, copy=None):
         if copy is False:
             if _RESHAPE_TAKES_COPY:  # NumPy 2.1+: raises ValueError rather than copy
-                return np.reshape(x, shape, copy=False)
+                return np.asarray(x).reshape(shape, copy=False)
             view = np.asarray(x).view()
             view.shape = shape  # raises AttributeError when a copy would be needed
             return view

@@ -22,7 +22,7 @@ def _sizes(args) -> tuple:
     """Accept both f(2, 3) and f((2, 3))."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
-    return tuple(int(s) for s in args)
+    return tuple(map(int, args))
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
