@@ -73,7 +73,8 @@ def _vector_erf():
     erf on every activation), else (None, None). Imported on first use: SciPy takes ~0.1 s."""
     if not _VECTOR_ERF:
         try:
-            from scipy.special import erf as vector_erf, erfinv as vector_erfinv
+            from scipy.special import erf as vector_erf
+            from scipy.special import erfinv as vector_erfinv
         except ImportError:
             vector_erf = vector_erfinv = None
         _VECTOR_ERF.append((vector_erf, vector_erfinv))
