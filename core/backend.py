@@ -82,7 +82,8 @@ Any = object
 #   1.5  optional inv solve cholesky qr svd eigh slogdet det (linear algebra of batched
 #        matrices; no fallback but det's, which composes slogdet)
 #   1.6  optional nonzero (indexing: the (n, ndim) indices of the true elements; fallback a
-#        Python loop over tolist) and count_nonzero (reduce; fallback sum of ne(x, 0) as int64)
+#        Python loop over tolist), count_nonzero (reduce; fallback sum of ne(x, 0) as int64)
+#        and clip (select: x limited to [lo, hi] in one pass; fallback maximum then minimum)
 CONTRACT_VERSION = (1, 6)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
@@ -220,6 +221,7 @@ KERNELS = {
     "det":          ("linalg",   "optional", ()),
     "nonzero":      ("indexing", "optional", ()),
     "count_nonzero": ("reduce",  "optional", ()),
+    "clip":         ("select",   "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -757,6 +759,15 @@ class Backend:
         if not coords:
             return self.full((len(where), len(shape)), 0, dtype)
         return self.reshape(self.asarray(coords, dtype), (len(where), len(shape)))
+
+    def clip(self, x: Array, lo, hi) -> Array:
+        """Optional (contract 1.6). x limited to [lo, hi] (arrays of x's dtype broadcasting
+        with x, or Python numbers; either may be None, not both): minimum(maximum(x, lo), hi),
+        so hi wins where lo > hi and NaN stays NaN. The fallback is those two kernels (which
+        may give +0.0 where the bound is -0.0; one pass of the library's clip need not)."""
+        if lo is not None:
+            x = self.maximum(x, lo)
+        return x if hi is None else self.minimum(x, hi)
 
     def count_nonzero(self, x: Array, axis: tuple | None, dtype) -> Array:
         """Optional (contract 1.6). The number of nonzero (true) elements over `axis` (None:

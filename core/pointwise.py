@@ -764,11 +764,8 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's name
                                f"{k.name!r} and {v.backend.name!r}")
     d = dtypes.result_type(x, *given)
     try:
-        data = cast(x, d)
-        if lo is not None:
-            data = k.maximum(data, cast(lo, d) if isinstance(lo, Tensor) else lo)
-        if hi is not None:
-            data = k.minimum(data, cast(hi, d) if isinstance(hi, Tensor) else hi)
+        data = k.clip(cast(x, d), cast(lo, d) if isinstance(lo, Tensor) else lo,
+                      cast(hi, d) if isinstance(hi, Tensor) else hi)
     except Exception as err:
         raise kernel_error("clamp", err, x, *given) from None
     out = _make(data, d, k)

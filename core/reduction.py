@@ -862,7 +862,7 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
     k = x.backend
     dims = _dims(dim, x._array.ndim)
     axis = _axis(x, dims)
-    a = k.abs(x._array)
+    a = x._array if p == 2 else k.abs(x._array)  # the 2-norm squares: no abs needed
     inf = float("inf")
     if p == inf or p == -inf:
         if x.numel() == 0 and (dim is None or builtins.any(x._array.shape[i] == 0 for i in dims)):

@@ -441,6 +441,22 @@ def test_the_nonzero_and_count_nonzero_kernels(which):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("which", ["numpy", "fallback"])
+def test_the_clip_kernel(which):
+    # contract 1.6: hi wins where lo > hi, NaN stays NaN, a None bound is no bound
+    bk = backends.get("numpy") if which == "numpy" else _Minimal()
+    x = np.array([-3.0, -0.5, 0.25, 2.0, np.nan], dtype=np.float32)
+    for lo, hi, want in ((-1.0, 1.0, [-1.0, -0.5, 0.25, 1.0, np.nan]),
+                         (None, 0.0, [-3.0, -0.5, 0.0, 0.0, np.nan]),
+                         (0.0, None, [0.0, 0.0, 0.25, 2.0, np.nan]),
+                         (1.0, -1.0, [-1.0] * 4 + [np.nan]),
+                         (np.float32([0.0] * 5), np.float32([1.0, 1.0, 0.1, 1.0, 1.0]),
+                          [0.0, 0.0, 0.1, 1.0, np.nan])):
+        got = bk.clip(x, lo, hi)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, np.array(want, np.float32))
+
+
 def test_the_linear_algebra_kernels_of_each_backend(other):
     # contract 1.5: batched, numpy.linalg's values; ValueError for a singular matrix
     rng = np.random.default_rng(0)
