@@ -60,7 +60,7 @@ CASES = {
     "mean": ("x.mean(1)", "xs.mean(1)"),
     "prod": ("x.prod(1)", "xs.prod(1)"),
     "max": ("x.max()", "xs.max()"),
-    "max_dim": ("x.max(1).values", "xs.max(1)"),
+    "max_dim": ("x.max(1).values", "(xs.argmax(1), xs.max(1))[1]"),  # values and indices
     "argmax": ("x.argmax(1)", "xs.argmax(1)"),
     "var": ("x.var(1)", "xs.var(1, ddof=1)"),
     "std": ("x.std(1)", "xs.std(1, ddof=1)"),
@@ -83,8 +83,8 @@ def _erf(a):
     return erf(a)
 
 
-def _sort(a):  # values and indices, as sort returns both
-    i = np.argsort(a, 1)
+def _sort(a):  # values and indices, as sort returns both; stable, as plugrad's (torch's ties)
+    i = np.argsort(a, 1, kind="stable")
     return np.take_along_axis(a, i, 1)
 
 
