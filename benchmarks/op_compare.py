@@ -2,8 +2,10 @@
 
     python benchmarks/op_compare.py [--size 4] [--rounds 7] [-k NAME,NAME]
 
-The cases are bench_ops.OP_CASES (each an op-table entry), on float32 inputs of
-size x size (default 4x4: what a tiny op costs beyond its kernel). Each round
+The cases are bench_ops.OP_CASES (every declared op torch has), on float32 inputs of
+size x size (default 4x4: what a tiny op costs beyond its kernel; a case may shape its
+inputs from that size, e.g. 1 x 2 x size x size for conv2d). Cases without a derivative
+are timed forward only; a case that fails its check is left out and named on stderr. Each round
 times every case on plugrad and on torch, alternating which goes first; a
 sample is the best of a few hundred calls. The table gives medians over rounds
 in microseconds and the ratio plugrad / torch (below 1: plugrad is faster).
