@@ -709,8 +709,22 @@ def _triu_backward(node, g):
     return (triu(g, node.args),)
 
 
+_DIAGONALS: dict = {}  # (backend, m, n, offset) -> diagonal_index's result (read only)
+
+
 def diagonal_index(k, m: int, n: int, offset: int):
-    """The flat positions (in an m x n matrix) of the diagonal `offset`, as an int64 array."""
+    """The flat positions (in an m x n matrix) of the diagonal `offset`, as an int64 array
+    (cached per size: callers only read it)."""
+    key = (k, m, n, offset)
+    found = _DIAGONALS.get(key)
+    if found is None:
+        if len(_DIAGONALS) >= 64:
+            _DIAGONALS.clear()
+        found = _DIAGONALS[key] = _diagonal_index(k, m, n, offset)
+    return found
+
+
+def _diagonal_index(k, m: int, n: int, offset: int):
     if offset >= 0:
         length = max(0, min(m, n - offset))
         first = offset
