@@ -166,7 +166,7 @@ def erfinv(x):
 
 
 # the clip ufunc: one pass, torch's results for -0.0 bounds; np.clip wraps it in ~2 us of Python
-_clip = getattr(getattr(np, "_core", None) or np.core, "umath").clip
+_clip = (getattr(np, "_core", None) or np.core).umath.clip
 _RESHAPE_TAKES_COPY = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
 
 
