@@ -544,7 +544,11 @@ def sign(x: Tensor) -> Tensor:
     k = x.backend
     if x.dtype.is_floating_point:  # torch's sign(nan) is 0; the library's is nan
         data = k.sign(x._array)
-        data = k.where(k.isnan(x._array), 0, data)
+        # the sum of signs is NaN only when one is (or, rarely, when +-inf partial sums of a
+        # huge float16 array meet: the where is then merely not needed): one read, no where
+        total = None if k.lazy else k.tolist(k.sum(data, None, False))  # lazy: no compute
+        if total != total or total is None:
+            data = k.where(k.isnan(x._array), 0, data)
     else:
         data = k.copy(x._array) if x.dtype is dtypes.bool else k.sign(x._array)
     out = _make(data, x.dtype, k)
@@ -1101,14 +1105,22 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
     if not d.is_floating_point:
         return _make(k.copy(x._array), d, k)
     big = _FLOAT_MAX[d.name]
+    nan = number(nan, "nan_to_num")
     data = x._array
-    data = k.where(k.isnan(data), number(nan, "nan_to_num"), data)
-    # +-inf: clipping to the dtype's own range maps them to its largest finite values and
-    # leaves every finite value alone (cheaper than a where); other values need the where
-    data = k.maximum(data, -big) if neginf is None else \
-        k.where(k.eq(data, -_INF), number(neginf, "nan_to_num"), data)
-    data = k.minimum(data, big) if posinf is None else \
-        k.where(k.eq(data, _INF), number(posinf, "nan_to_num"), data)
+    if posinf is None and neginf is None:
+        # +-inf: clipping to the dtype's own range maps them to its largest finite values and
+        # leaves every finite value (and NaN) alone, in one pass; then NaN, only if the sum
+        # says there is one (NaN, or +-inf partial sums meeting: the where is then a no-op)
+        data = k.clip(data, -big, big)
+        total = None if k.lazy else k.tolist(k.sum(data, None, False))  # lazy: no compute
+        if total != total or total is None:
+            data = k.where(k.isnan(data), nan, data)
+    else:
+        data = k.where(k.isnan(data), nan, data)
+        data = k.maximum(data, -big) if neginf is None else \
+            k.where(k.eq(data, -_INF), number(neginf, "nan_to_num"), data)
+        data = k.minimum(data, big) if posinf is None else \
+            k.where(k.eq(data, _INF), number(posinf, "nan_to_num"), data)
     out = _make(data, d, k)
     if x._rg and STATE.grad_enabled:
         record1(out, "NanToNumBackward0", _nan_to_num_backward, x, (x,))
