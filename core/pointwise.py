@@ -756,6 +756,15 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's name
     The gradient reaches x where it lies inside, and a tensor bound where it is the output.
     """
     tensor_arg(x, "clamp")
+    if (x.dtype.is_floating_point and (min is None or type(min) is float or type(min) is int)
+            and (max is None or type(max) is float or type(max) is int)
+            and (min is not None or max is not None)):
+        # the common case, a floating x and Python numbers: x's dtype, one kernel
+        k = x.backend
+        out = _make(k.clip(x._array, min, max), x.dtype, k)
+        if x._rg and STATE.grad_enabled:
+            record(out, "ClampBackward1", _clamp_backward, (x, min, max), (x, min, max))
+        return out
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     lo, hi = [v if v is None or isinstance(v, Tensor) else number(v, "clamp")
