@@ -65,7 +65,7 @@ _GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0
 _erfc_objects = np.frompyfunc(math.erfc, 1, 1)
 
 
-_VECTOR_ERF = []  # [scipy.special.erf or None], looked up on the first call
+_VECTOR_ERF = []  # [(scipy.special.erf, scipy.special.erfinv) or (None, None)], on first use
 
 
 def _matmul(a, b):
@@ -81,24 +81,26 @@ def _matmul(a, b):
 
 
 def _vector_erf():
-    """SciPy's erf ufunc where SciPy is installed (an optional speed-up: GELU calls erf on
-    every activation), else None. Imported on first use: SciPy takes ~0.1 s to import."""
+    """SciPy's erf and erfinv ufuncs where SciPy is installed (an optional speed-up: GELU calls
+    erf on every activation), else (None, None). Imported on first use: SciPy takes ~0.1 s."""
     if not _VECTOR_ERF:
         try:
             from scipy.special import erf as vector_erf
+            from scipy.special import erfinv as vector_erfinv
         except ImportError:
-            vector_erf = None
-        _VECTOR_ERF.append(vector_erf)
+            vector_erf = vector_erfinv = None
+        _VECTOR_ERF.append((vector_erf, vector_erfinv))
     return _VECTOR_ERF[0]
 
 
 def erf(x):
     """The error function of a floating array: SciPy's ufunc where SciPy is installed, else
-    math.erf on each element (both correct to the last bits; the loop is ~6x slower)."""
+    math.erf on each element (both correct to the last bits; the loop is ~5x slower even on
+    16 elements)."""
     x = np.asarray(x)
-    vector_erf = _VECTOR_ERF[0] if _VECTOR_ERF else _vector_erf()
-    if vector_erf is not None and x.size > 16:
-        return vector_erf(x).astype(x.dtype, copy=False)
+    vector_erf = (_VECTOR_ERF[0] if _VECTOR_ERF else _vector_erf())[0]
+    if vector_erf is not None:  # asarray: a 0-d input gives a NumPy scalar
+        return np.asarray(vector_erf(x), dtype=x.dtype)
     return np.asarray(_erf_objects(x), dtype=x.dtype)
 
 
@@ -138,8 +140,12 @@ _erfinv_objects = np.frompyfunc(_erfinv_one, 1, 1)
 def erfinv(x):
     """The inverse error function of a floating array: Giles's single-precision approximation,
     then Newton steps on math.erf (erfc near +-1; float64 accuracy); +-inf at +-1, NaN beyond.
-    Small arrays go element by element (`_erfinv_one`), large ones as whole arrays."""
+    Small arrays go element by element (`_erfinv_one`), large ones as whole arrays. Where
+    SciPy is installed, its ufunc (the same accuracy, ~50x faster on 16 elements)."""
     x = np.asarray(x)
+    vector_erfinv = (_VECTOR_ERF[0] if _VECTOR_ERF else _vector_erf())[1]
+    if vector_erfinv is not None:  # copysign: SciPy's gives +0 at -0
+        return np.asarray(np.copysign(vector_erfinv(x), x), dtype=x.dtype)
     if x.size <= 64:
         return np.asarray(_erfinv_objects(x), dtype=x.dtype)
     y = x.astype(np.float64)
@@ -171,6 +177,8 @@ def erfinv(x):
     return r.astype(x.dtype)
 
 
+# the clip ufunc: one pass, torch's results for -0.0 bounds; np.clip wraps it in ~2 us of Python
+_clip = (getattr(np, "_core", None) or np.core).umath.clip
 _RESHAPE_TAKES_COPY = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
 
 
@@ -206,11 +214,14 @@ class NumpyBackend(ArrayAPIBackend):
     def reshape(x, shape, copy=None):
         if copy is False:
             if _RESHAPE_TAKES_COPY:  # NumPy 2.1+: raises ValueError rather than copy
-                return np.reshape(x, shape, copy=False)
+                return np.asarray(x).reshape(shape, copy=False)
             view = np.asarray(x).view()
             view.shape = shape  # raises AttributeError when a copy would be needed
             return view
-        return np.reshape(x, shape)
+        try:  # the method: np.reshape adds ~0.6 us of Python-level wrapping per call
+            return x.reshape(shape)
+        except AttributeError:  # a Python number
+            return np.reshape(x, shape)
 
     @staticmethod
     def permute(x, axes):
@@ -288,6 +299,28 @@ class NumpyBackend(ArrayAPIBackend):
     eigh = staticmethod(np.linalg.eigh)
     slogdet = staticmethod(np.linalg.slogdet)
     det = staticmethod(np.linalg.det)
+
+    # contract 2.1: NumPy's own, where the fallbacks take a Python loop or three kernels
+    @staticmethod
+    def nonzero(x, dtype):
+        if x.ndim == 0:
+            return np.argwhere(x).astype(_TO_NATIVE[dtype], copy=False)
+        # np.argwhere is this, behind ~1.5 us of Python wrappers; .T: a view, read only
+        return np.array(x.nonzero(), _TO_NATIVE[dtype]).T
+
+    @staticmethod
+    def clip(x, lo, hi):
+        if lo is None:
+            return np.minimum(x, hi)
+        if hi is None:
+            return np.maximum(x, lo)
+        return _clip(x, lo, hi)
+
+    @staticmethod
+    def count_nonzero(x, axis, dtype):
+        if axis is None or len(axis) == x.ndim:  # np.count_nonzero's fast path, a Python int
+            return np.asarray(np.count_nonzero(x), _TO_NATIVE[dtype])
+        return np.count_nonzero(x, axis).astype(_TO_NATIVE[dtype], copy=False)
 
     @staticmethod
     def unfold(x, axis, size, step):

@@ -97,7 +97,10 @@ Any = object
 #        True); `process_switches` names process-wide switches a factory turns on. A
 #        backend of contract 1.x still loads: its write kernels return None, which the core
 #        reads as "written in place", and it inherits writable = views = True
-CONTRACT_VERSION = (2, 0)
+#   2.1  optional nonzero (indexing: the (n, ndim) indices of the true elements; fallback a
+#        Python loop over tolist), count_nonzero (reduce; fallback sum of ne(x, 0) as int64)
+#        and clip (select: x limited to [lo, hi] in one pass; fallback maximum then minimum)
+CONTRACT_VERSION = (2, 1)
 
 # what each kind of kernel is (the `kind` column of KERNELS)
 KINDS = {
@@ -232,6 +235,9 @@ KERNELS = {
     "eigh":         ("linalg",   "optional", ()),
     "slogdet":      ("linalg",   "optional", ()),
     "det":          ("linalg",   "optional", ()),
+    "nonzero":      ("indexing", "optional", ()),
+    "count_nonzero": ("reduce",  "optional", ()),
+    "clip":         ("select",   "optional", ()),
 }
 
 # elementwise kernel -> its names in the Array API standard (for those the standard has)
@@ -782,6 +788,39 @@ class Backend:
         sign * exp(log|det|) from `slogdet`."""
         sign, logabs = self.slogdet(a)
         return self.mul(sign, self.exp(logabs))
+
+    def nonzero(self, x: Array, dtype) -> Array:
+        """Optional (contract 2.1). The indices of the true elements of a bool array, as an
+        (n, x.ndim) array of the integer `dtype` (int64 from the core) in row-major order
+        ((n, 0) for a 0-d x); the fallback walks `tolist` in Python."""
+        shape = tuple(x.shape)
+        flags = self.tolist(self.reshape(x, (-1,)))
+        where = [i for i, f in enumerate(flags) if f]
+        coords = []
+        for i in where:
+            row = []
+            for s in reversed(shape):
+                i, r = divmod(i, s)
+                row.append(r)
+            coords.extend(reversed(row))
+        if not coords:
+            return self.full((len(where), len(shape)), 0, dtype)
+        return self.reshape(self.asarray(coords, dtype), (len(where), len(shape)))
+
+    def clip(self, x: Array, lo, hi) -> Array:
+        """Optional (contract 2.1). x limited to [lo, hi] (arrays of x's dtype broadcasting
+        with x, or Python numbers; either may be None, not both): minimum(maximum(x, lo), hi),
+        so hi wins where lo > hi and NaN stays NaN. The fallback is those two kernels (which
+        may give +0.0 where the bound is -0.0; one pass of the library's clip need not)."""
+        if lo is not None:
+            x = self.maximum(x, lo)
+        return x if hi is None else self.minimum(x, hi)
+
+    def count_nonzero(self, x: Array, axis: tuple | None, dtype) -> Array:
+        """Optional (contract 2.1). The number of nonzero (true) elements over `axis` (None:
+        all) as an array of the integer `dtype` (int64 from the core); the fallback sums
+        ne(x, 0) cast to `dtype` (the Array API standard's sum refuses bools)."""
+        return self.sum(self.astype(self.ne(x, 0), dtype), axis, False)
 
 
 _MASK64 = (1 << 64) - 1

@@ -466,21 +466,11 @@ def take(x: Tensor, index: Tensor) -> Tensor:
 def nonzero(x: Tensor, *, as_tuple: bool = False):
     """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one per dim."""
     k = x.backend
-    flags = k.tolist(k.reshape(k.astype(x._array, dtypes.bool), (-1,)))
-    where = [i for i, f in enumerate(flags) if f]
-    shape = tuple(x._array.shape)
-    nd = len(shape)
-    if as_tuple:
-        nd, shape = max(nd, 1), shape or (1,)
-    coords = []
-    for i in where:
-        row = []
-        for s in reversed(shape):
-            i, r = divmod(i, s)
-            row.append(r)
-        coords.extend(reversed(row))
-    data = k.reshape(k.asarray(coords, dtypes.int64), (len(where), nd)) if coords else \
-        k.full((len(where), nd), 0, dtypes.int64)
+    flags = x._array if x.dtype is dtypes.bool else k.astype(x._array, dtypes.bool)
+    nd = flags.ndim
+    if as_tuple and not nd:  # torch: a 0-d tensor counts as one of shape (1,)
+        flags, nd = k.reshape(flags, (1,)), 1
+    data = k.nonzero(flags, dtypes.int64)
     out = _make(data, dtypes.int64, k)
     if as_tuple:
         return tuple(_make(k.copy(k.getitem(data, (slice(None), j))), dtypes.int64, k)

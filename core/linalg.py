@@ -300,6 +300,17 @@ def kron(a: Tensor, b: Tensor) -> Tensor:
     return renamed(wide.reshape(tuple(p * q for p, q in zip(sa, sb))), "UnsafeViewBackward0")
 
 
+_CROSS_ROTATIONS: dict = {}  # backend -> its int64 arrays [1, 2, 0] and [2, 0, 1]
+
+
+def _cross_rotations(bk) -> tuple:
+    if len(_CROSS_ROTATIONS) >= 16:
+        _CROSS_ROTATIONS.clear()
+    pair = _CROSS_ROTATIONS[bk] = (bk.asarray([1, 2, 0], dtypes.int64),
+                                   bk.asarray([2, 0, 1], dtypes.int64))
+    return pair
+
+
 @ops.declare
 def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along dim (the first dim of size 3 when None)."""
@@ -329,12 +340,13 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
         ad = bk.broadcast_to(ad, shape)
     if tuple(bd.shape) != shape:
         bd = bk.broadcast_to(bd, shape)
+    # (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0): the components rotated by one and by
+    # two, four gathers, two products and a difference for all three at once
     head = (slice(None),) * d
-    a0, a1, a2 = (bk.getitem(ad, head + (slice(i, i + 1),)) for i in range(3))
-    b0, b1, b2 = (bk.getitem(bd, head + (slice(i, i + 1),)) for i in range(3))
-    k = bk
-    out = _make(k.concat([k.sub(k.mul(a1, b2), k.mul(a2, b1)), k.sub(k.mul(a2, b0), k.mul(a0, b2)),
-                          k.sub(k.mul(a0, b1), k.mul(a1, b0))], d), dtype, bk)
+    one, two = _CROSS_ROTATIONS.get(bk) or _cross_rotations(bk)
+    out = _make(bk.sub(bk.mul(bk.getitem(ad, head + (one,)), bk.getitem(bd, head + (two,))),
+                       bk.mul(bk.getitem(ad, head + (two,)), bk.getitem(bd, head + (one,)))),
+                dtype, bk)
     if STATE.grad_enabled and (a._rg or b._rg):
         record(out, "LinalgCrossBackward0", _cross_backward, (a, b), (a, b), d)
     return out

@@ -354,8 +354,9 @@ def _rpow(a: Tensor, b) -> Tensor:
 def pow(a, b) -> Tensor:  # noqa: A001 - torch.pow
     """a ** b, broadcast."""
     bk, ad, bd, d = coerce(a, b, "pow")
-    try:
-        out = _make(bk.pow(ad, bd), d, bk)
+    try:  # x ** 2 (square) as x * x: the same values, ~3x faster than NumPy's power
+        two = (type(bd) is int or type(bd) is float) and bd == 2
+        out = _make(bk.mul(ad, ad) if two else bk.pow(ad, bd), d, bk)
     except Exception as err:
         raise kernel_error("pow", err, a, b) from None
     if grad_on(a, b):
@@ -545,7 +546,11 @@ def sign(x: Tensor) -> Tensor:
     k = x.backend
     if x.dtype.is_floating_point:  # torch's sign(nan) is 0; the library's is nan
         data = k.sign(x._array)
-        data = k.where(k.isnan(x._array), 0, data)
+        # the sum of signs is NaN only when one is (or, rarely, when +-inf partial sums of a
+        # huge float16 array meet: the where is then merely not needed): one read, no where
+        total = None if k.lazy else k.tolist(k.sum(data, None, False))  # lazy: no compute
+        if total != total or total is None:
+            data = k.where(k.isnan(x._array), 0, data)
     else:
         data = k.copy(x._array) if x.dtype is dtypes.bool else k.sign(x._array)
     out = _make(data, x.dtype, k)
@@ -753,6 +758,15 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's name
     The gradient reaches x where it lies inside, and a tensor bound where it is the output.
     """
     tensor_arg(x, "clamp")
+    if (x.dtype.is_floating_point and (min is None or type(min) is float or type(min) is int)
+            and (max is None or type(max) is float or type(max) is int)
+            and (min is not None or max is not None)):
+        # the common case, a floating x and Python numbers: x's dtype, one kernel
+        k = x.backend
+        out = _make(k.clip(x._array, min, max), x.dtype, k)
+        if x._rg and STATE.grad_enabled:
+            record(out, "ClampBackward1", _clamp_backward, (x, min, max), (x, min, max))
+        return out
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     lo, hi = [v if v is None or isinstance(v, Tensor) else number(v, "clamp")
@@ -765,11 +779,8 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's name
                                f"{k.name!r} and {v.backend.name!r}")
     d = dtypes.result_type(x, *given)
     try:
-        data = cast(x, d)
-        if lo is not None:
-            data = k.maximum(data, cast(lo, d) if isinstance(lo, Tensor) else lo)
-        if hi is not None:
-            data = k.minimum(data, cast(hi, d) if isinstance(hi, Tensor) else hi)
+        data = k.clip(cast(x, d), cast(lo, d) if isinstance(lo, Tensor) else lo,
+                      cast(hi, d) if isinstance(hi, Tensor) else hi)
     except Exception as err:
         raise kernel_error("clamp", err, x, *given) from None
     out = _make(data, d, k)
@@ -1105,14 +1116,22 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
     if not d.is_floating_point:
         return _make(k.copy(x._array), d, k)
     big = _FLOAT_MAX[d.name]
+    nan = number(nan, "nan_to_num")
     data = x._array
-    data = k.where(k.isnan(data), number(nan, "nan_to_num"), data)
-    # +-inf: clipping to the dtype's own range maps them to its largest finite values and
-    # leaves every finite value alone (cheaper than a where); other values need the where
-    data = k.maximum(data, -big) if neginf is None else \
-        k.where(k.eq(data, -_INF), number(neginf, "nan_to_num"), data)
-    data = k.minimum(data, big) if posinf is None else \
-        k.where(k.eq(data, _INF), number(posinf, "nan_to_num"), data)
+    if posinf is None and neginf is None:
+        # +-inf: clipping to the dtype's own range maps them to its largest finite values and
+        # leaves every finite value (and NaN) alone, in one pass; then NaN, only if the sum
+        # says there is one (NaN, or +-inf partial sums meeting: the where is then a no-op)
+        data = k.clip(data, -big, big)
+        total = None if k.lazy else k.tolist(k.sum(data, None, False))  # lazy: no compute
+        if total != total or total is None:
+            data = k.where(k.isnan(data), nan, data)
+    else:
+        data = k.where(k.isnan(data), nan, data)
+        data = k.maximum(data, -big) if neginf is None else \
+            k.where(k.eq(data, -_INF), number(neginf, "nan_to_num"), data)
+        data = k.minimum(data, big) if posinf is None else \
+            k.where(k.eq(data, _INF), number(posinf, "nan_to_num"), data)
     out = _make(data, d, k)
     if x._rg and STATE.grad_enabled:
         record1(out, "NanToNumBackward0", _nan_to_num_backward, x, (x,))

@@ -24,7 +24,7 @@ def _sizes(args) -> tuple:
     """Accept both f(2, 3) and f((2, 3))."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
-    return tuple(int(s) for s in args)
+    return tuple(map(int, args))
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
@@ -308,6 +308,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise _EmptyListError("torch.cat(): expected a non-empty list of Tensors")
+    out = _cat_alike(tensors, dim)
+    if out is not None:
+        return out
     bk, dtype = _join_dtype(tensors, "cat")
     for i, t in enumerate(tensors):
         if t._array.ndim == 0:
@@ -334,6 +337,37 @@ def cat(tensors, dim: int = 0) -> Tensor:
             sizes[i] = t._array.shape[d]
         record(out, "CatBackward0", _cat_backward, tuple(tensors), (),
                (d, tuple(sizes), tuple(t.dtype for t in tensors)))
+    return out
+
+
+def _cat_alike(tensors: list, dim):
+    """cat of tensors of one backend, dtype and ndim (not 0) whose other dims agree, the
+    common case, with no per-tensor checks; None for any other case (cat then checks all and
+    says what is wrong)."""
+    first = tensors[0]
+    if type(first) is not Tensor:
+        return None
+    bk, dtype, a = first.backend, first.dtype, first._array
+    nd = a.ndim
+    if not nd or type(dim) is not int or not -nd <= dim < nd:
+        return None
+    d = dim % nd
+    rest = a.shape[:d] + a.shape[d + 1:]
+    datas = []
+    for t in tensors:
+        if type(t) is not Tensor or t.backend is not bk or t.dtype is not dtype:
+            return None
+        b = t._array
+        if b.ndim != nd or b.shape[:d] + b.shape[d + 1:] != rest:
+            return None
+        datas.append(b)
+    out = _make(bk.concat(datas, d), dtype, bk)
+    if STATE.grad_enabled:
+        for t in tensors:
+            if t._rg:
+                record(out, "CatBackward0", _cat_backward, tuple(tensors), (),
+                       (d, tuple(b.shape[d] for b in datas), (dtype,) * len(tensors)))
+                break
     return out
 
 
@@ -691,8 +725,22 @@ def _triu_backward(node, g):
     return (triu(g, node.args),)
 
 
+_DIAGONALS: dict = {}  # (backend, m, n, offset) -> diagonal_index's result (read only)
+
+
 def diagonal_index(k, m: int, n: int, offset: int):
-    """The flat positions (in an m x n matrix) of the diagonal `offset`, as an int64 array."""
+    """The flat positions (in an m x n matrix) of the diagonal `offset`, as an int64 array
+    (cached per size: callers only read it)."""
+    key = (k, m, n, offset)
+    found = _DIAGONALS.get(key)
+    if found is None:
+        if len(_DIAGONALS) >= 64:
+            _DIAGONALS.clear()
+        found = _DIAGONALS[key] = _diagonal_index(k, m, n, offset)
+    return found
+
+
+def _diagonal_index(k, m: int, n: int, offset: int):
     if offset >= 0:
         length = max(0, min(m, n - offset))
         first = offset

@@ -441,6 +441,42 @@ def test_a_backend_without_log1p_and_expm1_falls_back_to_required_kernels():
     np.testing.assert_allclose(bk.expm1(x.array), np.expm1([0.25, 1.0]), rtol=1e-6)
 
 
+@pytest.mark.parametrize("which", ["numpy", "fallback"])
+def test_the_nonzero_and_count_nonzero_kernels(which):
+    # contract 2.1: NumPy's argwhere and count_nonzero, and Backend's fallbacks, agree
+    bk = backends.get("numpy") if which == "numpy" else _Minimal()
+    if which == "fallback":
+        assert type(bk).nonzero is Backend.nonzero
+        assert type(bk).count_nonzero is Backend.count_nonzero
+    rng = np.random.default_rng(3)
+    for a in (rng.random((3, 4, 2)) < 0.4, np.zeros((2, 3), bool), np.ones((0, 3), bool),
+              np.array(True), np.array(False), np.array([False, True, True])):
+        got = bk.nonzero(a, pg.int64)
+        assert got.dtype == np.int64 and got.shape == (int(a.sum()), a.ndim)
+        np.testing.assert_array_equal(got, np.argwhere(a))
+    x = np.array([[0.0, -0.0, np.nan], [2.0, 0.0, -1.5]])
+    for axis, want in ((None, 3), ((0,), [1, 0, 2]), ((1,), [1, 2]), ((0, 1), 3)):
+        got = np.asarray(bk.count_nonzero(x, axis, pg.int64))
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("which", ["numpy", "fallback"])
+def test_the_clip_kernel(which):
+    # contract 2.1: hi wins where lo > hi, NaN stays NaN, a None bound is no bound
+    bk = backends.get("numpy") if which == "numpy" else _Minimal()
+    x = np.array([-3.0, -0.5, 0.25, 2.0, np.nan], dtype=np.float32)
+    for lo, hi, want in ((-1.0, 1.0, [-1.0, -0.5, 0.25, 1.0, np.nan]),
+                         (None, 0.0, [-3.0, -0.5, 0.0, 0.0, np.nan]),
+                         (0.0, None, [0.0, 0.0, 0.25, 2.0, np.nan]),
+                         (1.0, -1.0, [-1.0] * 4 + [np.nan]),
+                         (np.float32([0.0] * 5), np.float32([1.0, 1.0, 0.1, 1.0, 1.0]),
+                          [0.0, 0.0, 0.1, 1.0, np.nan])):
+        got = bk.clip(x, lo, hi)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, np.array(want, np.float32))
+
+
 def test_the_linear_algebra_kernels_of_each_backend(other):
     # contract 1.5: batched, numpy.linalg's values; ValueError for a singular matrix
     rng = np.random.default_rng(0)
@@ -758,9 +794,29 @@ def test_numpy_erf_is_the_c_librarys_with_or_without_scipy(monkeypatch, scipy):
         pytest.importorskip("scipy.special")
         monkeypatch.setattr(numpy_backend, "_VECTOR_ERF", [])
     else:
-        monkeypatch.setattr(numpy_backend, "_VECTOR_ERF", [None])
+        monkeypatch.setattr(numpy_backend, "_VECTOR_ERF", [(None, None)])
     x = np.concatenate([np.linspace(-6, 6, 101), [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300]])
     got = numpy_backend.erf(x)
     expected = np.array([math.erf(v) for v in x])
     np.testing.assert_allclose(got, expected, rtol=4e-16, atol=0)
     assert numpy_backend.erf(x.astype(np.float32)).dtype == np.float32
+    # tiny and 0-d arrays take the same path and stay arrays of their dtype
+    for a in (x[:5], x[:5].reshape(5, 1).astype(np.float32), np.asarray(x[3])):
+        out = numpy_backend.erf(a)
+        assert type(out) is np.ndarray and out.dtype == a.dtype and out.shape == a.shape
+        np.testing.assert_allclose(out, np.array([math.erf(v) for v in a.ravel()],
+                                                 dtype=a.dtype).reshape(a.shape), rtol=1e-6)
+    y = np.array([-1.0, -0.999999, -0.5, 0.0, 1e-300, 0.3, 0.9, 1.0, 1.5, np.nan])
+    for a in (y, y[:3].astype(np.float32), np.asarray(y[4]), np.tile(y, 10)):
+        out = numpy_backend.erfinv(a)
+        assert type(out) is np.ndarray and out.dtype == a.dtype and out.shape == a.shape
+        back = np.array([math.erf(v) for v in np.asarray(out, np.float64).ravel()])
+        want = np.asarray(a, np.float64).ravel()
+        inside = np.abs(want) < 1
+        np.testing.assert_allclose(back[inside], want[inside],
+                                   rtol=1e-6 if a.dtype == np.float32 else 1e-14, atol=1e-300)
+        np.testing.assert_array_equal(np.asarray(out, np.float64).ravel()[~inside],
+                                      np.where(np.isnan(want[~inside]), np.nan,
+                                               np.where(np.abs(want[~inside]) == 1,
+                                                        np.sign(want[~inside]) * np.inf,
+                                                        np.nan)))

@@ -178,7 +178,7 @@ class OldContract(NumpyBackend):
 
 
 def test_a_backend_of_the_previous_contract_still_works():
-    assert CONTRACT_VERSION == (2, 0)
+    assert CONTRACT_VERSION[0] == 2  # and this backend is written against 1.x
     old = OldContract()
     assert old.writable and old.views  # inherited: what 1.x backends did
     with pg.backends.default_backend(old):

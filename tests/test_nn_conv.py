@@ -150,6 +150,17 @@ def test_max_pool2d_with_indices_matches_torch(kw):
                   _r(2, 3, 7, 8))
 
 
+@pytest.mark.parametrize("shape, kw", [((2, 3, 6, 4), dict(kernel_size=[2, 2])),
+                                       ((3, 6, 6), dict(kernel_size=(3, 2))),
+                                       ((2, 3, 6, 4), dict(kernel_size=2, stride=1))], ids=str)
+def test_max_pool_tilings_twice_follow_torch(shape, kw):
+    # the first call works out the plan, the second reuses it (windows that tile the input
+    # exactly are a reshape; a list argument is not cached)
+    for _ in range(2):
+        same_as_torch(lambda lib, x: lib.nn.functional.max_pool2d(x, return_indices=True, **kw),
+                      _r(*shape))
+
+
 def test_max_pool_ties_and_nan_follow_torch():
     x = np.zeros((1, 1, 4, 4))
     x[0, 0, 1, 1] = x[0, 0, 0, 3] = x[0, 0, 1, 2] = np.nan

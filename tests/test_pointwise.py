@@ -975,3 +975,20 @@ def test_floor_divide_like_torch():
         pg.tensor([1, 2]) // 0
     with pytest.raises(NotImplementedError):
         pg.tensor([True]) // pg.tensor([True])
+
+
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_sign_and_nan_to_num_when_partial_sums_overflow(with_nan):
+    # the NaN check is a sum: float16 sums of 70,000 ones and 70,000 minus ones meet as
+    # inf - inf = NaN without any NaN in the data; the results must not change
+    a = np.r_[np.ones(70000), -np.ones(70000), [0.0, -0.0]].astype(np.float16) * 3
+    a[5] = np.inf
+    if with_nan:
+        a[7] = np.nan
+    x = pg.tensor(a)
+    want_sign = np.where(np.isnan(a), 0, np.sign(a))
+    np.testing.assert_array_equal(x.sign().numpy(), want_sign)
+    big = np.finfo(np.float16).max
+    np.testing.assert_array_equal(x.nan_to_num().numpy(),
+                                  np.clip(np.where(np.isnan(a), 0, a), -big, big))
+    assert not np.signbit(x.nan_to_num().numpy()[-2]) and np.signbit(x.nan_to_num().numpy()[-1])

@@ -550,20 +550,80 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     return res.squeeze(-2)
 
 
-def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
-                nd: int, op: str):
+# (shape, pooling arguments) -> what _max_pool_plan works out (checked arguments, sizes,
+# padding, and the axis order that lays the windows out where they tile the input exactly)
+_POOL_PLANS: dict = {}
+
+
+def _max_pool_plan(input, kernel_size, stride, padding, dilation, ceil_mode, nd: int, op: str):
+    """The checked arguments and sizes of a max pooling, cached per input shape (bounded)."""
+    try:
+        key = (tuple(input._array.shape), kernel_size, stride, padding, dilation, ceil_mode,
+               nd, op)
+        plan = _POOL_PLANS.get(key)
+    except TypeError:  # a list among the arguments: no caching
+        key = plan = None
+    if plan is not None:
+        return plan
     kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding,
                                                    dilation, nd, op)
-    k = input.backend
     sp, out_sp, pairs = _pool_sizes(input, kernel, stride, padding, dilation, ceil_mode, nd)
-    lead = tuple(input.shape[:-nd])
-    xp = _padded_array(k, _shareable(input), ((0, 0),) * len(lead) + pairs, -math.inf,
-                       input.dtype)
-    axes = tuple(range(len(lead), len(lead) + nd))
-    win = window_array(k, xp, axes, kernel, stride, dilation)
-    win = k.getitem(win, (Ellipsis,) + tuple(slice(0, o) for o in out_sp) + (slice(None),) * nd)
-    # a running maximum over the window positions, elementwise on whole planes: a later
-    # element wins when larger or NaN (torch's rule, so NaN propagates)
+    lead = len(input._array.shape) - nd
+    tiled = None
+    if (kernel == stride and all(d == 1 for d in dilation) and not any(lo or hi for lo, hi in pairs)
+            and all(n == o * kk for n, o, kk in zip(sp, out_sp, kernel))):
+        # windows that tile the input: (..., o1, k1, o2, k2) -> (..., o1, o2, k1, k2)
+        split = tuple(input._array.shape[:lead]) + tuple(
+            v for o, kk in zip(out_sp, kernel) for v in (o, kk))
+        order = tuple(range(lead)) + tuple(lead + 2 * i for i in range(nd)) + \
+            tuple(lead + 2 * i + 1 for i in range(nd))
+        tiled = (split, order)
+    plan = (kernel, stride, padding, dilation, sp, out_sp, pairs, tiled)
+    if key is not None:
+        if len(_POOL_PLANS) >= 64:
+            _POOL_PLANS.clear()
+        _POOL_PLANS[key] = plan
+    return plan
+
+
+def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                nd: int, op: str):
+    kernel, stride, padding, dilation, sp, out_sp, pairs, tiled = _max_pool_plan(
+        input, kernel_size, stride, padding, dilation, ceil_mode, nd, op)
+    k = input.backend
+    lead = tuple(input._array.shape[:-nd])
+    if tiled is not None:  # no padding, no strided view: a reshape and a permute
+        xp = _shareable(input)
+        win = k.permute(k.reshape(xp, tiled[0]), tiled[1])
+    else:
+        xp = _padded_array(k, _shareable(input), ((0, 0),) * len(lead) + pairs, -math.inf,
+                           input.dtype)
+        axes = tuple(range(len(lead), len(lead) + nd))
+        win = window_array(k, xp, axes, kernel, stride, dilation)
+        win = k.getitem(win, (Ellipsis,) + tuple(slice(0, o) for o in out_sp) +
+                        (slice(None),) * nd)
+    # the window positions flattened into one last axis (row-major, as _running_max counts
+    # them): argmax picks the first maximum, as the running maximum does; only NaN needs it
+    flat = k.reshape(win, lead + tuple(out_sp) + (math.prod(kernel),))
+    last = len(flat.shape) - 1
+    best = k.max(flat, (last,), False)
+    if input.dtype.is_floating_point and k.tolist(k.max(k.isnan(best), None, False)):
+        best, idx = _running_max(k, win, kernel)
+    else:
+        idx = k.argmax(flat, last, False)
+    out = _make(best, input.dtype, k)
+    if input._rg and STATE.grad_enabled:
+        record(out, f"MaxPool{nd}DWithIndicesBackward0", _max_pool_backward, (input,), (),
+               (idx, kernel, stride, pairs, dilation, tuple(xp.shape)))
+    if not return_indices:
+        return out
+    return out, _pool_indices(k, idx, sp, out_sp, kernel, stride, padding, dilation)
+
+
+def _running_max(k, win, kernel) -> tuple:
+    """(maximum, index of its window position) of each window of the view `win`: a running
+    maximum over the window positions, elementwise on whole planes, where a later element wins
+    when larger or NaN (torch's rule, so NaN propagates, at its last position)."""
     best = idx = None
     for j, offsets in enumerate(itertools.product(*[range(kk) for kk in kernel])):
         v = k.getitem(win, (Ellipsis,) + offsets)
@@ -574,13 +634,7 @@ def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return
         upd = k.logical_or(k.gt(v, best), k.isnan(v))
         best = k.where(upd, v, best)
         idx = k.where(upd, j, idx)
-    out = _make(k.copy(best) if best is v else best, input.dtype, k)
-    if input._rg and STATE.grad_enabled:
-        record(out, f"MaxPool{nd}DWithIndicesBackward0", _max_pool_backward, (input,), (),
-               (idx, kernel, stride, pairs, dilation, tuple(xp.shape)))
-    if not return_indices:
-        return out
-    return out, _pool_indices(k, idx, sp, out_sp, kernel, stride, padding, dilation)
+    return (k.copy(best) if best is v else best), idx
 
 
 def _pool_indices(k, idx, sp, out_sp, kernel, stride, padding, dilation) -> Tensor:
