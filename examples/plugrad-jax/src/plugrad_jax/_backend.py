@@ -43,6 +43,17 @@ def backend_class(jax, jnp):
         def __init__(self) -> None:
             super().__init__(jnp, "jax", jax.__version__)
 
+        @property
+        def conformance_skips(self) -> dict:
+            skips = dict(super().conformance_skips)
+            # the page prints how many calls plugrad.compile replayed: on JAX a write returns
+            # a new array, which the first slice of compile cannot capture yet (it runs eagerly,
+            # with the same results; the count printed differs)
+            skips["compile.md:compiling-a-step:1"] = (
+                "plugrad.compile runs JAX steps eagerly (writes return new arrays): the "
+                "printed replay count differs, the values do not")
+            return skips
+
         # writes (contract 2.0): a new array each time
         def setitem(self, x, index, values):
             _check_ints(index, x.shape)
