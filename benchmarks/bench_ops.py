@@ -39,6 +39,7 @@ class OpCase:
     shape_y: str = ""    # y's shape when it differs from x's
     kind: str = ""       # "unit": in (-0.9, 0.9); "well": I + small noise;
     #                      "spd": symmetric positive definite; "sym": symmetric
+    atol: float = 1e-5   # the gradient check's absolute tolerance, times the largest value
 
     @property
     def table_entry(self) -> str:
@@ -190,7 +191,9 @@ OP_CASES = (
     OpCase("linalg_det", "lib.linalg.det(x)", kind="well"),
     OpCase("linalg_cholesky", "lib.linalg.cholesky(x)", kind="spd"),
     OpCase("linalg_qr", "lib.linalg.qr(x).R"),
-    OpCase("linalg_svd", "lib.linalg.svd(x, full_matrices=False).S"),
+    # float32 singular values of a 128x128 matrix: the library's SVD routine (LAPACK, XLA)
+    # shows in the last digits of the gradient
+    OpCase("linalg_svd", "lib.linalg.svd(x, full_matrices=False).S", atol=1e-4),
     OpCase("linalg_eigh", "lib.linalg.eigh(x).eigenvalues", kind="sym"),
     OpCase("linalg_norm", "lib.linalg.norm(x)"),
     OpCase("linalg_lstsq", "lib.linalg.lstsq(x, y).solution", "xy", kind="well"),
@@ -303,7 +306,7 @@ def check_op(case: OpCase, framework: str, grads) -> None:
     want = bw.grads_to_numpy(backward())
     for v, g, e in zip(case.inputs, got, want):
         scale = float(np.max(np.abs(e))) or 1.0
-        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5 * scale,
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=case.atol * scale,
                                    err_msg=f"{case.name}/{framework}: gradient of {v}")
 
 
